@@ -1,0 +1,1 @@
+//! Evaluation: event matching, metrics, corpus runs, sweeps, feature matrices, reports.
