@@ -1,2 +1,64 @@
-//! File readers and writers: WAV (hound), IMU CSV, SisFall raw text, label side-cars,
-//! detection JSONL.
+//! File readers and writers: WAV (hound), IMU CSV, SisFall raw text, label side-cars.
+//!
+//! Every error names the file and, for text formats, the line.
+
+mod imu_csv;
+mod labels;
+mod wav;
+
+pub use imu_csv::{
+    read_imu_csv, read_sisfall, SISFALL_ACCEL_SCALE, SISFALL_GYRO_SCALE, SISFALL_RATE_HZ,
+};
+pub use labels::{labels_path_for, read_labels, read_labels_for, Label};
+pub use wav::{read_wav, Audio};
+
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// A file could not be read or parsed.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum IoError {
+    /// The file could not be opened or read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The WAV container or its data is malformed or unsupported.
+    #[error("{path}: {message}")]
+    Wav {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A text line is malformed.
+    #[error("{path}:{line}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl IoError {
+    pub(crate) fn parse(path: &Path, line: usize, message: impl Into<String>) -> Self {
+        IoError::Parse {
+            path: path.to_path_buf(),
+            line,
+            message: message.into(),
+        }
+    }
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+        IoError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
