@@ -353,3 +353,11 @@ fn feature_params_are_exactly_the_keys_that_change_features() {
         }
     }
 }
+
+#[test]
+fn detectors_can_move_between_threads() {
+    fn send<T: Send>() {}
+    send::<GunshotDetector>();
+    send::<GunshotDecider>();
+    send::<OnsetFeatures>();
+}
