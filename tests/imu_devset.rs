@@ -174,11 +174,19 @@ fn evaluate(
     let mut per_code: BTreeMap<&str, (u32, u32)> = BTreeMap::new();
     let (mut njog, mut jog_hit, mut jog_4s, mut nother, mut other_hit) = (0, 0, 0, 0, 0);
     let mut run_t = Vec::new();
+    let mut taps = 0;
+    let mut late = Vec::new();
+    let mut total_us = 0i64;
     let mut missed = Vec::new();
     let mut run_fp = Vec::new();
     let mut run_fp_code: BTreeMap<&str, u32> = BTreeMap::new();
     let (mut f05, mut f05_hit) = (0, 0);
     for (r, ev) in recs.iter().zip(&results) {
+        taps += ev
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::Tap | EventKind::DoubleTap))
+            .count();
+        total_us += r.samples.last().map_or(0, |s| s.t.as_micros());
         if r.label == "fall" {
             nf += 1;
             if has(ev, EventKind::Fall) {
@@ -207,6 +215,8 @@ fn evaluate(
                 let t = e.decided.as_secs_f64();
                 if t <= 4.0 {
                     jog_4s += 1;
+                } else {
+                    late.push(format!("{} {t:.2} s", r.file));
                 }
                 run_t.push(t);
             }
@@ -265,6 +275,11 @@ fn evaluate(
         "running: non-running files flagged {other_hit}/{nother} = {:.1}% (by code: {run_fp_code:?}); F05 jog-then-fall files with running {f05_hit}/{f05}",
         100.0 * f.run_fp_share
     );
+    println!(
+        "tap / double-tap events (no taps were performed): {taps} in {:.2} h",
+        total_us as f64 / 3.6e9
+    );
+    println!("running decided after 4 s: {}", late.join(", "));
     println!("fall errors: {}", missed.join(" "));
     println!("running false positives: {}", run_fp.join(" "));
     f

@@ -388,6 +388,54 @@ mod tests {
             .collect()
     }
 
+    /// The ring-buffer windowing of the detector against recomputing the features from a
+    /// plain slice of the same frames (reference).
+    #[test]
+    fn windowing_matches_reference() {
+        use crate::time::Timestamp;
+        use nalgebra::Vector3;
+        let cfg = RunningConfig::default();
+        let mut core = RunningCore::new(&cfg).unwrap();
+        let x = gait(165.0, 2.5, 1200);
+        let o = OrientFrame {
+            up: Vector3::z(),
+            upright: None,
+            tilt_deg: 0.0,
+            vertical_g: 0.0,
+            motion_g: 0.0,
+        };
+        let mut out: Vec<Event> = Vec::new();
+        let win = core.win;
+        let mut checked = 0;
+        for (i, &m) in x.iter().enumerate() {
+            let f = ImuFrame {
+                t: Timestamp(i as i64 * 10_000),
+                accel_g: Vector3::new(0.0, 0.0, m),
+                gyro: None,
+                peak_g: m + 0.1,
+                min_g: m - 0.1,
+                peak_dyn_g: 0.0,
+                saturated: false,
+                raw_rate_hz: 100.0,
+            };
+            let before = core.last_features();
+            core.frame(&f, &o, &mut out);
+            let after = core.last_features();
+            if after != before || (i + 1 >= win && (i + 1 - win) % HOP_FRAMES == 0) {
+                let lo = i + 1 - win;
+                let mags: Vec<f32> = x[lo..=i].to_vec();
+                let peaks: Vec<f32> = mags.iter().map(|v| v + 0.1).collect();
+                let mins: Vec<f32> = mags.iter().map(|v| v - 0.1).collect();
+                let mut d = vec![0.0; win];
+                let want = gait_features(&mags, &peaks, &mins, &mut d, core.min_lag, core.max_lag);
+                assert_eq!(after, Some(want), "frame {i}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 30);
+        assert_eq!(out.first().map(|e| e.kind), Some(EventKind::Running));
+    }
+
     #[test]
     fn cadence_is_measured() {
         for spm in [110.0f32, 125.0, 150.0, 170.0, 190.0] {
