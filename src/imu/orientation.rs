@@ -192,6 +192,18 @@ impl Orientation {
         self.last.upright = None;
     }
 
+    /// Restarts after a gap in the data: the filters and the motion window start again, but
+    /// the learned upright reference is kept (a dropout does not move the camera on the
+    /// wearer, and re-learning it from a wearer who may be lying would be wrong).
+    pub fn restart(&mut self) {
+        let upright = self.upright;
+        self.reset();
+        if let Some(u) = upright {
+            self.upright = Some(u);
+            self.init_n = self.init_frames;
+        }
+    }
+
     /// The state after the latest frame.
     pub fn last(&self) -> &OrientFrame {
         &self.last
