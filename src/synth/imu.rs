@@ -805,7 +805,8 @@ impl ImuScene {
 
 /// Writes samples as an IMU CSV (`t_s,ax,ay,az,gx,gy,gz`, the format of
 /// `autotrigger::io::read_imu_csv`; gyro columns only when the samples have a gyro).
-/// Times have microsecond precision, values 5 significant decimals.
+/// Times have microsecond precision, acceleration 1 mm/s^2 and angular rate 0.1 mrad/s
+/// (both well below the sensor noise).
 pub fn imu_csv(samples: &[ImuSample]) -> String {
     let gyro = samples.first().is_some_and(|s| s.gyro.is_some());
     let mut s = String::with_capacity(samples.len() * 64);
@@ -816,7 +817,7 @@ pub fn imu_csv(samples: &[ImuSample]) -> String {
     });
     for x in samples {
         s.push_str(&format!(
-            "{:.6},{:.5},{:.5},{:.5}",
+            "{:.6},{:.3},{:.3},{:.3}",
             x.t.as_secs_f64(),
             x.accel[0],
             x.accel[1],
@@ -824,7 +825,7 @@ pub fn imu_csv(samples: &[ImuSample]) -> String {
         ));
         if gyro {
             let g = x.gyro.unwrap_or([0.0; 3]);
-            s.push_str(&format!(",{:.5},{:.5},{:.5}", g[0], g[1], g[2]));
+            s.push_str(&format!(",{:.4},{:.4},{:.4}", g[0], g[1], g[2]));
         }
         s.push('\n');
     }
