@@ -150,7 +150,7 @@ fn gunshots_8k(dir: &Path) -> Result<()> {
 
 /// Every distractor, indoors, 16 kHz; no labelled events.
 fn distractors_16k(dir: &Path) -> Result<()> {
-    let mut rng = Rng::new(0xD15_16);
+    let mut rng = Rng::new(0xD_1516);
     let mut s = AudioScene::new(16_000, 12.0);
     s.add_noise(NoiseColor::Pink, -50.0, &mut rng);
     s.set_reverb(&Reverb::default(), &mut rng);
@@ -207,7 +207,7 @@ fn distractors_16k(dir: &Path) -> Result<()> {
 
 /// Loud impulsive distractors outdoors at 8 kHz (a door slam and claps near full scale).
 fn distractors_8k(dir: &Path) -> Result<()> {
-    let mut rng = Rng::new(0xD15_08);
+    let mut rng = Rng::new(0xD_1508);
     let mut s = AudioScene::new(8_000, 6.0);
     s.add_noise(NoiseColor::Street, -40.0, &mut rng);
     s.add(0.8, &Sound::DoorSlam { level_dbfs: -1.0 }, &mut rng);
