@@ -573,8 +573,10 @@ impl ImuScene {
         self
     }
 
-    /// A fall in `direction` with an impact of `impact_g` (3-10 g); labelled `fall` from the
-    /// start of the low-g phase to the end of the impact. Follow it with [`ImuScene::lie`].
+    /// A fall in `direction` with an impact of `impact_g` (3-10 g), 1.2 s long: the low-g
+    /// phase and rotation start at once, the impact comes 0.75 s in. Labelled `fall` from the
+    /// impact to the end of the bounce (~0.2 s later), as [`crate::Event`] defines a fall's
+    /// onset. Follow it with [`ImuScene::lie`].
     pub fn fall(&mut self, direction: FallDirection, impact_g: f64) -> &mut Self {
         let mut s = self.seg(1.2);
         let (axis, angle) = match direction {
@@ -613,19 +615,23 @@ impl ImuScene {
                 Shape::HalfSine,
             ));
         }
+        // Labelled like the detectors' events: onset at the impact (the instant a fall is
+        // defined by), offset when the bounce has died out.
+        let rest = 0.75 + impact + 0.18;
         self.events.push(SynthEvent {
-            onset: ts(self.t),
-            offset: ts(self.t + 0.75 + impact),
+            onset: ts(self.t + 0.75),
+            offset: ts(self.t + rest),
             kind: "fall",
         });
-        self.down_since = Some(self.t + 1.2);
+        self.down_since = Some(self.t + rest);
         self.push(s);
         self
     }
 
     /// Lying still (breathing) for `dur` s in the current attitude. After a fall, lying for at
-    /// least [`ImuScene::officer_down_after`] seconds is labelled `officer_down` (from when the
-    /// subject came to rest to when they get up).
+    /// least [`ImuScene::officer_down_after`] seconds (counted from when the body came to
+    /// rest, ~1 s into the fall) is labelled `officer_down`, from that moment to the end of
+    /// the lying.
     pub fn lie(&mut self, dur: f64) -> &mut Self {
         let mut s = self.seg(dur);
         s.breath = 0.03;
