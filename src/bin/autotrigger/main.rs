@@ -1,5 +1,11 @@
 //! The `autotrigger` command line: a thin shell over the library.
+//!
+//! Each subcommand lives in its own module with an `Args` struct and a `run` function; adding
+//! one is a variant and a dispatch line here.
 use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+mod detect;
 
 /// Decide when a body-worn camera starts recording, and evaluate those decisions.
 #[derive(Parser)]
@@ -13,14 +19,17 @@ struct Cli {
 enum Command {
     /// Print the default configuration as TOML.
     Config,
+    /// Run the detectors over recordings (WAV audio, IMU CSV, SisFall) and print the events.
+    Detect(detect::DetectArgs),
 }
 
-fn main() -> std::process::ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Config => {
             print!("{}", autotrigger::Config::default().to_toml_string());
-            std::process::ExitCode::SUCCESS
+            ExitCode::SUCCESS
         }
+        Command::Detect(args) => detect::run(args),
     }
 }
