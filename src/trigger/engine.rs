@@ -506,9 +506,9 @@ impl Engine {
             // The end of a pursuit does not change what is recorded.
             EventKind::RunningEnded => return,
         };
-        // NaN confidence compares false: such an event is below any positive minimum.
+        // A NaN confidence is not evidence of anything: such an event never triggers.
         let min = self.rules.min_confidence[cause as usize];
-        if !(e.confidence >= min) {
+        if e.confidence.is_nan() || e.confidence < min {
             self.counters.below_confidence += 1;
             return;
         }
