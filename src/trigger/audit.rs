@@ -179,7 +179,7 @@ pub enum Problem {
         seq: u64,
     },
     /// One or more records are missing before this one.
-    #[error("records seq {first} ..= {last} are missing (removed) before this record")]
+    #[error("{}", removed_message(*first, *last))]
     Removed {
         /// First missing sequence number.
         first: u64,
@@ -209,6 +209,14 @@ pub enum Problem {
         /// The anchored head hash.
         expected: String,
     },
+}
+
+fn removed_message(first: u64, last: u64) -> String {
+    if first == last {
+        format!("record seq {first} is missing (removed) before this record")
+    } else {
+        format!("records seq {first} ..= {last} are missing (removed) before this record")
+    }
 }
 
 /// Verification failed at a line.
