@@ -141,20 +141,21 @@ impl Serialize for Decision {
     }
 }
 
-/// A fixed-capacity FIFO of decisions (no allocation): pushing into a full queue drops the
-/// decision and counts it.
+/// A fixed-capacity FIFO of decisions: the storage is allocated once, at construction (on the
+/// heap, so that the engine itself stays small enough to move and to keep on a firmware
+/// stack), and never grows; pushing into a full queue drops the decision and counts it.
 #[derive(Debug, Clone)]
-pub(crate) struct DecisionQueue<const N: usize> {
-    items: [Option<Decision>; N],
+pub(crate) struct DecisionQueue {
+    items: Vec<Option<Decision>>,
     head: usize,
     len: usize,
     dropped: u64,
 }
 
-impl<const N: usize> DecisionQueue<N> {
-    pub(crate) const fn new() -> Self {
+impl DecisionQueue {
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
         DecisionQueue {
-            items: [None; N],
+            items: vec![None; capacity.max(1)],
             head: 0,
             len: 0,
             dropped: 0,
@@ -162,11 +163,12 @@ impl<const N: usize> DecisionQueue<N> {
     }
 
     pub(crate) fn push(&mut self, d: Decision) -> bool {
-        if self.len == N {
+        let cap = self.items.len();
+        if self.len == cap {
             self.dropped += 1;
             return false;
         }
-        self.items[(self.head + self.len) % N] = Some(d);
+        self.items[(self.head + self.len) % cap] = Some(d);
         self.len += 1;
         true
     }
@@ -176,7 +178,7 @@ impl<const N: usize> DecisionQueue<N> {
             return None;
         }
         let d = self.items[self.head].take();
-        self.head = (self.head + 1) % N;
+        self.head = (self.head + 1) % self.items.len();
         self.len -= 1;
         d
     }
@@ -191,5 +193,39 @@ impl<const N: usize> DecisionQueue<N> {
 
     pub(crate) fn clear(&mut self) {
         while self.pop().is_some() {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(seq: u64) -> Decision {
+        Decision {
+            seq,
+            at: Timestamp(0),
+            onset: Timestamp(0),
+            kind: DecisionKind::Start,
+            cause: None,
+            keep_from: Timestamp(0),
+            confidence: 1.0,
+            evidence: Evidence::new(),
+            state: State::Recording,
+        }
+    }
+
+    #[test]
+    fn queue_is_fifo_bounded_and_never_grows() {
+        let mut q = DecisionQueue::with_capacity(3);
+        let cap = q.items.capacity();
+        for i in 0..5 {
+            q.push(d(i));
+        }
+        assert_eq!((q.len(), q.dropped()), (3, 2));
+        assert_eq!(q.pop().unwrap().seq, 0);
+        q.push(d(9));
+        let got: Vec<u64> = core::iter::from_fn(|| q.pop()).map(|x| x.seq).collect();
+        assert_eq!(got, vec![1, 2, 9]);
+        assert_eq!(q.items.capacity(), cap);
     }
 }

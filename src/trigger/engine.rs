@@ -178,10 +178,11 @@ pub struct Engine {
     imu: ImuDetectors,
     audio_rate: u32,
     audio_samples: u64,
-    events: EventQueue<EVENT_QUEUE_CAPACITY>,
+    /// Boxed: 64 inline events are 35 KB, too much to move around or keep on a small stack.
+    events: Box<EventQueue<EVENT_QUEUE_CAPACITY>>,
     events_dropped: u64,
     m: Machine,
-    out: DecisionQueue<DECISION_QUEUE_CAPACITY>,
+    out: DecisionQueue,
     seq: u64,
     /// The latest stream time seen on any input.
     clock: Timestamp,
@@ -220,9 +221,9 @@ impl Engine {
             imu,
             audio_rate,
             audio_samples: 0,
-            events: EventQueue::new(),
+            events: Box::new(EventQueue::new()),
             events_dropped: 0,
-            out: DecisionQueue::new(),
+            out: DecisionQueue::with_capacity(DECISION_QUEUE_CAPACITY),
             seq: 0,
             clock: Timestamp::ZERO,
             last_at: Timestamp::ZERO,
@@ -234,7 +235,7 @@ impl Engine {
     /// Feeds a block of mono audio samples (full scale ±1) of any length. The block's time
     /// follows from the number of samples pushed so far and the sample rate.
     pub fn push_audio_f32(&mut self, block: &[f32]) -> Result<(), EngineError> {
-        let r = self.gunshot.process(block, &mut self.events);
+        let r = self.gunshot.process(block, &mut *self.events);
         self.audio_samples += block.len() as u64;
         let end = Timestamp::from_samples(self.audio_samples, self.audio_rate);
         self.consume_events();
@@ -260,7 +261,7 @@ impl Engine {
 
     /// Feeds IMU samples (timestamps increasing, as the IMU detectors require).
     pub fn push_imu(&mut self, samples: &[ImuSample]) -> Result<(), EngineError> {
-        let r = self.imu.process(samples, &mut self.events);
+        let r = self.imu.process(samples, &mut *self.events);
         self.consume_events();
         if let Some(last) = samples.last() {
             if r.is_ok() {
@@ -319,8 +320,8 @@ impl Engine {
     /// Ends the streams: the detectors decide what is pending. The engine keeps its state
     /// (call [`Engine::reset`] to start over).
     pub fn finish(&mut self) -> Result<(), EngineError> {
-        self.gunshot.finish(&mut self.events);
-        self.imu.finish(&mut self.events);
+        self.gunshot.finish(&mut *self.events);
+        self.imu.finish(&mut *self.events);
         self.consume_events();
         self.fire_due();
         self.check_queues()
