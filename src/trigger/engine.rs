@@ -70,7 +70,7 @@ struct Rules {
     officer_down_alert: bool,
     start_in_sleep: bool,
     /// Minimum detector confidence, indexed by `Cause as usize`.
-    min_confidence: [f32; Cause::ALL.len()],
+    min_confidence: [f64; Cause::ALL.len()],
     debounce_s: f32,
     cancel_window_s: f32,
     min_recording_s: f32,
@@ -80,7 +80,7 @@ impl Rules {
     fn new(p: &Policy) -> Rules {
         let mut min_confidence = [0.0; Cause::ALL.len()];
         for c in Cause::ALL {
-            min_confidence[c as usize] = p.min_confidence(c) as f32;
+            min_confidence[c as usize] = p.min_confidence(c);
         }
         Rules {
             pre_event_us: secs_to_micros(p.pre_event_s),
@@ -509,7 +509,8 @@ impl Engine {
         };
         // A NaN confidence is not evidence of anything: such an event never triggers.
         let min = self.rules.min_confidence[cause as usize];
-        if e.confidence.is_nan() || e.confidence < min {
+        // Compared in f64, as the policy states it (no rounding of the threshold to f32).
+        if e.confidence.is_nan() || f64::from(e.confidence) < min {
             self.counters.below_confidence += 1;
             return;
         }
