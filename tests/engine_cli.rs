@@ -94,7 +94,8 @@ fn run_prints_decisions_in_order_and_the_audit_log_verifies() {
         ]
     );
     assert_eq!(rows[0]["evidence"]["held_s"]["threshold"], 0.2);
-    assert_eq!(rows[0]["keep_from_s"], 0.5 - 30.0);
+    assert_eq!(rows[0]["keep_from_s"], 0.7 - 30.0);
+    assert_eq!(rows[0]["onset_s"], 0.5);
 
     let ok = bin().args(["audit", "verify"]).arg(&log).output().unwrap();
     assert!(ok.status.success());

@@ -159,7 +159,8 @@ proptest! {
                     prop_assert!(c.is_some(), "start without a cause");
                     let c = c.unwrap();
                     prop_assert!(!sleep || c.is_manual(), "automatic start in sleep: {:?}", d);
-                    prop_assert_eq!(d.keep_from, d.onset.add_micros(-30_000_000));
+                    prop_assert_eq!(d.keep_from, d.at.add_micros(-30_000_000));
+                    prop_assert!(d.onset >= d.keep_from, "onset outside the kept video: {:?}", d);
                     recording = true;
                     let want = if c.is_manual() || p.cancel_window_s == 0.0 { State::Recording } else { State::CancelWindow };
                     prop_assert_eq!(d.state, want);

@@ -105,8 +105,9 @@ fn every_external_trigger_maps_to_its_cause() {
 
 #[test]
 fn sensitivity_preset_sets_the_minimum_confidence() {
-    // Default `low` requires 0.6; `medium` takes everything the detector emits.
-    let mut e = engine("[sensitivity]\ngunshot = \"low\"");
+    // A level's `min_confidence` gates events; other levels are unaffected.
+    let mut e =
+        engine("[sensitivity]\ngunshot = \"low\"\n[presets.gunshot.low]\nmin_confidence = 0.6");
     e.push_event(&event(EventKind::Gunshot, 1_000, 0.5))
         .unwrap();
     assert_eq!(drain(&mut e), vec![]);
@@ -115,7 +116,8 @@ fn sensitivity_preset_sets_the_minimum_confidence() {
         .unwrap();
     assert_eq!(drain(&mut e), vec![(2_000, K::Start, Some(Cause::Gunshot))]);
 
-    let mut e = engine("[sensitivity]\ngunshot = \"medium\"");
+    let mut e =
+        engine("[sensitivity]\ngunshot = \"medium\"\n[presets.gunshot.low]\nmin_confidence = 0.6");
     e.push_event(&event(EventKind::Gunshot, 1_000, 0.5))
         .unwrap();
     assert_eq!(drain(&mut e), vec![(1_000, K::Start, Some(Cause::Gunshot))]);
@@ -370,8 +372,8 @@ fn pre_event_buffer_sets_keep_from_and_must_cover_the_delay() {
         .unwrap();
     let d = e.poll_decision().unwrap();
     assert_eq!(d.onset, ms(199_960));
-    assert_eq!(d.keep_from, ms(199_960 - 120_000));
-    assert_eq!(d.pre_event_us(), 120_000_000);
+    assert_eq!(d.keep_from, ms(200_000 - 120_000));
+    assert_eq!(d.pre_event_us(), 119_960_000);
     let e = Engine::new(&policy("pre_event_s = 0.1\ndebounce_s = 0.2"), RATE).unwrap_err();
     assert!(
         matches!(
@@ -446,7 +448,7 @@ fn decisions_carry_evidence_and_state() {
     assert_eq!(j["cause"], "gunshot");
     assert_eq!(j["state"], "cancel_window");
     assert_eq!(j["evidence"]["level_db"]["threshold"], 20.0);
-    assert_eq!(j["keep_from_s"], 0.96 - 30.0);
+    assert_eq!(j["keep_from_s"], 1.0 - 30.0);
 }
 
 #[test]

@@ -100,8 +100,8 @@ pub struct Decision {
     pub kind: DecisionKind,
     /// Why (`None` for sleep mode changes).
     pub cause: Option<Cause>,
-    /// For [`DecisionKind::Start`]: keep video from here (`onset - pre_event_s`). Otherwise
-    /// equal to `onset`.
+    /// For [`DecisionKind::Start`]: keep video from here: `at - pre_event_s`, everything the
+    /// pre-event loop holds at the decision. Otherwise equal to `onset`.
     pub keep_from: Timestamp,
     /// Detector confidence for detector causes; 1 for inputs.
     pub confidence: f32,
@@ -113,7 +113,9 @@ pub struct Decision {
 }
 
 impl Decision {
-    /// Pre-event time kept, in microseconds (`onset - keep_from`).
+    /// Video kept before the onset, in microseconds (`onset - keep_from`); negative when the
+    /// onset is older than the pre-event buffer (a decision delay longer than the buffer, as
+    /// for an officer-down alert with `fall.officer_down_s > pre_event_s`).
     pub fn pre_event_us(&self) -> i64 {
         self.onset.micros_since(self.keep_from)
     }

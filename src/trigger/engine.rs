@@ -196,22 +196,21 @@ impl Engine {
     /// Builds the engine and its detectors for a policy and an audio sample rate (Hz).
     ///
     /// Errors: an invalid policy or detector configuration, an unsupported sample rate, or a
-    /// pre-event buffer shorter than the longest decision delay (detector latency, or the
-    /// debounce), which would lose the start of the event.
+    /// pre-event buffer shorter than the gunshot detector's latency or the debounce, which
+    /// would lose the start of the event.
     pub fn new(policy: &Policy, audio_rate: u32) -> Result<Engine, ConfigError> {
         policy.validate()?;
         let config = policy.detector_config()?;
         let gunshot = GunshotDetector::new(&config.gunshot, audio_rate)?;
         let imu = ImuDetectors::new(&config)?;
         let rules = Rules::new(policy);
-        let delay = gunshot
-            .latency_us()
-            .max(imu.latency_us())
-            .max(rules.debounce_us);
+        // Officer-down decides late on purpose (after `fall.officer_down_s` of lying still) and
+        // the fall before it has its own trigger, so only the short delays are checked here.
+        let delay = gunshot.latency_us().max(rules.debounce_us);
         if rules.pre_event_us < delay {
             return Err(ConfigError::Inconsistent {
                 param: "pre_event_s",
-                reason: "shorter than the longest decision delay (detector latency or debounce_s): the start of the event would not be kept",
+                reason: "shorter than the gunshot detector's latency or debounce_s: the start of the event would not be kept",
             });
         }
         Ok(Engine {
@@ -607,7 +606,10 @@ impl Engine {
             cancel_until,
             causes: core::iter::once(cause).collect(),
         });
-        let keep_from = onset.add_micros(-self.rules.pre_event_us);
+        // The camera's loop holds `pre_event_s` of video at the moment of the decision: keep
+        // all of it. The onset is inside it whenever the decision delay is shorter than the
+        // buffer (checked at construction for audio and debounced inputs).
+        let keep_from = at.add_micros(-self.rules.pre_event_us);
         self.emit(
             at,
             onset,

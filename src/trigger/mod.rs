@@ -36,7 +36,8 @@
 //! let d = engine.poll_decision().unwrap();
 //! assert_eq!((d.kind, d.cause), (DecisionKind::Start, Some(Cause::HolsterDraw)));
 //! assert_eq!(d.at, Timestamp::from_millis(1_200)); // after the debounce
-//! assert_eq!(d.keep_from, Timestamp::from_millis(1_000 - 30_000));
+//! assert_eq!(d.onset, Timestamp::from_millis(1_000)); // the raw edge
+//! assert_eq!(d.keep_from, Timestamp::from_millis(1_200 - 30_000)); // the whole loop
 //! assert_eq!(engine.state(), State::CancelWindow);
 //! ```
 

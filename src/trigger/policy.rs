@@ -101,18 +101,37 @@ pub struct PresetLevels {
 }
 
 impl Default for PresetLevels {
-    /// Built-in levels: `low` additionally requires a detector confidence of at least 0.6;
-    /// `medium` and `high` take every event the detector emits. Threshold overlays are empty
-    /// until an agency (or a later release) sets them.
+    /// No overlay and no confidence minimum at any level (the per-detector built-in levels
+    /// are in [`Presets::default`]).
     fn default() -> Self {
         PresetLevels {
-            low: Preset {
-                min_confidence: 0.6,
-                config: toml::Table::new(),
-            },
+            low: Preset::default(),
             medium: Preset::default(),
             high: Preset::default(),
         }
+    }
+}
+
+/// One overlay entry: `key = value`, the value rounded to 4 decimals so the TOML stays
+/// readable (the defaults are round numbers; the rounding only hides float noise).
+fn kv(t: &mut toml::Table, key: &str, value: f64) {
+    t.insert(
+        key.to_string(),
+        toml::Value::Float((value * 1e4).round() / 1e4),
+    );
+}
+
+fn levels(low: toml::Table, high: toml::Table) -> PresetLevels {
+    PresetLevels {
+        low: Preset {
+            min_confidence: 0.0,
+            config: low,
+        },
+        medium: Preset::default(),
+        high: Preset {
+            min_confidence: 0.0,
+            config: high,
+        },
     }
 }
 
@@ -128,7 +147,7 @@ impl PresetLevels {
 }
 
 /// The presets of every detector. TOML table `[presets]`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Presets {
     /// Gunshot detector levels.
@@ -141,12 +160,71 @@ pub struct Presets {
     pub tap: PresetLevels,
 }
 
+impl Default for Presets {
+    /// The built-in levels: `medium` is the detectors' tuned defaults; `low` and `high` move
+    /// the main decision thresholds of each detector, relative to those defaults, by amounts
+    /// that mean something physically:
+    ///
+    /// | detector | `low` (fewer activations) | `high` (more detections) |
+    /// |---|---|---|
+    /// | gunshot | level rise and spectral flux thresholds +3 dB, minimum peak +4 dB (at most 0 dBFS) | rise and flux -3 dB, peak -4 dB |
+    /// | running | minimum RMS and step peak x1.2, minimum duration x1.6 | RMS x0.85, step peak x0.9 |
+    /// | fall | impact x1.3, trunk-angle change +10 deg | impact x0.8, angle change -10 deg |
+    /// | tap | peak x1.5 | peak x0.75 |
+    ///
+    /// No level sets a confidence minimum.
+    fn default() -> Self {
+        let c = Config::default();
+        let (g, r, f, t) = (&c.gunshot, &c.running, &c.fall, &c.tap);
+        let mut gl = toml::Table::new();
+        let mut gh = toml::Table::new();
+        kv(&mut gl, "rise_threshold_db", g.rise_threshold_db + 3.0);
+        kv(
+            &mut gh,
+            "rise_threshold_db",
+            (g.rise_threshold_db - 3.0).max(0.0),
+        );
+        kv(&mut gl, "flux_threshold_db", g.flux_threshold_db + 3.0);
+        kv(
+            &mut gh,
+            "flux_threshold_db",
+            (g.flux_threshold_db - 3.0).max(0.0),
+        );
+        kv(&mut gl, "min_peak_dbfs", (g.min_peak_dbfs + 4.0).min(0.0));
+        kv(&mut gh, "min_peak_dbfs", g.min_peak_dbfs - 4.0);
+        let mut rl = toml::Table::new();
+        let mut rh = toml::Table::new();
+        kv(&mut rl, "min_rms_g", r.min_rms_g * 1.2);
+        kv(&mut rh, "min_rms_g", r.min_rms_g * 0.85);
+        kv(&mut rl, "min_step_peak_g", r.min_step_peak_g * 1.2);
+        kv(&mut rh, "min_step_peak_g", r.min_step_peak_g * 0.9);
+        kv(&mut rl, "min_duration_s", r.min_duration_s * 1.6);
+        let mut fl = toml::Table::new();
+        let mut fh = toml::Table::new();
+        kv(&mut fl, "impact_g", f.impact_g * 1.3);
+        kv(&mut fh, "impact_g", f.impact_g * 0.8);
+        kv(&mut fl, "min_tilt_change_deg", f.min_tilt_change_deg + 10.0);
+        kv(&mut fh, "min_tilt_change_deg", f.min_tilt_change_deg - 10.0);
+        let mut tl = toml::Table::new();
+        let mut th = toml::Table::new();
+        kv(&mut tl, "min_peak_g", t.min_peak_g * 1.5);
+        kv(&mut th, "min_peak_g", t.min_peak_g * 0.75);
+        Presets {
+            gunshot: levels(gl, gh),
+            running: levels(rl, rh),
+            fall: levels(fl, fh),
+            tap: levels(tl, th),
+        }
+    }
+}
+
 /// An agency policy. See the module documentation and `docs/engine.md`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Policy {
-    /// Seconds of pre-event video to keep before the onset of the cause of a start. Default 30,
-    /// range 0 ..= 120. Must cover the detectors' decision latency plus the debounce.
+    /// Length of the camera's pre-event loop, seconds: a start keeps this much video before
+    /// the decision. Default 30, range 0 ..= 120. Must cover the gunshot detector's latency
+    /// and the debounce ([`crate::trigger::Engine::new`] checks).
     pub pre_event_s: f64,
     /// After an automatic start, seconds during which the officer may cancel (the activation
     /// is then marked false). Default 20, range 0 ..= 300.
@@ -412,8 +490,59 @@ mod tests {
     fn partial_preset_keeps_other_defaults() {
         let p = Policy::from_toml_str("[presets.gunshot.high]\nmin_confidence = 0.1").unwrap();
         assert_eq!(p.presets.gunshot.high.min_confidence, 0.1);
-        assert_eq!(p.presets.gunshot.low.min_confidence, 0.6);
-        assert_eq!(p.presets.fall, PresetLevels::default());
+        assert_eq!(
+            p.presets.gunshot.high.config,
+            Presets::default().gunshot.high.config
+        );
+        assert_eq!(p.presets.gunshot.low, Presets::default().gunshot.low);
+        assert_eq!(p.presets.fall, Presets::default().fall);
+    }
+
+    /// Every built-in level of every detector resolves to a valid configuration, and the
+    /// thresholds it moves are ordered low > medium > high (a higher threshold detects less).
+    #[test]
+    fn builtin_levels_are_valid_and_ordered() {
+        let at = |g: Sensitivity, r: Sensitivity, f: Sensitivity, t: Sensitivity| {
+            let p = Policy {
+                sensitivity: Sensitivities {
+                    gunshot: g,
+                    running: r,
+                    fall: f,
+                    tap: t,
+                },
+                ..Policy::default()
+            };
+            p.validate().unwrap();
+            p.detector_config().unwrap()
+        };
+        use Sensitivity::*;
+        let lo = at(Low, Low, Low, Low);
+        let me = at(Medium, Medium, Medium, Medium);
+        let hi = at(High, High, High, High);
+        assert_eq!(me, Config::default());
+        for (l, m, h) in [
+            (
+                lo.gunshot.rise_threshold_db,
+                me.gunshot.rise_threshold_db,
+                hi.gunshot.rise_threshold_db,
+            ),
+            (
+                lo.gunshot.flux_threshold_db,
+                me.gunshot.flux_threshold_db,
+                hi.gunshot.flux_threshold_db,
+            ),
+            (
+                lo.running.min_rms_g,
+                me.running.min_rms_g,
+                hi.running.min_rms_g,
+            ),
+            (lo.fall.impact_g, me.fall.impact_g, hi.fall.impact_g),
+            (lo.tap.min_peak_g, me.tap.min_peak_g, hi.tap.min_peak_g),
+        ] {
+            assert!(l > m && m > h, "{l} {m} {h}");
+        }
+        assert!(lo.gunshot.min_peak_dbfs >= me.gunshot.min_peak_dbfs);
+        assert!(hi.gunshot.min_peak_dbfs < me.gunshot.min_peak_dbfs);
     }
 
     #[test]
