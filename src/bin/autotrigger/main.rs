@@ -5,7 +5,9 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod audit;
 mod detect;
+mod run;
 
 /// Decide when a body-worn camera starts recording, and evaluate those decisions.
 #[derive(Parser)]
@@ -21,6 +23,10 @@ enum Command {
     Config,
     /// Run the detectors over recordings (WAV audio, IMU CSV, SisFall) and print the events.
     Detect(detect::DetectArgs),
+    /// Run one incident (audio, IMU, external inputs) through the trigger engine.
+    Run(run::RunArgs),
+    /// Audit-log tools.
+    Audit(audit::AuditArgs),
 }
 
 fn main() -> ExitCode {
@@ -31,5 +37,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Detect(args) => detect::run(args),
+        Command::Run(a) => run::run(a),
+        Command::Audit(a) => audit::run(a),
     }
 }
