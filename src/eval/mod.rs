@@ -1,3 +1,5 @@
 //! Evaluation: event matching, metrics, corpus runs, sweeps, feature matrices, reports.
 
+pub mod corpus;
 pub mod metrics;
+pub mod report;

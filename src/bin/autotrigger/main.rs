@@ -1,6 +1,8 @@
 //! The `autotrigger` command line: a thin shell over the library.
 use clap::{Parser, Subcommand};
 
+mod eval;
+
 /// Decide when a body-worn camera starts recording, and evaluate those decisions.
 #[derive(Parser)]
 #[command(name = "autotrigger", version, about)]
@@ -13,6 +15,8 @@ struct Cli {
 enum Command {
     /// Print the default configuration as TOML.
     Config,
+    /// Run the detectors over a corpus and score them against labels or a manifest.
+    Eval(eval::EvalArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -22,5 +26,6 @@ fn main() -> std::process::ExitCode {
             print!("{}", autotrigger::Config::default().to_toml_string());
             std::process::ExitCode::SUCCESS
         }
+        Command::Eval(a) => eval::run(a),
     }
 }
