@@ -486,34 +486,53 @@ pub fn run_one(rec: &Recording, opts: &RunOptions) -> RecordingResult {
     res
 }
 
+/// The message of a detector construction error for a recording (shared by every path that
+/// builds detectors, so that their results compare equal).
+pub(crate) fn config_error(rec: &Recording, e: &crate::error::ConfigError) -> String {
+    format!("{}: {e}", rec.path.display())
+}
+
 fn run_audio(rec: &Recording, opts: &RunOptions, res: &mut RecordingResult) -> Result<(), String> {
     let audio = io::read_wav(&rec.path).map_err(|e| e.to_string())?;
     res.duration_us = audio.duration_us();
     let mut det = crate::audio::GunshotDetector::new(&opts.config.gunshot, audio.sample_rate)
-        .map_err(|e| format!("{}: {e}", rec.path.display()))?;
+        .map_err(|e| config_error(rec, &e))?;
+    let Some(points) = opts.trace_points else {
+        for block in audio.samples.chunks(opts.block.max(1)) {
+            det.process(block, &mut res.detections)
+                .map_err(|e| format!("{}: {e}", rec.path.display()))?;
+        }
+        det.finish(&mut res.detections);
+        return Ok(());
+    };
+    let n = audio.samples.len();
+    let bucket = n.div_ceil(points.max(1)).max(1);
+    let mut tr = Trace {
+        envelope_unit: "|x| (full scale)",
+        // The decider's onset score reaches 1 when every candidate threshold is reached.
+        threshold: Some(1.0),
+        ..Trace::default()
+    };
+    for (i, c) in audio.samples.chunks(bucket).enumerate() {
+        tr.t_us
+            .push(Timestamp::from_samples((i * bucket) as u64, audio.sample_rate).as_micros());
+        tr.envelope.push(
+            c.iter()
+                .filter(|x| x.is_finite())
+                .fold(0f32, |m, x| m.max(x.abs())),
+        );
+    }
+    tr.score = vec![0.0; tr.t_us.len()];
     for block in audio.samples.chunks(opts.block.max(1)) {
-        det.process(block, &mut res.detections)
-            .map_err(|e| format!("{}: {e}", rec.path.display()))?;
+        det.process_with_frames(block, &mut res.detections, |f, score| {
+            let i = (f.start_sample as usize / bucket).min(tr.score.len().saturating_sub(1));
+            if let Some(s) = tr.score.get_mut(i) {
+                *s = s.max(score);
+            }
+        });
     }
     det.finish(&mut res.detections);
-    if let Some(points) = opts.trace_points {
-        let n = audio.samples.len();
-        let bucket = n.div_ceil(points.max(1)).max(1);
-        let mut tr = Trace {
-            envelope_unit: "|x| (full scale)",
-            ..Trace::default()
-        };
-        for (i, c) in audio.samples.chunks(bucket).enumerate() {
-            tr.t_us
-                .push(Timestamp::from_samples((i * bucket) as u64, audio.sample_rate).as_micros());
-            tr.envelope.push(
-                c.iter()
-                    .filter(|x| x.is_finite())
-                    .fold(0f32, |m, x| m.max(x.abs())),
-            );
-        }
-        res.trace = Some(tr);
-    }
+    res.trace = Some(tr);
     Ok(())
 }
 

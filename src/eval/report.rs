@@ -444,3 +444,67 @@ pub fn eval_html(rep: &CorpusReport, results: &[RecordingResult], config: &Confi
     );
     s
 }
+
+/// The `sweep` report: recall against false alarms per hour and against the clip-level
+/// false-trigger share, and the table of operating points.
+pub fn sweep_html(
+    points: &[super::sweep::OperatingPoint],
+    chosen: Option<usize>,
+    kind: &str,
+) -> String {
+    let mut s = page_start(&format!("autotrigger sweep: {kind}"));
+    let label = |i: usize| super::sweep::describe(&points[i].params);
+    let fa: Vec<CurvePoint> = (0..points.len())
+        .filter_map(|i| {
+            let p = &points[i];
+            Some((p.fa_per_hour?, p.recall?, label(i)))
+        })
+        .collect();
+    let share: Vec<CurvePoint> = (0..points.len())
+        .filter_map(|i| {
+            let p = &points[i];
+            Some((p.false_trigger_share?, p.recall?, label(i)))
+        })
+        .collect();
+    let _ = write!(
+        s,
+        "<p>{} operating points{}. Blue line: best recall reachable at or below each false-alarm \
+         level; red circle: chosen point.</p>",
+        points.len(),
+        chosen
+            .map(|i| format!("; chosen: #{} ({})", i + 1, esc(&label(i))))
+            .unwrap_or_else(|| "; none fits the budget".into())
+    );
+    // The chosen index among the points that have both figures.
+    let idx = |with: &dyn Fn(&super::sweep::OperatingPoint) -> bool| {
+        chosen.and_then(|c| with(&points[c]).then(|| (0..c).filter(|&j| with(&points[j])).count()))
+    };
+    s.push_str("<div style=\"display:flex;flex-wrap:wrap;gap:12px\">");
+    if !fa.is_empty() {
+        let c = idx(&|p| p.fa_per_hour.is_some() && p.recall.is_some());
+        s.push_str(&curve_svg(
+            &format!("{kind}: recall vs false alarms"),
+            "false alarms per hour",
+            &fa,
+            c,
+        ));
+    }
+    if !share.is_empty() {
+        let c = idx(&|p| p.false_trigger_share.is_some() && p.recall.is_some());
+        s.push_str(&curve_svg(
+            &format!("{kind}: recall vs false-trigger share"),
+            "share of negative clips triggered",
+            &share,
+            c,
+        ));
+    }
+    s.push_str("</div><h2>Operating points</h2><pre>");
+    s.push_str(&esc(&super::sweep::points_table(points, chosen)));
+    s.push_str("</pre>");
+    if let Some(c) = chosen {
+        s.push_str("<h2>Chosen point</h2>");
+        s.push_str(&summary_html(&points[c].report));
+    }
+    s.push_str("</body></html>\n");
+    s
+}

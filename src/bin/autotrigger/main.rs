@@ -2,6 +2,8 @@
 use clap::{Parser, Subcommand};
 
 mod eval;
+mod features;
+mod sweep;
 
 /// Decide when a body-worn camera starts recording, and evaluate those decisions.
 #[derive(Parser)]
@@ -17,6 +19,10 @@ enum Command {
     Config,
     /// Run the detectors over a corpus and score them against labels or a manifest.
     Eval(eval::EvalArgs),
+    /// Sweep detector parameters over a corpus and pick an operating point.
+    Sweep(sweep::SweepArgs),
+    /// Export the gunshot detector's per-hop onset features of a WAV file.
+    Features(features::FeaturesArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -27,5 +33,7 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::SUCCESS
         }
         Command::Eval(a) => eval::run(a),
+        Command::Sweep(a) => sweep::run(a),
+        Command::Features(a) => features::run(a),
     }
 }
