@@ -189,3 +189,23 @@ fn feature_matrix_equals_detector_frames() {
     assert_eq!(lines.count(), rows.len());
     assert!(feature_matrix(&x, 1000, &cfg).is_err(), "unsupported rate");
 }
+
+#[test]
+fn gait_matrix_tracks_cadence() {
+    use autotrigger::eval::features::{imu_gait_matrix, GAIT_NAMES};
+    use autotrigger::synth::imu::{ImuScene, Mounting, Timing};
+    use autotrigger::synth::Rng;
+    let mut scene = ImuScene::new(Rng::new(5));
+    scene
+        .stand(3.0)
+        .walk(15.0, 110.0, 2.0)
+        .run(15.0, 170.0, 4.0);
+    let (samples, _) = scene.render(100.0, Mounting::aligned(), Timing::Regular);
+    let m = imu_gait_matrix(&samples, &Config::default()).unwrap();
+    assert_eq!(m.names, GAIT_NAMES);
+    assert!(m.values.nrows() > 10, "{} rows", m.values.nrows());
+    assert!(m.times.windows(2).all(|w| w[0] < w[1]));
+    // The last windows lie in the run: cadence near 170 steps/min.
+    let last = m.values.row(m.values.nrows() - 1);
+    assert!((last[0] - 170.0).abs() < 15.0, "cadence {}", last[0]);
+}

@@ -83,6 +83,50 @@ impl FeatureMatrix {
     }
 }
 
+/// Column names of [`imu_gait_matrix`] (the fields of [`crate::imu::GaitFeatures`]).
+pub const GAIT_NAMES: [&str; 4] = ["cadence_spm", "periodicity", "rms_g", "step_peak_g"];
+
+/// The running detector's gait features over an IMU recording: one row each time the detector
+/// finishes an analysis window with new features (the detector exposes only its latest
+/// window, so the samples are fed one at a time and a row is taken whenever
+/// [`crate::imu::RunningDetector::last_features`] changes; two consecutive identical windows
+/// give one row). Times are those of the sample that completed the window.
+pub fn imu_gait_matrix(
+    samples: &[crate::imu::ImuSample],
+    config: &crate::Config,
+) -> Result<FeatureMatrix, ConfigError> {
+    use crate::StreamingDetector;
+    let mut det = crate::imu::RunningDetector::new(&config.running, &config.orientation)?;
+    let mut rows: Vec<[f32; 4]> = Vec::new();
+    let mut times = Vec::new();
+    let mut last = None;
+    let mut sink: Vec<crate::Event> = Vec::new();
+    for s in samples {
+        // Out-of-order samples are rejected by the detector and simply give no row.
+        let _ = det.process(std::slice::from_ref(s), &mut sink);
+        sink.clear();
+        let f = det.last_features();
+        if f.is_some() && f != last {
+            if let Some(g) = f {
+                rows.push([g.cadence_spm, g.periodicity, g.rms_g, g.step_peak_g]);
+                times.push(s.t);
+            }
+            last = f;
+        }
+    }
+    let mut values = Array2::<f32>::zeros((rows.len(), GAIT_NAMES.len()));
+    for (mut row, r) in values.rows_mut().into_iter().zip(&rows) {
+        for (x, v) in row.iter_mut().zip(r) {
+            *x = *v;
+        }
+    }
+    Ok(FeatureMatrix {
+        values,
+        names: GAIT_NAMES.to_vec(),
+        times,
+    })
+}
+
 fn frames_of(
     samples: &[f32],
     sample_rate: u32,
