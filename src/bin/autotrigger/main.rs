@@ -7,7 +7,10 @@ use std::process::ExitCode;
 
 mod audit;
 mod detect;
+mod eval;
+mod features;
 mod run;
+mod sweep;
 
 /// Decide when a body-worn camera starts recording, and evaluate those decisions.
 #[derive(Parser)]
@@ -27,6 +30,12 @@ enum Command {
     Run(run::RunArgs),
     /// Audit-log tools.
     Audit(audit::AuditArgs),
+    /// Run the detectors over a corpus and score them against labels or a manifest.
+    Eval(eval::EvalArgs),
+    /// Sweep detector parameters over a corpus and pick an operating point.
+    Sweep(sweep::SweepArgs),
+    /// Export the gunshot detector's per-hop onset features of a WAV file.
+    Features(features::FeaturesArgs),
 }
 
 fn main() -> ExitCode {
@@ -39,5 +48,8 @@ fn main() -> ExitCode {
         Command::Detect(args) => detect::run(args),
         Command::Run(a) => run::run(a),
         Command::Audit(a) => audit::run(a),
+        Command::Eval(a) => eval::run(a),
+        Command::Sweep(a) => sweep::run(a),
+        Command::Features(a) => features::run(a),
     }
 }
