@@ -65,5 +65,8 @@ fn gunshot_presets_are_nested_on_the_dev_set() {
             t.0, t.1, t.2, t.3
         );
     }
-    assert!(tally[0].0 + tally[0].2 < tally[2].0 + tally[2].2, "{tally:?}");
+    assert!(
+        tally[0].0 + tally[0].2 < tally[2].0 + tally[2].2,
+        "{tally:?}"
+    );
 }
