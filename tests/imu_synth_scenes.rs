@@ -167,7 +167,11 @@ fn confounders_stay_quiet() {
                 bad.push(format!("seed {seed}: {alarms:?}"));
             }
         }
-        println!("{}: confounder scenes with an alarm: {}/{SEEDS}", dev.name, bad.len());
+        println!(
+            "{}: confounder scenes with an alarm: {}/{SEEDS}",
+            dev.name,
+            bad.len()
+        );
         for b in &bad {
             println!("  {b}");
         }
