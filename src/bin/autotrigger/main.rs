@@ -5,7 +5,12 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod audit;
 mod detect;
+mod eval;
+mod features;
+mod run;
+mod sweep;
 
 /// Decide when a body-worn camera starts recording, and evaluate those decisions.
 #[derive(Parser)]
@@ -21,6 +26,16 @@ enum Command {
     Config,
     /// Run the detectors over recordings (WAV audio, IMU CSV, SisFall) and print the events.
     Detect(detect::DetectArgs),
+    /// Run one incident (audio, IMU, external inputs) through the trigger engine.
+    Run(run::RunArgs),
+    /// Audit-log tools.
+    Audit(audit::AuditArgs),
+    /// Run the detectors over a corpus and score them against labels or a manifest.
+    Eval(eval::EvalArgs),
+    /// Sweep detector parameters over a corpus and pick an operating point.
+    Sweep(sweep::SweepArgs),
+    /// Export the gunshot detector's per-hop onset features of a WAV file.
+    Features(features::FeaturesArgs),
 }
 
 fn main() -> ExitCode {
@@ -31,5 +46,10 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Detect(args) => detect::run(args),
+        Command::Run(a) => run::run(a),
+        Command::Audit(a) => audit::run(a),
+        Command::Eval(a) => eval::run(a),
+        Command::Sweep(a) => sweep::run(a),
+        Command::Features(a) => features::run(a),
     }
 }
