@@ -4,7 +4,7 @@
 use super::corpus::{
     clip_rows, event_rows, CorpusReport, RecordingResult, CLIP_HEADER, EVENT_HEADER,
 };
-use super::metrics::match_events;
+use super::metrics::match_events_with;
 use crate::config::Config;
 use plotters::prelude::*;
 use std::fmt::Write as _;
@@ -70,11 +70,11 @@ pub fn html_table(header: &[&str], rows: &[Vec<String>]) -> String {
 /// The summary tables of a corpus report, as HTML.
 pub fn summary_html(rep: &CorpusReport) -> String {
     let mut s = format!(
-        "<p>{} recordings, {:.1} min, {} unreadable; collar {:.3} s.</p>\n",
+        "<p>{} recordings, {:.1} min, {} unreadable; {}.</p>\n",
         rep.recordings,
         rep.duration_s / 60.0,
         rep.errors,
-        rep.collar_s
+        esc(&super::corpus::describe_collars(&rep.collars))
     );
     if !rep.clips_by_subclass.is_empty() {
         s.push_str(
@@ -354,13 +354,17 @@ pub fn curve_svg(title: &str, x_desc: &str, pts: &[CurvePoint], chosen: Option<u
 
 /// Latencies of every matched event per kind, re-derived from the results.
 fn latencies(rep: &CorpusReport, results: &[RecordingResult]) -> Vec<(String, Vec<i64>)> {
-    let collar = (rep.collar_s * 1e6).round() as i64;
     let mut by: std::collections::BTreeMap<String, Vec<i64>> = Default::default();
     for r in results.iter().filter(|r| r.error.is_none()) {
         if let Some(labels) = &r.recording.labels {
-            let m = match_events(labels, &r.detections, collar, Some(&r.recording.kinds));
+            let m = match_events_with(
+                labels,
+                &r.detections,
+                &rep.collars,
+                Some(&r.recording.kinds),
+            );
             for mm in m.matches {
-                by.entry(labels[mm.reference].kind.clone())
+                by.entry(super::metrics::scored_label_kind(&labels[mm.reference].kind).to_string())
                     .or_default()
                     .push(mm.latency_us);
             }
