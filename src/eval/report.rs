@@ -274,9 +274,9 @@ pub fn latency_histogram_svg(title: &str, latencies_us: &[i64]) -> String {
         counts[i] += 1;
     }
     let cmax = counts.iter().copied().max().unwrap_or(0).max(1) as f64;
-    svg(640, 260, |root| {
+    svg(430, 240, |root| {
         let Ok(mut c) = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 15))
+            .caption(title, ("sans-serif", 14))
             .margin(8)
             .x_label_area_size(34)
             .y_label_area_size(44)
@@ -286,6 +286,8 @@ pub fn latency_histogram_svg(title: &str, latencies_us: &[i64]) -> String {
         };
         let _ = c
             .configure_mesh()
+            .x_labels(6)
+            .x_label_formatter(&|v| format!("{v:.0}"))
             .x_desc("latency (ms)")
             .y_desc("events")
             .light_line_style(WHITE)
@@ -396,13 +398,14 @@ pub fn eval_html(rep: &CorpusReport, results: &[RecordingResult], config: &Confi
     s.push_str(&summary_html(rep));
     let lats = latencies(rep, results);
     if !lats.is_empty() {
-        s.push_str("<h2>Detection latency</h2>");
+        s.push_str("<h2>Detection latency</h2><div style=\"display:flex;flex-wrap:wrap;gap:8px\">");
         for (k, l) in &lats {
             s.push_str(&latency_histogram_svg(
                 &format!("{k}: decision - reference onset ({} events)", l.len()),
                 l,
             ));
         }
+        s.push_str("</div>");
     }
     let mut order: Vec<usize> = (0..results.len())
         .filter(|&i| results[i].trace.is_some())
