@@ -395,6 +395,22 @@ fn gaps_are_counted_and_restart_the_detectors() {
     assert_eq!(d.gaps(), 1);
     assert!(kinds(&ev).contains(&EventKind::Fall));
     assert!(!kinds(&ev).contains(&EventKind::OfficerDown), "{ev:#?}");
+
+    // A dropout early in the lying period: the upright reference survives the gap, so the
+    // wearer still counts as lying and officer down follows 20 s after the gap.
+    let cut: Vec<_> = s
+        .iter()
+        .copied()
+        .filter(|x| !(24_000_000..26_000_000).contains(&x.t.as_micros()))
+        .collect();
+    let mut d = ImuDetectors::new(&Config::default()).unwrap();
+    let mut ev = Vec::new();
+    d.process(&cut, &mut ev).unwrap();
+    let down = ev.iter().find(|e| e.kind == EventKind::OfficerDown);
+    assert!(
+        down.is_some_and(|e| e.onset.as_micros() >= 26_000_000),
+        "{ev:#?}"
+    );
 }
 
 fn still(rate: f64, mount: UnitQuaternion<f64>, noise: f64, seed: u64) -> Vec<ImuSample> {
@@ -486,6 +502,29 @@ proptest! {
             for it in e.evidence.items() {
                 prop_assert!(it.value.is_finite(), "{:?}", e);
             }
+        }
+    }
+}
+
+/// The same shift near the ends of the time range: integer time arithmetic saturates instead
+/// of overflowing (run in debug to catch overflow), and the events are the same, shifted.
+#[test]
+fn extreme_time_offsets() {
+    let s = sample(&shift_scenario, &Device::waist_200hz(), 52.0, 12);
+    let base = all(&s);
+    for off in [i64::MAX - 60_000_000, i64::MIN + 1] {
+        let shifted: Vec<_> = s
+            .iter()
+            .map(|x| ImuSample {
+                t: x.t.add_micros(off),
+                ..*x
+            })
+            .collect();
+        let ev = all(&shifted);
+        if off > 0 {
+            // The 100 Hz grid is absolute, so a shift off the grid moves frame times; the
+            // sequence of kinds must not change.
+            assert_eq!(kinds(&ev), kinds(&base));
         }
     }
 }
