@@ -1,60 +1,597 @@
-//! SKELETON: replaced by the audio work.
+//! The gunshot detector: [`OnsetFeatures`] (samples -> [`FeatureFrame`]s) followed by a separate
+//! decision stage, [`GunshotDecider`] (frames -> events).
+//!
+//! The decider looks for a candidate onset (an abrupt broadband level jump over the adaptive
+//! noise floor), gathers the attack (`attack_window_s`) and watches the following
+//! `decay_window_s` for the muzzle blast's fast decay, then accepts or rejects the candidate.
+//! Candidates closer than `min_interval_s` to the previous one belong to the same shot, so an
+//! automatic burst yields one event per round.
+
+use super::features::{FeatureFrame, OnsetFeatures};
+use super::frontend::FrameTiming;
 use crate::detector::StreamingDetector;
 use crate::error::{ConfigError, ProcessError};
-use crate::event::Event;
+use crate::event::{Event, EventKind, Evidence};
+use crate::time::{secs_to_samples, Timestamp};
 use serde::{Deserialize, Serialize};
 
-/// Gunshot detector parameters.
+/// Gunshot detector parameters (TOML table `[gunshot]`). Every value is in seconds, hertz or
+/// decibels; missing keys take the defaults shown.
+///
+/// The parameters listed in [`GunshotConfig::FEATURE_PARAMS`] change the features; the others
+/// only change the decision stage, so a sweep over them can re-run [`GunshotDecider`] over
+/// precomputed [`FeatureFrame`]s.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GunshotConfig {
-    /// Onset threshold.
-    pub flux_threshold: f64,
+    // ---- features ----
+    /// Hop between analysis frames, s. Default 0.005, range 0.001..=0.02.
+    pub hop_s: f64,
+    /// Analysis window (frame) length, s; the FFT is the next power of two. Default 0.01,
+    /// range 0.002..=0.1 (at least one hop).
+    pub frame_s: f64,
+    /// Lower edge of the analysis band of the spectral features, Hz. Default 100, range
+    /// 0..=20000.
+    pub band_min_hz: f64,
+    /// Upper edge of the analysis band, Hz, clamped to the Nyquist frequency. Default 4000 (the
+    /// Nyquist frequency of 8 kHz audio, so features mean the same at every rate), range
+    /// 200..=48000.
+    pub band_max_hz: f64,
+    /// Split frequency of `hf_ratio`, Hz. Default 2000, range 0..=48000.
+    pub hf_split_hz: f64,
+    /// Release time constant of the peak-hold envelope used for the rise time, s. Default
+    /// 0.005, range 0.0001..=0.1.
+    pub envelope_release_s: f64,
+    /// A sample with `|x|` at or above this level counts as clipped, dBFS. Default -0.1,
+    /// range -20..=0.
+    pub clip_level_dbfs: f64,
+    /// Time constant with which the noise floor climbs towards a louder level, s. Default 1.0,
+    /// range 0.05..=60. Slow, so that a shot does not raise its own floor.
+    pub floor_rise_s: f64,
+    /// Time constant with which the noise floor falls towards a quieter level, s. Default
+    /// 0.05, range 0.005..=10.
+    pub floor_fall_s: f64,
+    /// At the start of a stream the floor is unknown (it starts at -120 dBFS) and climbs with
+    /// `floor_fall_s` during this time, s. Default 0.25, range 0..=10.
+    pub floor_warmup_s: f64,
+    // ---- decision ----
+    /// Level rise over the noise floor that makes a candidate, dB. Default 15, range 0..=100.
+    pub rise_threshold_db: f64,
+    /// Spectral flux that makes a candidate, dB. Default 6, range 0..=100.
+    pub flux_threshold_db: f64,
+    /// Longest rise time (10 % -> 90 % of the peak envelope) of a muzzle blast, s. Default
+    /// 0.002, range 0.0001..=0.1.
+    pub max_rise_time_s: f64,
+    /// Smallest spectral flatness at the attack (broadband), 0..1. Default 0.1.
+    pub min_flatness: f64,
+    /// Smallest spectral centroid at the attack, Hz. Default 0 (off), range 0..=20000.
+    pub min_centroid_hz: f64,
+    /// Time after the candidate onset over which the attack's maxima are taken, s. Default
+    /// 0.015, range 0.001..=0.1.
+    pub attack_window_s: f64,
+    /// Time after the onset within which the level must have decayed, s; the decision comes
+    /// at its end. Default 0.075, range 0.03..=0.3, longer than `attack_window_s`.
+    pub decay_window_s: f64,
+    /// Smallest decay (attack peak level minus the lowest level after the attack, within the
+    /// decay window), dB. Default 10, range 0..=100.
+    pub min_decay_db: f64,
+    /// Candidates closer than this to the previous candidate belong to the same shot, s.
+    /// Default 0.08, range 0.02..=10.
+    pub min_interval_s: f64,
 }
 
 impl Default for GunshotConfig {
     fn default() -> Self {
         GunshotConfig {
-            flux_threshold: 1.0,
+            hop_s: 0.005,
+            frame_s: 0.01,
+            band_min_hz: 100.0,
+            band_max_hz: 4000.0,
+            hf_split_hz: 2000.0,
+            envelope_release_s: 0.005,
+            clip_level_dbfs: -0.1,
+            floor_rise_s: 1.0,
+            floor_fall_s: 0.05,
+            floor_warmup_s: 0.25,
+            rise_threshold_db: 15.0,
+            flux_threshold_db: 6.0,
+            max_rise_time_s: 0.002,
+            min_flatness: 0.1,
+            min_centroid_hz: 0.0,
+            attack_window_s: 0.015,
+            decay_window_s: 0.075,
+            min_decay_db: 10.0,
+            min_interval_s: 0.08,
         }
     }
 }
 
 impl GunshotConfig {
-    /// Validates ranges.
+    /// The parameters that change the [`FeatureFrame`]s. Changing only other parameters
+    /// leaves the features identical (see [`GunshotConfig::same_features`]).
+    pub const FEATURE_PARAMS: &'static [&'static str] = &[
+        "hop_s",
+        "frame_s",
+        "band_min_hz",
+        "band_max_hz",
+        "hf_split_hz",
+        "envelope_release_s",
+        "clip_level_dbfs",
+        "floor_rise_s",
+        "floor_fall_s",
+        "floor_warmup_s",
+    ];
+
+    /// True when `self` and `other` give identical features (they differ at most in decision
+    /// parameters), so precomputed frames can be reused.
+    pub fn same_features(&self, other: &GunshotConfig) -> bool {
+        self.hop_s == other.hop_s
+            && self.frame_s == other.frame_s
+            && self.band_min_hz == other.band_min_hz
+            && self.band_max_hz == other.band_max_hz
+            && self.hf_split_hz == other.hf_split_hz
+            && self.envelope_release_s == other.envelope_release_s
+            && self.clip_level_dbfs == other.clip_level_dbfs
+            && self.floor_rise_s == other.floor_rise_s
+            && self.floor_fall_s == other.floor_fall_s
+            && self.floor_warmup_s == other.floor_warmup_s
+    }
+
+    /// Checks every parameter against its documented range.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        ConfigError::check_range("gunshot.flux_threshold", self.flux_threshold, 0.0, 100.0)
+        let r = ConfigError::check_range;
+        r("gunshot.hop_s", self.hop_s, 0.001, 0.02)?;
+        r("gunshot.frame_s", self.frame_s, 0.002, 0.1)?;
+        r("gunshot.band_min_hz", self.band_min_hz, 0.0, 20_000.0)?;
+        r("gunshot.band_max_hz", self.band_max_hz, 200.0, 48_000.0)?;
+        r("gunshot.hf_split_hz", self.hf_split_hz, 0.0, 48_000.0)?;
+        r(
+            "gunshot.envelope_release_s",
+            self.envelope_release_s,
+            1e-4,
+            0.1,
+        )?;
+        r("gunshot.clip_level_dbfs", self.clip_level_dbfs, -20.0, 0.0)?;
+        r("gunshot.floor_rise_s", self.floor_rise_s, 0.05, 60.0)?;
+        r("gunshot.floor_fall_s", self.floor_fall_s, 0.005, 10.0)?;
+        r("gunshot.floor_warmup_s", self.floor_warmup_s, 0.0, 10.0)?;
+        r(
+            "gunshot.rise_threshold_db",
+            self.rise_threshold_db,
+            0.0,
+            100.0,
+        )?;
+        r(
+            "gunshot.flux_threshold_db",
+            self.flux_threshold_db,
+            0.0,
+            100.0,
+        )?;
+        r("gunshot.max_rise_time_s", self.max_rise_time_s, 1e-4, 0.1)?;
+        r("gunshot.min_flatness", self.min_flatness, 0.0, 1.0)?;
+        r(
+            "gunshot.min_centroid_hz",
+            self.min_centroid_hz,
+            0.0,
+            20_000.0,
+        )?;
+        r("gunshot.attack_window_s", self.attack_window_s, 0.001, 0.1)?;
+        r("gunshot.decay_window_s", self.decay_window_s, 0.03, 0.3)?;
+        r("gunshot.min_decay_db", self.min_decay_db, 0.0, 100.0)?;
+        r("gunshot.min_interval_s", self.min_interval_s, 0.02, 10.0)?;
+        if self.frame_s < self.hop_s {
+            return Err(ConfigError::Inconsistent {
+                param: "gunshot.frame_s",
+                reason: "the frame must be at least one hop long",
+            });
+        }
+        if self.band_min_hz >= self.band_max_hz {
+            return Err(ConfigError::Inconsistent {
+                param: "gunshot.band_min_hz",
+                reason: "the band's lower edge must lie below its upper edge",
+            });
+        }
+        if self.attack_window_s >= self.decay_window_s {
+            return Err(ConfigError::Inconsistent {
+                param: "gunshot.attack_window_s",
+                reason: "the attack window must be shorter than the decay window",
+            });
+        }
+        Ok(())
     }
 }
 
-/// Gunshot detector.
+/// Most candidates the decider follows at once (their decay windows overlap when shots are
+/// closer than the window); more than `decay_window_s / min_interval_s` is never needed.
+const MAX_PENDING: usize = 16;
+
+/// What the decider knows about one candidate shot.
+#[derive(Debug, Clone, Copy, Default)]
+struct Candidate {
+    onset_sample: u64,
+    attack_end: u64,
+    decay_end: u64,
+    // Attack maxima (minimum for the rise time).
+    peak_level: f32,
+    floor: f32,
+    rise_db: f32,
+    flux_db: f32,
+    hfc_db: f32,
+    flatness: f32,
+    centroid_hz: f32,
+    hf_ratio: f32,
+    peak_dbfs: f32,
+    crest_db: f32,
+    rise_time_us: f32,
+    clipped_frac: f32,
+    // Lowest level after the attack.
+    min_after: f32,
+}
+
+impl Candidate {
+    fn start(f: &FeatureFrame, attack: u64, decay: u64) -> Self {
+        Candidate {
+            onset_sample: f
+                .onset_sample
+                .min(f.start_sample + (f.end_sample - f.start_sample)),
+            attack_end: f.start_sample + attack,
+            decay_end: f.start_sample + decay,
+            peak_level: f.level_dbfs,
+            floor: f.floor_dbfs,
+            rise_db: f.rise_db,
+            flux_db: f.flux_db,
+            hfc_db: f.hfc_db,
+            flatness: f.flatness,
+            centroid_hz: f.centroid_hz,
+            hf_ratio: f.hf_ratio,
+            peak_dbfs: f.peak_dbfs,
+            crest_db: f.crest_db,
+            rise_time_us: f.rise_time_us,
+            clipped_frac: f.clipped_frac,
+            min_after: f32::INFINITY,
+        }
+    }
+
+    fn update(&mut self, f: &FeatureFrame) {
+        if f.end_sample <= self.attack_end {
+            if f.level_dbfs > self.peak_level {
+                // The spectral shape is taken at the loudest hop of the attack.
+                self.peak_level = f.level_dbfs;
+                self.flatness = f.flatness;
+                self.centroid_hz = f.centroid_hz;
+                self.hf_ratio = f.hf_ratio;
+            }
+            self.rise_db = self.rise_db.max(f.rise_db);
+            self.flux_db = self.flux_db.max(f.flux_db);
+            self.hfc_db = self.hfc_db.max(f.hfc_db);
+            self.peak_dbfs = self.peak_dbfs.max(f.peak_dbfs);
+            self.crest_db = self.crest_db.max(f.crest_db);
+            self.rise_time_us = self.rise_time_us.min(f.rise_time_us);
+            self.clipped_frac = self.clipped_frac.max(f.clipped_frac);
+        } else {
+            self.min_after = self.min_after.min(f.level_dbfs);
+        }
+    }
+
+    fn decay_db(&self) -> f32 {
+        if self.min_after.is_finite() {
+            self.peak_level - self.min_after
+        } else {
+            0.0
+        }
+    }
+}
+
+/// The decision stage: [`FeatureFrame`]s in, gunshot [`Event`]s out.
+///
+/// Constructible on its own so that a sweep can compute the frames once per file and re-run
+/// only this stage for every setting of the decision parameters:
+///
+/// ```
+/// use autotrigger::audio::{GunshotConfig, GunshotDecider, OnsetFeatures};
+/// let cfg = GunshotConfig::default();
+/// let mut fx = OnsetFeatures::new(&cfg, 22_050).unwrap();
+/// let mut frames = Vec::new();
+/// fx.push(&vec![0.0; 22_050], |f| frames.push(*f));
+/// let mut decider = GunshotDecider::new(&cfg, fx.timing()).unwrap();
+/// let mut events = Vec::new();
+/// for f in &frames {
+///     decider.push(f, &mut events);
+/// }
+/// decider.finish(&mut events);
+/// assert!(events.is_empty()); // silence
+/// ```
+#[derive(Debug, Clone)]
+pub struct GunshotDecider {
+    timing: FrameTiming,
+    rise_thr: f32,
+    flux_thr: f32,
+    max_rise_us: f32,
+    min_flatness: f32,
+    min_centroid: f32,
+    min_decay: f32,
+    attack: u64,
+    decay: u64,
+    interval: u64,
+    pending: [Candidate; MAX_PENDING],
+    n_pending: usize,
+    last_onset: Option<u64>,
+    last_end: u64,
+    dropped: u64,
+}
+
+impl GunshotDecider {
+    /// Builds the decision stage from the decision parameters of `config`, for frames with
+    /// this `timing` (from [`OnsetFeatures::timing`]).
+    pub fn new(config: &GunshotConfig, timing: FrameTiming) -> Result<Self, ConfigError> {
+        config.validate()?;
+        ConfigError::check_rate(
+            timing.sample_rate,
+            super::MIN_SAMPLE_RATE,
+            super::MAX_SAMPLE_RATE,
+        )?;
+        let rate = timing.sample_rate;
+        Ok(GunshotDecider {
+            timing,
+            rise_thr: config.rise_threshold_db as f32,
+            flux_thr: config.flux_threshold_db as f32,
+            max_rise_us: (config.max_rise_time_s * 1e6) as f32,
+            min_flatness: config.min_flatness as f32,
+            min_centroid: config.min_centroid_hz as f32,
+            min_decay: config.min_decay_db as f32,
+            attack: secs_to_samples(config.attack_window_s, rate, 1) as u64,
+            decay: secs_to_samples(config.decay_window_s, rate, 1) as u64,
+            interval: secs_to_samples(config.min_interval_s, rate, 1) as u64,
+            pending: [Candidate::default(); MAX_PENDING],
+            n_pending: 0,
+            last_onset: None,
+            last_end: 0,
+            dropped: 0,
+        })
+    }
+
+    /// The frame timing this decider expects.
+    pub fn timing(&self) -> FrameTiming {
+        self.timing
+    }
+
+    /// Longest time from an onset to its decision, microseconds: the decay window plus one hop
+    /// (the onset can lie up to a hop before the hop that starts the candidate).
+    pub fn latency_us(&self) -> i64 {
+        Timestamp::from_samples(self.decay + self.timing.hop as u64, self.timing.sample_rate)
+            .as_micros()
+    }
+
+    /// Candidates dropped because [`MAX_PENDING`] were already being followed (cannot happen
+    /// with validated parameters; counted rather than allocating).
+    pub fn dropped_candidates(&self) -> u64 {
+        self.dropped
+    }
+
+    /// The onset score of a frame, 0..1: how far it goes towards the candidate thresholds
+    /// (1 = both the level rise and the flux reach theirs). For plots.
+    pub fn onset_score(&self, f: &FeatureFrame) -> f32 {
+        let r = if self.rise_thr > 0.0 {
+            f.rise_db / self.rise_thr
+        } else {
+            1.0
+        };
+        let x = if self.flux_thr > 0.0 {
+            f.flux_db / self.flux_thr
+        } else {
+            1.0
+        };
+        r.min(x).clamp(0.0, 1.0)
+    }
+
+    /// Consumes one frame (frames must come in order), appending decided events to `out`.
+    /// Returns the frame's onset score ([`GunshotDecider::onset_score`]).
+    pub fn push(&mut self, f: &FeatureFrame, out: &mut impl Extend<Event>) -> f32 {
+        self.last_end = f.end_sample;
+        let mut i = 0;
+        while i < self.n_pending {
+            self.pending[i].update(f);
+            if f.end_sample >= self.pending[i].decay_end {
+                let c = self.pending[i];
+                self.decide(&c, f.end_sample, out);
+                // Candidates are kept in onset order; the oldest finishes first.
+                self.pending.copy_within(i + 1..self.n_pending, i);
+                self.n_pending -= 1;
+            } else {
+                i += 1;
+            }
+        }
+        let score = self.onset_score(f);
+        let far = match self.last_onset {
+            None => true,
+            Some(t) => f.onset_sample >= t.saturating_add(self.interval),
+        };
+        if f.rise_db >= self.rise_thr && f.flux_db >= self.flux_thr && far {
+            if self.n_pending < MAX_PENDING {
+                let mut c = Candidate::start(f, self.attack, self.decay);
+                // The attack is measured from the estimated onset, not the hop start.
+                c.attack_end = c.onset_sample.max(f.start_sample) + self.attack;
+                c.decay_end = c.onset_sample + self.decay;
+                self.pending[self.n_pending] = c;
+                self.n_pending += 1;
+            } else {
+                self.dropped += 1;
+            }
+            self.last_onset = Some(f.onset_sample);
+        }
+        score
+    }
+
+    /// Ends the stream: decides every pending candidate with the frames seen so far, then
+    /// resets.
+    pub fn finish(&mut self, out: &mut impl Extend<Event>) {
+        for i in 0..self.n_pending {
+            let c = self.pending[i];
+            self.decide(&c, self.last_end, out);
+        }
+        self.reset();
+    }
+
+    /// Back to the freshly built state.
+    pub fn reset(&mut self) {
+        self.n_pending = 0;
+        self.last_onset = None;
+        self.last_end = 0;
+        self.dropped = 0;
+    }
+
+    fn decide(&self, c: &Candidate, at: u64, out: &mut impl Extend<Event>) {
+        let decay = c.decay_db();
+        let pass = c.rise_time_us <= self.max_rise_us
+            && c.flatness >= self.min_flatness
+            && c.centroid_hz >= self.min_centroid
+            && decay >= self.min_decay;
+        if !pass {
+            return;
+        }
+        // Confidence: mean of how far each gated feature clears its threshold, each mapped to
+        // 0.5 at the threshold and 1 at a comfortable margin; clipping (a body mic saturated by
+        // a blast) adds weight.
+        let m = |v: f32, thr: f32, span: f32| (0.5 + 0.5 * (v - thr) / span).clamp(0.0, 1.0);
+        let parts = [
+            m(decay, self.min_decay, 15.0),
+            m(c.rise_db, self.rise_thr, 20.0),
+            m(
+                self.max_rise_us - c.rise_time_us,
+                0.0,
+                self.max_rise_us.max(1.0),
+            ),
+            m(c.flatness, self.min_flatness, 0.3),
+            m(c.flux_db, self.flux_thr, 15.0),
+        ];
+        let mut conf = parts.iter().sum::<f32>() / parts.len() as f32;
+        if c.clipped_frac > 0.0 {
+            conf = 0.5 * (conf + 1.0);
+        }
+        let mut ev = Evidence::new();
+        ev.push("decay_db", decay, Some(self.min_decay));
+        ev.push("rise_db", c.rise_db, Some(self.rise_thr));
+        ev.push("rise_time_us", c.rise_time_us, Some(self.max_rise_us));
+        ev.push("flatness", c.flatness, Some(self.min_flatness));
+        ev.push("flux_db", c.flux_db, Some(self.flux_thr));
+        ev.push("clipped_frac", c.clipped_frac, None);
+        ev.push("peak_dbfs", c.peak_dbfs, None);
+        ev.push("level_dbfs", c.peak_level, None);
+        ev.push("floor_dbfs", c.floor, None);
+        ev.push("centroid_hz", c.centroid_hz, Some(self.min_centroid));
+        ev.push("hf_ratio", c.hf_ratio, None);
+        ev.push("crest_db", c.crest_db, None);
+        ev.push("hfc_db", c.hfc_db, None);
+        let rate = self.timing.sample_rate;
+        out.extend(core::iter::once(Event {
+            kind: EventKind::Gunshot,
+            onset: Timestamp::from_samples(c.onset_sample, rate),
+            decided: Timestamp::from_samples(at.max(c.onset_sample), rate),
+            confidence: conf.clamp(0.0, 1.0),
+            evidence: ev,
+        }));
+    }
+}
+
+/// Streaming gunshot detector: [`OnsetFeatures`] + [`GunshotDecider`].
+///
+/// ```
+/// use autotrigger::audio::{GunshotConfig, GunshotDetector};
+/// use autotrigger::StreamingDetector;
+/// let rate = 16_000;
+/// let mut det = GunshotDetector::new(&GunshotConfig::default(), rate).unwrap();
+/// // Quiet noise, then a clipped, fast-decaying broadband blast at 0.5 s.
+/// let mut seed = 1u32;
+/// let mut noise = move || {
+///     seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+///     (seed >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0
+/// };
+/// let mut x: Vec<f32> = (0..rate).map(|_| 0.001 * noise()).collect();
+/// for i in 0..1600 {
+///     let env = (-(i as f32) / (0.004 * rate as f32)).exp();
+///     x[8000 + i] += (3.0 * env * noise()).clamp(-1.0, 1.0);
+/// }
+/// let mut events = Vec::new();
+/// det.process(&x, &mut events).unwrap();
+/// det.finish(&mut events);
+/// assert_eq!(events.len(), 1);
+/// assert!((events[0].onset.as_micros() - 500_000).abs() <= 5_000);
+/// ```
 #[derive(Debug)]
 pub struct GunshotDetector {
-    sample_rate: u32,
+    features: OnsetFeatures,
+    decider: GunshotDecider,
 }
 
 impl GunshotDetector {
-    /// Builds a detector.
+    /// Builds a detector for audio at `sample_rate` Hz (8-96 kHz). All buffers are allocated
+    /// here.
     pub fn new(config: &GunshotConfig, sample_rate: u32) -> Result<Self, ConfigError> {
-        config.validate()?;
-        ConfigError::check_rate(sample_rate, super::MIN_SAMPLE_RATE, super::MAX_SAMPLE_RATE)?;
-        Ok(GunshotDetector { sample_rate })
+        let features = OnsetFeatures::new(config, sample_rate)?;
+        let decider = GunshotDecider::new(config, features.timing())?;
+        Ok(GunshotDetector { features, decider })
+    }
+
+    /// The feature extractor's analysis sizes.
+    pub fn timing(&self) -> FrameTiming {
+        self.features.timing()
+    }
+
+    /// NaN or infinite samples replaced by 0 since construction or reset.
+    pub fn non_finite_samples(&self) -> u64 {
+        self.features.non_finite_samples()
+    }
+
+    /// The decision stage (for its state and scores).
+    pub fn decider(&self) -> &GunshotDecider {
+        &self.decider
+    }
+
+    /// Like [`StreamingDetector::process`], also calling `f` with every hop's features and
+    /// onset score (for plots and feature export).
+    pub fn process_with_frames(
+        &mut self,
+        block: &[f32],
+        out: &mut impl Extend<Event>,
+        mut f: impl FnMut(&FeatureFrame, f32),
+    ) {
+        let GunshotDetector { features, decider } = self;
+        features.push(block, |fr| {
+            let s = decider.push(fr, out);
+            f(fr, s);
+        });
+    }
+
+    /// Consumes 16-bit PCM (`i16::MIN` = -1.0 full scale).
+    pub fn process_i16(&mut self, block: &[i16], out: &mut impl Extend<Event>) {
+        let GunshotDetector { features, decider } = self;
+        features.push_i16(block, |fr| {
+            decider.push(fr, out);
+        });
     }
 }
 
 impl StreamingDetector for GunshotDetector {
     type Input = f32;
-    fn process(
-        &mut self,
-        _input: &[f32],
-        _out: &mut impl Extend<Event>,
-    ) -> Result<(), ProcessError> {
-        let _ = self.sample_rate;
+
+    /// Never fails: non-finite samples are replaced by 0 and counted
+    /// ([`GunshotDetector::non_finite_samples`]).
+    fn process(&mut self, input: &[f32], out: &mut impl Extend<Event>) -> Result<(), ProcessError> {
+        self.process_with_frames(input, out, |_, _| {});
         Ok(())
     }
-    fn finish(&mut self, _out: &mut impl Extend<Event>) {}
-    fn reset(&mut self) {}
+
+    fn finish(&mut self, out: &mut impl Extend<Event>) {
+        self.decider.finish(out);
+        self.features.reset();
+    }
+
+    fn reset(&mut self) {
+        self.features.reset();
+        self.decider.reset();
+    }
+
     fn latency_us(&self) -> i64 {
-        0
+        self.decider.latency_us()
     }
 }

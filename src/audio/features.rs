@@ -1,0 +1,356 @@
+//! Onset features, one [`FeatureFrame`] per hop.
+//!
+//! Spectral features are computed over the analysis band `[band_min_hz, band_max_hz]`
+//! (clamped to the Nyquist frequency) so that the same configuration describes the same
+//! physics at every sample rate; sample-level features are computed on the raw samples.
+
+use super::frontend::{FrameTiming, Framer, SpectrumFrame};
+use super::gunshot::GunshotConfig;
+use crate::error::ConfigError;
+use crate::time::Timestamp;
+
+/// Floor added to every per-bin power before taking logarithms (-120 dB re full scale): it
+/// bounds the log of an empty bin and sets the depth of "silence".
+pub const POWER_FLOOR: f32 = 1e-12;
+/// Floor of the level features, dBFS (digital silence reads as this).
+pub const LEVEL_FLOOR_DBFS: f32 = -120.0;
+
+/// The onset features of one hop. Every value is finite.
+///
+/// Notation: `P[k]` is the one-sided power spectrum of the last `frame_s` seconds
+/// (Hann window, scaled so that `sum_k P[k]` approximates the mean square of the frame; full
+/// scale = 1), `f_k` the bin frequency, `B` the bins of the analysis band, `x[n]` the hop's
+/// samples and `e[n]` their peak-hold envelope (`e[n] = max(|x[n]|, e[n-1]*exp(-1/(release*fs)))`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct FeatureFrame {
+    /// Hop number since the start of the stream.
+    pub index: u64,
+    /// Absolute index of the hop's first sample.
+    pub start_sample: u64,
+    /// Absolute index one past the hop's last sample (the frame can be decided at this sample).
+    pub end_sample: u64,
+    /// Estimated attack start: the first sample after the last envelope value below 10 % of
+    /// the hop's peak (the hop start when the hop is silent or no such value is in the frame).
+    pub onset_sample: u64,
+    /// Log-compressed, half-wave-rectified spectral flux, dB:
+    /// `mean_{k in B} max(0, L_t[k] - L_{t-1}[k])` with `L[k] = 10 log10(P[k] + 1e-12)`.
+    pub flux_db: f32,
+    /// High-frequency content, dB: `10 log10(sum_{k in B} (f_k / 1 kHz) P[k] + 1e-12)`.
+    pub hfc_db: f32,
+    /// Level of the hop, dBFS: `10 log10(mean x[n]^2)` (a full-scale square wave is 0 dBFS),
+    /// at least -120.
+    pub level_dbfs: f32,
+    /// Adaptive noise floor before this hop, dBFS (see [`GunshotConfig::floor_rise_s`]).
+    pub floor_dbfs: f32,
+    /// Level rise over the noise floor, dB: `level_dbfs - floor_dbfs`.
+    pub rise_db: f32,
+    /// Spectral flatness over the band, 0..1: geometric mean of `P[k] + 1e-12` over arithmetic
+    /// mean (1 = white noise, near 0 = a tone); 0 for a silent frame.
+    pub flatness: f32,
+    /// Spectral centroid over the band, Hz: `sum f_k P[k] / sum P[k]`; 0 for a silent frame.
+    pub centroid_hz: f32,
+    /// Share of the band's power at or above `hf_split_hz`, 0..1.
+    pub hf_ratio: f32,
+    /// Largest `|x[n]|` of the hop, dBFS (at least -120).
+    pub peak_dbfs: f32,
+    /// Crest factor of the frame, dB: `20 log10(max |x| / rms)` over the last `frame_s`
+    /// seconds; 0 for a silent frame.
+    pub crest_db: f32,
+    /// Rise time, microseconds: from the last envelope value below 10 % of the hop's peak to
+    /// the first at or above 90 % of it. Saturates at the frame length when the envelope never
+    /// fell below 10 % within the frame (no attack seen) or the hop is silent.
+    pub rise_time_us: f32,
+    /// Fraction of the hop's samples with `|x|` at or above the clip level, 0..1.
+    pub clipped_frac: f32,
+}
+
+impl FeatureFrame {
+    /// Names of the numeric features, in the order of [`FeatureFrame::values`] (stable: used
+    /// as column names of feature matrices and CSV exports).
+    pub const NAMES: [&'static str; 12] = [
+        "flux_db",
+        "hfc_db",
+        "level_dbfs",
+        "floor_dbfs",
+        "rise_db",
+        "flatness",
+        "centroid_hz",
+        "hf_ratio",
+        "peak_dbfs",
+        "crest_db",
+        "rise_time_us",
+        "clipped_frac",
+    ];
+
+    /// The numeric features in the order of [`FeatureFrame::NAMES`].
+    pub fn values(&self) -> [f32; 12] {
+        [
+            self.flux_db,
+            self.hfc_db,
+            self.level_dbfs,
+            self.floor_dbfs,
+            self.rise_db,
+            self.flatness,
+            self.centroid_hz,
+            self.hf_ratio,
+            self.peak_dbfs,
+            self.crest_db,
+            self.rise_time_us,
+            self.clipped_frac,
+        ]
+    }
+
+    /// The start of the hop at `sample_rate`.
+    pub fn start(&self, sample_rate: u32) -> Timestamp {
+        Timestamp::from_samples(self.start_sample, sample_rate)
+    }
+}
+
+/// Streaming onset-feature extractor: samples in, one [`FeatureFrame`] per hop out.
+///
+/// ```
+/// use autotrigger::audio::{GunshotConfig, OnsetFeatures};
+/// let mut fx = OnsetFeatures::new(&GunshotConfig::default(), 16_000).unwrap();
+/// let mut frames = 0;
+/// fx.push(&vec![0.0; 16_000], |_f| frames += 1);
+/// assert_eq!(frames, 200); // 5 ms hops
+/// ```
+#[derive(Debug)]
+pub struct OnsetFeatures {
+    framer: Framer,
+    band: (usize, usize),
+    hf_bin: usize,
+    prev_db: Vec<f32>,
+    floor: f32,
+    floor_up: f32,
+    floor_down: f32,
+    warmup_hops: u64,
+}
+
+impl OnsetFeatures {
+    /// Builds an extractor from the feature parameters of `config` (see
+    /// [`GunshotConfig::FEATURE_PARAMS`]) at `sample_rate` Hz (8-96 kHz).
+    pub fn new(config: &GunshotConfig, sample_rate: u32) -> Result<Self, ConfigError> {
+        config.validate()?;
+        ConfigError::check_rate(sample_rate, super::MIN_SAMPLE_RATE, super::MAX_SAMPLE_RATE)?;
+        let timing = FrameTiming::new(sample_rate, config.hop_s, config.frame_s);
+        let clip_level = 10f64.powf(config.clip_level_dbfs / 20.0) as f32;
+        let framer = Framer::new(timing, clip_level, config.envelope_release_s)?;
+        let df = timing.bin_hz();
+        let nyq_bin = timing.bins() - 1;
+        let lo = ((config.band_min_hz / df).ceil() as usize).clamp(1, nyq_bin);
+        let hi = ((config.band_max_hz / df).floor() as usize).clamp(lo, nyq_bin);
+        let hf_bin = ((config.hf_split_hz / df).ceil() as usize).clamp(lo, hi + 1);
+        let hop_s = timing.hop as f64 / sample_rate as f64;
+        Ok(OnsetFeatures {
+            framer,
+            band: (lo, hi),
+            hf_bin,
+            prev_db: vec![10.0 * POWER_FLOOR.log10(); timing.bins()],
+            floor: LEVEL_FLOOR_DBFS,
+            floor_up: (hop_s / config.floor_rise_s).min(1.0) as f32,
+            floor_down: (hop_s / config.floor_fall_s).min(1.0) as f32,
+            warmup_hops: (config.floor_warmup_s / hop_s).round() as u64,
+        })
+    }
+
+    /// The analysis sizes (hop, frame and FFT length in samples, sample rate).
+    pub fn timing(&self) -> FrameTiming {
+        self.framer.timing()
+    }
+
+    /// The analysis band actually used, Hz (the configured band clamped to the spectrum).
+    pub fn band_hz(&self) -> (f32, f32) {
+        let df = self.timing().bin_hz();
+        (
+            (self.band.0 as f64 * df) as f32,
+            (self.band.1 as f64 * df) as f32,
+        )
+    }
+
+    /// NaN or infinite input samples replaced by 0 since construction or reset.
+    pub fn non_finite_samples(&self) -> u64 {
+        self.framer.non_finite_samples()
+    }
+
+    /// Samples consumed since construction or reset.
+    pub fn samples_seen(&self) -> u64 {
+        self.framer.samples_seen()
+    }
+
+    /// Back to the freshly built state (no allocation).
+    pub fn reset(&mut self) {
+        self.framer.reset();
+        self.prev_db.fill(10.0 * POWER_FLOOR.log10());
+        self.floor = LEVEL_FLOOR_DBFS;
+    }
+
+    /// Consumes a block of `f32` samples (full scale = 1.0), calling `f` for every completed
+    /// hop. A trailing partial hop is kept for the next call. Does not allocate.
+    pub fn push(&mut self, block: &[f32], mut f: impl FnMut(&FeatureFrame)) {
+        let (framer, mut st) = self.split();
+        let timing = framer.timing();
+        framer.push(block, |sf| f(&st.features(timing, sf)));
+    }
+
+    /// Consumes a block of 16-bit PCM (`i16::MIN` = -1.0), like [`OnsetFeatures::push`].
+    pub fn push_i16(&mut self, block: &[i16], mut f: impl FnMut(&FeatureFrame)) {
+        let (framer, mut st) = self.split();
+        let timing = framer.timing();
+        framer.push_i16(block, |sf| f(&st.features(timing, sf)));
+    }
+
+    fn split(&mut self) -> (&mut Framer, State<'_>) {
+        (
+            &mut self.framer,
+            State {
+                band: self.band,
+                hf_bin: self.hf_bin,
+                prev_db: &mut self.prev_db,
+                floor: &mut self.floor,
+                floor_up: self.floor_up,
+                floor_down: self.floor_down,
+                warmup_hops: self.warmup_hops,
+            },
+        )
+    }
+}
+
+/// The extractor's state split from the framer so both can be borrowed in the callback.
+struct State<'a> {
+    band: (usize, usize),
+    hf_bin: usize,
+    prev_db: &'a mut Vec<f32>,
+    floor: &'a mut f32,
+    floor_up: f32,
+    floor_down: f32,
+    warmup_hops: u64,
+}
+
+fn db10(x: f64) -> f32 {
+    ((10.0 * x.log10()) as f32).max(LEVEL_FLOOR_DBFS)
+}
+
+impl State<'_> {
+    fn features(&mut self, t: FrameTiming, sf: &SpectrumFrame<'_>) -> FeatureFrame {
+        let (lo, hi) = self.band;
+        let df = t.bin_hz();
+        let p = sf.power;
+
+        let mut flux = 0.0f64;
+        let mut sum_p = 0.0f64;
+        let mut sum_fp = 0.0f64;
+        let mut sum_log = 0.0f64;
+        let mut sum_hf = 0.0f64;
+        for (k, (&pf, &prev)) in p
+            .iter()
+            .zip(self.prev_db.iter())
+            .enumerate()
+            .take(hi + 1)
+            .skip(lo)
+        {
+            let pk = f64::from(pf);
+            let l = 10.0 * (pf + POWER_FLOOR).log10();
+            flux += f64::from((l - prev).max(0.0));
+            sum_p += pk;
+            sum_fp += k as f64 * df * pk;
+            sum_log += (pk + f64::from(POWER_FLOOR)).ln();
+            if k >= self.hf_bin {
+                sum_hf += pk;
+            }
+        }
+        // Keep the whole spectrum's log for the next hop's flux (only the band is read).
+        for (d, &pk) in self.prev_db.iter_mut().zip(p) {
+            *d = 10.0 * (pk + POWER_FLOOR).log10();
+        }
+        let nb = (hi - lo + 1) as f64;
+        let silent = sum_p / nb < f64::from(POWER_FLOOR);
+        let flatness = if silent {
+            0.0
+        } else {
+            ((sum_log / nb).exp() / (sum_p / nb + f64::from(POWER_FLOOR))).min(1.0) as f32
+        };
+        let centroid = if silent { 0.0 } else { (sum_fp / sum_p) as f32 };
+        let hf_ratio = if silent { 0.0 } else { (sum_hf / sum_p) as f32 };
+        let hfc = 10.0 * (sum_fp / 1000.0 + f64::from(POWER_FLOOR)).log10();
+
+        // Level and adaptive floor (dB domain, asymmetric one-pole).
+        let level = db10(sf.hop.sum_sq / t.hop as f64);
+        let floor_before = *self.floor;
+        let rise = level - floor_before;
+        let up = if sf.index < self.warmup_hops {
+            // While the stream is young the floor is unknown: let it climb as fast as it falls.
+            self.floor_down
+        } else {
+            self.floor_up
+        };
+        let a = if level > floor_before {
+            up
+        } else {
+            self.floor_down
+        };
+        *self.floor = floor_before + a * (level - floor_before);
+
+        // Sample-level features.
+        let peak = sf.hop.peak;
+        let peak_dbfs = db10(f64::from(peak) * f64::from(peak));
+        let mut fmax = 0.0f32;
+        let mut fsq = 0.0f64;
+        for &x in sf.samples {
+            fmax = fmax.max(x.abs());
+            fsq += f64::from(x) * f64::from(x);
+        }
+        let frms = (fsq / sf.samples.len() as f64).sqrt();
+        let crest_db = if fmax > 0.0 && frms > 0.0 {
+            (20.0 * (f64::from(fmax) / frms).log10()) as f32
+        } else {
+            0.0
+        };
+        let (rise_samples, onset_sample) = rise_time(sf, t);
+        let rise_time_us = (rise_samples as f64 * 1e6 / t.sample_rate as f64) as f32;
+
+        FeatureFrame {
+            index: sf.index,
+            start_sample: sf.hop_start,
+            end_sample: sf.hop_start + t.hop as u64,
+            onset_sample,
+            flux_db: (flux / nb) as f32,
+            hfc_db: hfc as f32,
+            level_dbfs: level,
+            floor_dbfs: floor_before,
+            rise_db: rise,
+            flatness,
+            centroid_hz: centroid,
+            hf_ratio,
+            peak_dbfs,
+            crest_db,
+            rise_time_us,
+            clipped_frac: sf.hop.clipped as f32 / t.hop as f32,
+        }
+    }
+}
+
+/// Rise time (samples) and attack start (absolute sample) of the hop's peak, searched in the
+/// frame's envelope.
+fn rise_time(sf: &SpectrumFrame<'_>, t: FrameTiming) -> (usize, u64) {
+    let n = sf.envelope.len();
+    let peak = sf.hop.peak;
+    if peak <= 0.0 {
+        return (n, sf.hop_start);
+    }
+    // Position of the hop's peak inside the frame (the frame ends at the hop's end).
+    let frame_end = sf.hop_start + t.hop as u64;
+    let back = (frame_end - sf.hop.peak_sample) as usize; // 1..=hop
+    let ip = n - back;
+    let lo_thr = 0.1 * peak;
+    let hi_thr = 0.9 * peak;
+    let Some(j) = sf.envelope[..ip].iter().rposition(|&e| e < lo_thr) else {
+        return (n, sf.hop_start);
+    };
+    let k = sf.envelope[j + 1..=ip]
+        .iter()
+        .position(|&e| e >= hi_thr)
+        .map_or(ip, |o| j + 1 + o);
+    let onset = frame_end.saturating_sub((n - (j + 1)) as u64);
+    (k - j, onset)
+}

