@@ -229,7 +229,7 @@ fn corrupt_sisfall_and_labels_name_file_and_line() {
     let cases: Vec<(&str, String, usize)> = vec![
         ("eight.txt", format!("{ok}1,2,3,4,5,6,7,8;\r\n"), 2),
         ("ten.txt", format!("{ok}{ok}1,2,3,4,5,6,7,8,9,10;\r\n"), 3),
-        ("float.txt", format!("1.5,2,3,4,5,6,7,8,9;\r\n"), 1),
+        ("float.txt", "1.5,2,3,4,5,6,7,8,9;\r\n".to_string(), 1),
         (
             "overflow.txt",
             format!("{ok}99999999999,2,3,4,5,6,7,8,9;\r\n"),

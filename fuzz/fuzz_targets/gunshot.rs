@@ -17,6 +17,9 @@ fuzz_target!(|data: &[u8]| {
     let samples: Vec<f32> = body
         .chunks_exact(4)
         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        // Finite values beyond 1e6 x full scale overflow the frame power to inf (a known,
+        // reported finding: tests/proptest_fuzz_gunshot.rs); keep exploring past it.
+        .map(|v| if v.is_finite() { v.clamp(-1e6, 1e6) } else { v })
         .collect();
     let mut d = GunshotDetector::new(&Default::default(), rate).unwrap();
     let mut out: Vec<Event> = Vec::new();
@@ -33,8 +36,9 @@ fuzz_target!(|data: &[u8]| {
     for e in &out {
         assert!(e.confidence.is_finite() && (0.0..=1.0).contains(&e.confidence));
         assert!(e.onset <= e.decided);
-        for item in e.evidence.iter() {
-            let _ = item;
+        assert!(!e.evidence.is_empty(), "an event without evidence");
+        for it in e.evidence.items() {
+            assert!(it.value.is_finite(), "non-finite evidence {it:?}");
         }
     }
 });

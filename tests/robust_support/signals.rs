@@ -43,21 +43,30 @@ pub fn noise(out: &mut [f32], dbfs: f32, rng: &mut Rng) {
     }
 }
 
-/// Adds a synthetic muzzle blast starting at sample `at`: broadband noise under a 0.3 ms
-/// linear attack and a 25 ms exponential decay, `peak` times full scale (values above 1 are
-/// hard-clipped at +-1, as a body-worn microphone clips).
-pub fn add_shot(out: &mut [f32], at: usize, rate: u32, peak: f32, rng: &mut Rng) {
+/// Sample `i` (from the attack) of a synthetic muzzle blast at `rate`, before adding it to the
+/// background: broadband noise under a 0.3 ms linear attack and a 25 ms exponential decay,
+/// lasting [`SHOT_S`]; `peak` times full scale.
+pub fn shot_sample(i: usize, rate: u32, peak: f32, rng: &mut Rng) -> f32 {
     let attack = ((0.0003 * rate as f32) as usize).max(1);
     let tau = 0.025 * rate as f32;
-    let len = (0.3 * rate as f32) as usize;
+    let env = if i < attack {
+        i as f32 / attack as f32
+    } else {
+        (-((i - attack) as f32) / tau).exp()
+    };
+    peak * env * rng.sym()
+}
+
+/// Length of [`shot_sample`]'s blast, s.
+pub const SHOT_S: f32 = 0.3;
+
+/// Adds a synthetic muzzle blast ([`shot_sample`]) starting at sample `at`; values above 1 are
+/// hard-clipped at +-1, as a body-worn microphone clips.
+pub fn add_shot(out: &mut [f32], at: usize, rate: u32, peak: f32, rng: &mut Rng) {
+    let len = (SHOT_S * rate as f32) as usize;
     for i in 0..len {
         let Some(x) = out.get_mut(at + i) else { break };
-        let env = if i < attack {
-            i as f32 / attack as f32
-        } else {
-            (-((i - attack) as f32) / tau).exp()
-        };
-        *x = (*x + peak * env * rng.sym()).clamp(-1.0, 1.0);
+        *x = (*x + shot_sample(i, rate, peak, rng)).clamp(-1.0, 1.0);
     }
 }
 
@@ -89,10 +98,9 @@ pub enum Activity {
     Lie,
 }
 
-/// The acceleration (sensor axes, m/s^2, gravity included) at time `t` seconds into an
-/// activity that started at 0; the sensor is worn upright with gravity on -y... rotated by
-/// `mount` (a permutation/sign of axes), so detectors cannot assume an axis.
-fn accel_at(a: Activity, t: f32, rng: &mut Rng) -> ([f32; 3], [f32; 3]) {
+/// Body-frame acceleration (m/s^2, gravity included) and angular rate (rad/s) at time `t`
+/// seconds into an activity that started at 0 (see [`mount`] for the sensor frame).
+pub fn accel_at(a: Activity, t: f32, rng: &mut Rng) -> ([f32; 3], [f32; 3]) {
     use std::f32::consts::TAU;
     let n = 0.05 * G;
     let jitter = |r: &mut Rng| [n * r.sym(), n * r.sym(), n * r.sym()];
@@ -136,6 +144,12 @@ fn accel_at(a: Activity, t: f32, rng: &mut Rng) -> ([f32; 3], [f32; 3]) {
     ([acc[0] + j[0], acc[1] + j[1], acc[2] + j[2]], gyro)
 }
 
+/// Body frame to sensor frame: mounted upside down and rotated (x_s = -z_b, y_s = -y_b,
+/// z_s = x_b), so no detector can rely on a fixed axis.
+pub fn mount(v: [f32; 3]) -> [f32; 3] {
+    [-v[2], -v[1], v[0]]
+}
+
 /// An IMU stream at `rate_hz`: each `(activity, seconds)` in turn, starting at `t0`. The
 /// sensor is mounted upside down and rotated (x_s = -z_b, y_s = -y_b, z_s = x_b) so no
 /// detector can rely on a fixed axis.
@@ -153,7 +167,6 @@ pub fn imu_stream(
         for k in 0..n {
             let t = k as f32 / rate_hz as f32;
             let (b, w) = accel_at(a, t, &mut rng);
-            let mount = |v: [f32; 3]| [-v[2], -v[1], v[0]];
             out.push(ImuSample {
                 t: t0.add_micros(Timestamp::from_samples(idx, rate_hz).as_micros()),
                 accel: mount(b),
