@@ -44,15 +44,35 @@ fn set_path(root: &mut Value, path: &str, new: Value) {
     }
 }
 
+/// A TOML document type under test: its default as TOML, and its parser.
+#[derive(Clone, Copy)]
+struct Doc {
+    default: fn() -> String,
+    parse: fn(&str) -> Result<(), ConfigError>,
+}
+
+const CONFIG: Doc = Doc {
+    default: || Config::default().to_toml_string(),
+    parse: |t| Config::from_toml_str(t).map(|_| ()),
+};
+
 fn default_tree() -> Value {
-    toml::from_str(&Config::default().to_toml_string()).expect("default config is TOML")
+    tree_of(CONFIG)
+}
+
+fn tree_of(doc: Doc) -> Value {
+    toml::from_str(&(doc.default)()).expect("default is TOML")
 }
 
 /// Parses `tree` as a config and returns the error (the test fails if it is accepted).
 fn reject(tree: &Value, path: &str, bad: &str) -> ConfigError {
+    reject_in(CONFIG, tree, path, bad)
+}
+
+fn reject_in(doc: Doc, tree: &Value, path: &str, bad: &str) -> ConfigError {
     let text = toml::to_string(tree).expect("serializable");
-    match Config::from_toml_str(&text) {
-        Ok(_) => panic!("{path} = {bad} was accepted; every parameter needs a validated range"),
+    match (doc.parse)(&text) {
+        Ok(()) => panic!("{path} = {bad} was accepted; every parameter needs a validated range"),
         Err(e) => e,
     }
 }
@@ -115,7 +135,11 @@ fn default_config_has_numeric_parameters() {
 
 #[test]
 fn every_numeric_parameter_rejects_nan_infinities_and_huge_values() {
-    let tree = default_tree();
+    rejects_nan_infinities_and_huge_values(CONFIG);
+}
+
+fn rejects_nan_infinities_and_huge_values(doc: Doc) {
+    let tree = tree_of(doc);
     let mut leaves = Vec::new();
     numeric_leaves("", &tree, &mut leaves);
     for (path, default) in leaves {
@@ -134,7 +158,7 @@ fn every_numeric_parameter_rejects_nan_infinities_and_huge_values() {
         for (bad, label) in bads {
             let mut t = tree.clone();
             set_path(&mut t, &path, bad);
-            let e = reject(&t, &path, label);
+            let e = reject_in(doc, &t, &path, label);
             assert_names(&e, &path, label);
         }
     }
@@ -142,20 +166,24 @@ fn every_numeric_parameter_rejects_nan_infinities_and_huge_values() {
 
 #[test]
 fn every_numeric_parameter_has_a_range_containing_its_default_and_accepts_its_bounds() {
-    let tree = default_tree();
+    ranges_contain_defaults_and_bounds(CONFIG);
+}
+
+fn ranges_contain_defaults_and_bounds(doc: Doc) {
+    let tree = tree_of(doc);
     let mut leaves = Vec::new();
     numeric_leaves("", &tree, &mut leaves);
     for (path, default) in leaves {
         // Learn the range from the error for a huge value, then probe it.
         let mut t = tree.clone();
         set_path(&mut t, &path, Value::Float(1e300));
-        let (min, max) = match reject(&t, &path, "1e300") {
+        let (min, max) = match reject_in(doc, &t, &path, "1e300") {
             ConfigError::OutOfRange { min, max, .. } => (min, max),
             // Integers: a float is a type error; probe with an integer instead.
             ConfigError::Parse { .. } => {
                 let mut t = tree.clone();
                 set_path(&mut t, &path, Value::Integer(i64::MAX));
-                match reject(&t, &path, "i64::MAX") {
+                match reject_in(doc, &t, &path, "i64::MAX") {
                     ConfigError::OutOfRange { min, max, .. } => (min, max),
                     _ => continue, // the integer type itself bounds it (checked above)
                 }
@@ -182,7 +210,7 @@ fn every_numeric_parameter_has_a_range_containing_its_default_and_accepts_its_bo
             };
             set_path(&mut t, &path, v);
             let text = toml::to_string(&t).unwrap();
-            if let Err(e) = Config::from_toml_str(&text) {
+            if let Err(e) = (doc.parse)(&text) {
                 assert!(
                     matches!(e, ConfigError::Inconsistent { .. }),
                     "{path} = {b} (a bound of its own range) rejected: {e}"
@@ -204,7 +232,7 @@ fn every_numeric_parameter_has_a_range_containing_its_default_and_accepts_its_bo
             };
             set_path(&mut t, &path, v);
             let label = format!("{b}");
-            let e = reject(&t, &path, &label);
+            let e = reject_in(doc, &t, &path, &label);
             assert_names(&e, &path, &label);
         }
     }
