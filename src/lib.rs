@@ -9,6 +9,7 @@ pub mod time;
 
 pub mod audio;
 pub mod imu;
+pub mod synth;
 pub mod trigger;
 
 #[cfg(feature = "eval")]
