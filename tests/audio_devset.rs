@@ -3,11 +3,12 @@
 //! detection and asserts floors slightly below the measured figures, so a regression fails.
 //!
 //! `AUTOTRIGGER_DEVSET_DUMP=path.csv` also writes every candidate onset (with the decision
-//! gates disabled) and its evidence, for tuning.
+//! gates disabled) and its evidence, for tuning; `AUTOTRIGGER_DEVSET_FRAMES=dir` writes every
+//! clip's per-hop feature frames to `dir/<clip>.csv`.
 
 mod common;
 
-use autotrigger::audio::{GunshotConfig, GunshotDetector};
+use autotrigger::audio::{FeatureFrame, GunshotConfig, GunshotDetector};
 use autotrigger::io::read_wav;
 use autotrigger::{Event, StreamingDetector};
 use std::collections::BTreeMap;
@@ -63,13 +64,19 @@ fn devset_clip_figures() {
     let cfg = GunshotConfig::default();
     let loose = GunshotConfig {
         max_rise_time_s: 0.1,
+        min_peak_dbfs: -120.0,
+        min_clipped_frac: 1.0,
         min_flatness: 0.0,
         min_decay_db: 0.0,
         ..cfg.clone()
     };
     let mut dump = std::env::var_os("AUTOTRIGGER_DEVSET_DUMP").map(|p| {
         let mut f = std::fs::File::create(p).expect("dump file");
-        writeln!(f, "file,class,subclass,rate,onset_s,accepted,evidence").unwrap();
+        writeln!(
+            f,
+            "file,class,subclass,rate,window,onset_s,accepted,evidence"
+        )
+        .unwrap();
         f
     });
     let mut table: BTreeMap<(String, String), Row> = BTreeMap::new();
@@ -85,8 +92,34 @@ fn devset_clip_figures() {
             r.hit += usize::from(!events.is_empty());
             r.events += events.len();
         }
+        if let Some(d) = std::env::var_os("AUTOTRIGGER_DEVSET_FRAMES") {
+            let name = c.file.replace('/', "_");
+            let mut f = std::fs::File::create(Path::new(&d).join(name + ".csv")).expect("frames");
+            writeln!(f, "t_s,onset_s,{},score", FeatureFrame::NAMES.join(",")).unwrap();
+            let mut det = GunshotDetector::new(&cfg, audio.sample_rate).expect("detector");
+            let rate = audio.sample_rate as f64;
+            det.process_with_frames(&audio.samples, &mut Vec::new(), |fr, score| {
+                let v: Vec<String> = fr.values().iter().map(|v| format!("{v:.2}")).collect();
+                writeln!(
+                    f,
+                    "{:.4},{:.4},{},{score:.2}",
+                    fr.start_sample as f64 / rate,
+                    fr.onset_sample as f64 / rate,
+                    v.join(",")
+                )
+                .unwrap();
+            });
+        }
         if let Some(f) = dump.as_mut() {
-            for e in run(&loose, &audio.samples, audio.sample_rate) {
+            for (w, e) in [0.075, 0.15, 0.3].into_iter().flat_map(|w| {
+                let l = GunshotConfig {
+                    decay_window_s: w,
+                    ..loose.clone()
+                };
+                run(&l, &audio.samples, audio.sample_rate)
+                    .into_iter()
+                    .map(move |e| (w, e))
+            }) {
                 let accepted = events.iter().any(|a| a.onset == e.onset);
                 let ev: Vec<String> = e
                     .evidence
@@ -96,7 +129,7 @@ fn devset_clip_figures() {
                     .collect();
                 writeln!(
                     f,
-                    "{},{},{},{},{:.4},{},{}",
+                    "{},{},{},{},{w},{:.4},{},{}",
                     c.file,
                     c.class,
                     c.subclass,

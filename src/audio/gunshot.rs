@@ -7,7 +7,7 @@
 //! Candidates closer than `min_interval_s` to the previous one belong to the same shot, so an
 //! automatic burst yields one event per round.
 
-use super::features::{FeatureFrame, OnsetFeatures};
+use super::features::{FeatureFrame, OnsetFeatures, LEVEL_FLOOR_DBFS};
 use super::frontend::FrameTiming;
 use crate::detector::StreamingDetector;
 use crate::error::{ConfigError, ProcessError};
@@ -57,12 +57,22 @@ pub struct GunshotConfig {
     // ---- decision ----
     /// Level rise over the noise floor that makes a candidate, dB. Default 15, range 0..=100.
     pub rise_threshold_db: f64,
-    /// Spectral flux that makes a candidate, dB. Default 6, range 0..=100.
+    /// Spectral flux that makes a candidate, dB. Default 10, range 0..=100.
     pub flux_threshold_db: f64,
     /// Longest rise time (10 % -> 90 % of the peak envelope) of a muzzle blast, s. Default
-    /// 0.002, range 0.0001..=0.1.
+    /// 0.002 (a blast rises in under 1 ms; the margin covers band-limited recordings), range
+    /// 0.0001..=0.1.
     pub max_rise_time_s: f64,
-    /// Smallest spectral flatness at the attack (broadband), 0..1. Default 0.1.
+    /// Smallest sample peak of the attack, dBFS. Default -10, range -120..=0. A muzzle blast
+    /// near a body-worn microphone (140-175 dB SPL) drives it to or near full scale; this gate
+    /// rejects the quieter impacts of everyday objects, at the price of missing distant shots.
+    pub min_peak_dbfs: f64,
+    /// A candidate whose attack has at least this fraction of clipped samples skips the
+    /// `min_peak_dbfs` and `max_rise_time_s` gates (a saturated microphone hides the true
+    /// level and flattens the rise), 0..1. Default 0.02; 1 disables the bypass.
+    pub min_clipped_frac: f64,
+    /// Smallest spectral flatness at the attack, 0..1. Default 0 (off): distant and
+    /// band-limited shots lose their high frequencies and are not flat (see docs/gunshot.md).
     pub min_flatness: f64,
     /// Smallest spectral centroid at the attack, Hz. Default 0 (off), range 0..=20000.
     pub min_centroid_hz: f64,
@@ -70,14 +80,23 @@ pub struct GunshotConfig {
     /// 0.015, range 0.001..=0.1.
     pub attack_window_s: f64,
     /// Time after the onset within which the level must have decayed, s; the decision comes
-    /// at its end. Default 0.075, range 0.03..=0.3, longer than `attack_window_s`.
+    /// at its end. Default 0.3 (long enough for a reverberant blast to fall back), range
+    /// 0.03..=0.3, longer than `attack_window_s`.
     pub decay_window_s: f64,
     /// Smallest decay (attack peak level minus the lowest level after the attack, within the
-    /// decay window), dB. Default 10, range 0..=100.
+    /// decay window), dB. Default 8, range 0..=100.
     pub min_decay_db: f64,
+    /// Time constant of the one-pole smoother (on power) applied to the hop level before the
+    /// lowest level after the attack is taken, s; 0 = none. Default 0.01, range 0..=0.05. It
+    /// keeps the random dips of loud steady noise from passing for a decay.
+    pub decay_smoothing_s: f64,
     /// Candidates closer than this to the previous candidate belong to the same shot, s.
     /// Default 0.08, range 0.02..=10.
     pub min_interval_s: f64,
+    /// Within `min_interval_s`, an onset this much louder than the pending candidate's peak
+    /// replaces it (the first one was a precursor: a click, the stream start, a distant
+    /// sound), dB. Default 10, range 0..=100.
+    pub retrigger_db: f64,
 }
 
 impl Default for GunshotConfig {
@@ -94,14 +113,18 @@ impl Default for GunshotConfig {
             floor_fall_s: 0.05,
             floor_warmup_s: 0.25,
             rise_threshold_db: 15.0,
-            flux_threshold_db: 6.0,
+            flux_threshold_db: 10.0,
             max_rise_time_s: 0.002,
-            min_flatness: 0.1,
+            min_peak_dbfs: -10.0,
+            min_clipped_frac: 0.02,
+            min_flatness: 0.0,
             min_centroid_hz: 0.0,
             attack_window_s: 0.015,
-            decay_window_s: 0.075,
-            min_decay_db: 10.0,
+            decay_window_s: 0.3,
+            min_decay_db: 8.0,
+            decay_smoothing_s: 0.01,
             min_interval_s: 0.08,
+            retrigger_db: 10.0,
         }
     }
 }
@@ -168,6 +191,8 @@ impl GunshotConfig {
             100.0,
         )?;
         r("gunshot.max_rise_time_s", self.max_rise_time_s, 1e-4, 0.1)?;
+        r("gunshot.min_peak_dbfs", self.min_peak_dbfs, -120.0, 0.0)?;
+        r("gunshot.min_clipped_frac", self.min_clipped_frac, 0.0, 1.0)?;
         r("gunshot.min_flatness", self.min_flatness, 0.0, 1.0)?;
         r(
             "gunshot.min_centroid_hz",
@@ -178,7 +203,14 @@ impl GunshotConfig {
         r("gunshot.attack_window_s", self.attack_window_s, 0.001, 0.1)?;
         r("gunshot.decay_window_s", self.decay_window_s, 0.03, 0.3)?;
         r("gunshot.min_decay_db", self.min_decay_db, 0.0, 100.0)?;
+        r(
+            "gunshot.decay_smoothing_s",
+            self.decay_smoothing_s,
+            0.0,
+            0.05,
+        )?;
         r("gunshot.min_interval_s", self.min_interval_s, 0.02, 10.0)?;
+        r("gunshot.retrigger_db", self.retrigger_db, 0.0, 100.0)?;
         if self.frame_s < self.hop_s {
             return Err(ConfigError::Inconsistent {
                 param: "gunshot.frame_s",
@@ -229,13 +261,11 @@ struct Candidate {
 }
 
 impl Candidate {
-    fn start(f: &FeatureFrame, attack: u64, decay: u64) -> Self {
+    fn start(f: &FeatureFrame) -> Self {
         Candidate {
-            onset_sample: f
-                .onset_sample
-                .min(f.start_sample + (f.end_sample - f.start_sample)),
-            attack_end: f.start_sample + attack,
-            decay_end: f.start_sample + decay,
+            onset_sample: f.onset_sample.min(f.end_sample),
+            attack_end: f.end_sample,
+            decay_end: f.end_sample,
             peak_level: f.level_dbfs,
             floor: f.floor_dbfs,
             rise_db: f.rise_db,
@@ -252,7 +282,7 @@ impl Candidate {
         }
     }
 
-    fn update(&mut self, f: &FeatureFrame) {
+    fn update(&mut self, f: &FeatureFrame, smoothed_level: f32) {
         if f.end_sample <= self.attack_end {
             if f.level_dbfs > self.peak_level {
                 // The spectral shape is taken at the loudest hop of the attack.
@@ -269,7 +299,7 @@ impl Candidate {
             self.rise_time_us = self.rise_time_us.min(f.rise_time_us);
             self.clipped_frac = self.clipped_frac.max(f.clipped_frac);
         } else {
-            self.min_after = self.min_after.min(f.level_dbfs);
+            self.min_after = self.min_after.min(smoothed_level);
         }
     }
 
@@ -307,12 +337,17 @@ pub struct GunshotDecider {
     rise_thr: f32,
     flux_thr: f32,
     max_rise_us: f32,
+    min_peak: f32,
+    min_clipped: f32,
     min_flatness: f32,
     min_centroid: f32,
     min_decay: f32,
     attack: u64,
     decay: u64,
     interval: u64,
+    retrigger: f32,
+    smooth_alpha: f64,
+    smoothed_power: f64,
     pending: [Candidate; MAX_PENDING],
     n_pending: usize,
     last_onset: Option<u64>,
@@ -336,12 +371,24 @@ impl GunshotDecider {
             rise_thr: config.rise_threshold_db as f32,
             flux_thr: config.flux_threshold_db as f32,
             max_rise_us: (config.max_rise_time_s * 1e6) as f32,
+            min_peak: config.min_peak_dbfs as f32,
+            min_clipped: config.min_clipped_frac as f32,
             min_flatness: config.min_flatness as f32,
             min_centroid: config.min_centroid_hz as f32,
             min_decay: config.min_decay_db as f32,
             attack: secs_to_samples(config.attack_window_s, rate, 1) as u64,
             decay: secs_to_samples(config.decay_window_s, rate, 1) as u64,
             interval: secs_to_samples(config.min_interval_s, rate, 1) as u64,
+            retrigger: config.retrigger_db as f32,
+            smooth_alpha: {
+                let hop_s = timing.hop as f64 / rate as f64;
+                if config.decay_smoothing_s > 0.0 {
+                    1.0 - (-hop_s / config.decay_smoothing_s).exp()
+                } else {
+                    1.0
+                }
+            },
+            smoothed_power: 0.0,
             pending: [Candidate::default(); MAX_PENDING],
             n_pending: 0,
             last_onset: None,
@@ -388,9 +435,12 @@ impl GunshotDecider {
     /// Returns the frame's onset score ([`GunshotDecider::onset_score`]).
     pub fn push(&mut self, f: &FeatureFrame, out: &mut impl Extend<Event>) -> f32 {
         self.last_end = f.end_sample;
+        let p = 10f64.powf(f64::from(f.level_dbfs) / 10.0);
+        self.smoothed_power += self.smooth_alpha * (p - self.smoothed_power);
+        let smoothed = ((10.0 * self.smoothed_power.log10()) as f32).max(LEVEL_FLOOR_DBFS);
         let mut i = 0;
         while i < self.n_pending {
-            self.pending[i].update(f);
+            self.pending[i].update(f, smoothed);
             if f.end_sample >= self.pending[i].decay_end {
                 let c = self.pending[i];
                 self.decide(&c, f.end_sample, out);
@@ -402,21 +452,39 @@ impl GunshotDecider {
             }
         }
         let score = self.onset_score(f);
+        if f.rise_db < self.rise_thr || f.flux_db < self.flux_thr {
+            return score;
+        }
         let far = match self.last_onset {
             None => true,
             Some(t) => f.onset_sample >= t.saturating_add(self.interval),
         };
-        if f.rise_db >= self.rise_thr && f.flux_db >= self.flux_thr && far {
-            if self.n_pending < MAX_PENDING {
-                let mut c = Candidate::start(f, self.attack, self.decay);
-                // The attack is measured from the estimated onset, not the hop start.
-                c.attack_end = c.onset_sample.max(f.start_sample) + self.attack;
-                c.decay_end = c.onset_sample + self.decay;
-                self.pending[self.n_pending] = c;
-                self.n_pending += 1;
-            } else {
+        let slot = if far {
+            if self.n_pending == MAX_PENDING {
                 self.dropped += 1;
+                return score;
             }
+            self.n_pending += 1;
+            Some(self.n_pending - 1)
+        } else {
+            // A much louder onset soon after a candidate replaces it, once that candidate's
+            // attack is over (within the attack it is part of the same blast).
+            match self.n_pending.checked_sub(1) {
+                Some(i)
+                    if f.start_sample >= self.pending[i].attack_end
+                        && f.level_dbfs >= self.pending[i].peak_level + self.retrigger =>
+                {
+                    Some(i)
+                }
+                _ => None,
+            }
+        };
+        if let Some(i) = slot {
+            let mut c = Candidate::start(f);
+            // The windows are measured from the estimated onset, not the hop start.
+            c.attack_end = c.onset_sample.max(f.start_sample) + self.attack;
+            c.decay_end = c.onset_sample + self.decay;
+            self.pending[i] = c;
             self.last_onset = Some(f.onset_sample);
         }
         score
@@ -438,11 +506,15 @@ impl GunshotDecider {
         self.last_onset = None;
         self.last_end = 0;
         self.dropped = 0;
+        self.smoothed_power = 0.0;
     }
 
     fn decide(&self, c: &Candidate, at: u64, out: &mut impl Extend<Event>) {
         let decay = c.decay_db();
-        let pass = c.rise_time_us <= self.max_rise_us
+        let clipped = c.clipped_frac >= self.min_clipped;
+        let impulsive = c.rise_time_us <= self.max_rise_us && c.peak_dbfs >= self.min_peak;
+        let pass = (impulsive || clipped)
+            && c.flux_db >= self.flux_thr
             && c.flatness >= self.min_flatness
             && c.centroid_hz >= self.min_centroid
             && decay >= self.min_decay;
@@ -461,7 +533,7 @@ impl GunshotDecider {
                 0.0,
                 self.max_rise_us.max(1.0),
             ),
-            m(c.flatness, self.min_flatness, 0.3),
+            m(c.peak_dbfs, self.min_peak, 10.0),
             m(c.flux_db, self.flux_thr, 15.0),
         ];
         let mut conf = parts.iter().sum::<f32>() / parts.len() as f32;
@@ -472,10 +544,10 @@ impl GunshotDecider {
         ev.push("decay_db", decay, Some(self.min_decay));
         ev.push("rise_db", c.rise_db, Some(self.rise_thr));
         ev.push("rise_time_us", c.rise_time_us, Some(self.max_rise_us));
-        ev.push("flatness", c.flatness, Some(self.min_flatness));
+        ev.push("peak_dbfs", c.peak_dbfs, Some(self.min_peak));
+        ev.push("clipped_frac", c.clipped_frac, Some(self.min_clipped));
         ev.push("flux_db", c.flux_db, Some(self.flux_thr));
-        ev.push("clipped_frac", c.clipped_frac, None);
-        ev.push("peak_dbfs", c.peak_dbfs, None);
+        ev.push("flatness", c.flatness, Some(self.min_flatness));
         ev.push("level_dbfs", c.peak_level, None);
         ev.push("floor_dbfs", c.floor, None);
         ev.push("centroid_hz", c.centroid_hz, Some(self.min_centroid));

@@ -1,13 +1,72 @@
 //! IMU: timestamped accelerometer/gyro samples -> gravity/orientation -> running, fall /
 //! officer-down and tap events.
 //!
-//! SKELETON: replaced by the IMU work.
+//! Pipeline (one pass, sample by sample, so any block partition gives the same events):
+//! 1. [`stream`]: ordering checks, NaN/Inf handling, gap detection and resampling onto a
+//!    100 Hz grid of integer-microsecond times ([`ImuFrame`]), keeping raw peaks per frame;
+//! 2. [`orientation`]: gravity direction (gyro complementary filter on a `UnitQuaternion`, or
+//!    an accelerometer low-pass without gyro), an upright reference learned from the data
+//!    (no mounting axis assumed), trunk tilt and a motion level;
+//! 3. the detectors: [`RunningDetector`], [`FallDetector`] (fall and officer down) and
+//!    [`TapDetector`], each usable alone, or all of them over one shared front end and
+//!    orientation tracker with [`ImuDetectors`].
+//!
+//! Sensor rates from 20 Hz to 1 kHz are supported, regular or jittered; parameters are in
+//! seconds, g, degrees and steps per minute, never samples.
+//!
+//! Bad input (documented behaviour, never a panic):
+//! - a timestamp not after the previous accepted one (out of order or duplicate): the sample
+//!   is dropped, the rest of the block is processed, and `process` returns
+//!   [`ProcessError::OutOfOrder`] for the first such sample;
+//! - NaN or infinite acceleration: the sample is dropped and counted
+//!   ([`ImuHealth::non_finite_accel`]); a long run of them becomes a gap. A NaN/Inf gyro drops
+//!   only the gyro of that sample;
+//! - a gap (samples more than `orientation.max_gap_s` apart): counted
+//!   ([`ImuHealth::gaps`]), nothing is interpolated across it, and every detector (and the
+//!   orientation tracker) restarts from its fresh state at the first sample after it, since
+//!   nothing is known about what happened in between (an officer-down timer restarts too);
+//! - clipping: flagged per frame and counted ([`ImuHealth::saturated_samples`]); a clipped
+//!   impact is evidence for a fall.
+//!
+//! ```
+//! use autotrigger::imu::{ImuDetectors, ImuSample};
+//! use autotrigger::{Config, StreamingDetector, Timestamp};
+//! let mut det = ImuDetectors::new(&Config::default()).unwrap();
+//! let mut events = Vec::new();
+//! // Ten seconds of a camera standing still at 50 Hz, mounted upside down.
+//! let block: Vec<ImuSample> = (0..500)
+//!     .map(|i| ImuSample {
+//!         t: Timestamp::from_samples(i, 50),
+//!         accel: [0.0, 0.0, -9.81],
+//!         gyro: None,
+//!     })
+//!     .collect();
+//! det.process(&block, &mut events).unwrap();
+//! det.finish(&mut events);
+//! assert!(events.is_empty());
+//! assert_eq!(det.health().gaps, 0);
+//! ```
+
+pub mod fall;
+pub mod orientation;
+pub mod running;
+pub mod stream;
+pub mod tap;
+
+pub use fall::{FallConfig, FallFeatures};
+pub use orientation::{OrientFrame, Orientation, OrientationConfig};
+pub use running::{GaitFeatures, RunningConfig};
+pub use stream::{ImuFrame, ImuHealth, FRAME_US, INTERNAL_RATE_HZ, STANDARD_GRAVITY};
+pub use tap::TapConfig;
 
 use crate::detector::StreamingDetector;
 use crate::error::{ConfigError, ProcessError};
 use crate::event::Event;
-use crate::time::Timestamp;
-use serde::{Deserialize, Serialize};
+use crate::time::{secs_to_micros, Timestamp};
+use fall::FallCore;
+use running::RunningCore;
+use stream::{FrontEnd, FrontOut};
+use tap::TapCore;
 
 /// One IMU sample.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -20,57 +79,293 @@ pub struct ImuSample {
     pub gyro: Option<[f32; 3]>,
 }
 
-macro_rules! skeleton_config {
-    ($name:ident, $key:literal) => {
-        /// Parameters.
-        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-        #[serde(default, deny_unknown_fields)]
-        pub struct $name {
-            /// A parameter.
-            pub x: f64,
-        }
-        impl Default for $name {
-            fn default() -> Self {
-                $name { x: 1.0 }
+/// What a pipeline step hands to the detector cores.
+enum Tick<'a> {
+    Frame(&'a ImuFrame, &'a OrientFrame),
+    Gap,
+}
+
+/// Front end + orientation, shared by every detector.
+#[derive(Debug, Clone)]
+struct Pipeline {
+    front: FrontEnd,
+    orient: Orientation,
+    last_t: Option<Timestamp>,
+}
+
+impl Pipeline {
+    fn new(cfg: &OrientationConfig) -> Result<Self, ConfigError> {
+        Ok(Pipeline {
+            front: FrontEnd::new(secs_to_micros(cfg.max_gap_s)),
+            orient: Orientation::new(cfg)?,
+            last_t: None,
+        })
+    }
+
+    fn reset(&mut self) {
+        self.front.reset();
+        self.orient.reset();
+        self.last_t = None;
+    }
+
+    /// Runs a block through the front end and orientation, calling `f` per frame or gap.
+    /// Keeps going after an out-of-order sample and returns the first error.
+    fn run(
+        &mut self,
+        input: &[ImuSample],
+        mut f: impl FnMut(Tick<'_>),
+    ) -> Result<(), ProcessError> {
+        let mut first_err = None;
+        let orient = &mut self.orient;
+        let last_t = &mut self.last_t;
+        for s in input {
+            let r = self.front.push(s, &mut |o| match o {
+                FrontOut::Frame(fr) => {
+                    let of = orient.update(&fr);
+                    *last_t = Some(fr.t);
+                    f(Tick::Frame(&fr, &of));
+                }
+                FrontOut::Gap => {
+                    orient.reset();
+                    f(Tick::Gap);
+                }
+            });
+            if let Err(e) = r {
+                first_err.get_or_insert(e);
             }
         }
+        first_err.map_or(Ok(()), Err)
+    }
+}
+
+macro_rules! single_detector {
+    ($(#[$doc:meta])* $name:ident, $core:ident, $cfg:ident, $field:ident, |$c:ident, $o:ident| $mk:expr, |$s:ident, $out:ident, $now:ident, $of:ident| $fin:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name {
+            pipe: Pipeline,
+            core: $core,
+        }
+
         impl $name {
-            /// Validates ranges.
-            pub fn validate(&self) -> Result<(), ConfigError> {
-                ConfigError::check_range($key, self.x, 0.0, 10.0)
+            /// Builds the detector with its own front end and orientation tracker.
+            pub fn new($c: &$cfg, $o: &OrientationConfig) -> Result<Self, ConfigError> {
+                Ok($name {
+                    pipe: Pipeline::new($o)?,
+                    core: $mk,
+                })
+            }
+
+            /// Builds the detector from the relevant tables of a full configuration.
+            pub fn from_config(config: &crate::Config) -> Result<Self, ConfigError> {
+                Self::new(&config.$field, &config.orientation)
+            }
+
+            /// Stream health counters (gaps, rejected samples, clipping, rate).
+            pub fn health(&self) -> ImuHealth {
+                self.pipe.front.health()
+            }
+
+            /// Number of gaps seen (see [`ImuHealth::gaps`]).
+            pub fn gaps(&self) -> u64 {
+                self.health().gaps
+            }
+
+            /// The orientation state after the latest frame.
+            pub fn orientation(&self) -> &OrientFrame {
+                self.pipe.orient.last()
+            }
+        }
+
+        impl StreamingDetector for $name {
+            type Input = ImuSample;
+
+            fn process(
+                &mut self,
+                input: &[ImuSample],
+                out: &mut impl Extend<Event>,
+            ) -> Result<(), ProcessError> {
+                let core = &mut self.core;
+                self.pipe.run(input, |tick| match tick {
+                    Tick::Frame(f, o) => core.frame(f, o, out),
+                    Tick::Gap => core.reset(),
+                })
+            }
+
+            fn finish(&mut self, out: &mut impl Extend<Event>) {
+                {
+                    let $s = &mut self.core;
+                    let $out = &mut *out;
+                    let $now = self.pipe.last_t;
+                    let $of = *self.pipe.orient.last();
+                    $fin;
+                }
+                self.reset();
+            }
+
+            fn reset(&mut self) {
+                self.pipe.reset();
+                self.core.reset();
+            }
+
+            fn latency_us(&self) -> i64 {
+                self.core.latency_us()
             }
         }
     };
 }
-skeleton_config!(OrientationConfig, "orientation.x");
-skeleton_config!(RunningConfig, "running.x");
-skeleton_config!(FallConfig, "fall.x");
-skeleton_config!(TapConfig, "tap.x");
 
-/// All IMU detectors over one sample stream (orientation computed once).
-#[derive(Debug)]
-pub struct ImuDetectors {}
+single_detector!(
+    /// Running (foot pursuit) detector alone: see [`running`].
+    ///
+    /// ```
+    /// use autotrigger::imu::{OrientationConfig, RunningConfig, RunningDetector};
+    /// let d = RunningDetector::new(&RunningConfig::default(), &OrientationConfig::default());
+    /// assert!(d.is_ok());
+    /// ```
+    RunningDetector, RunningCore, RunningConfig, running,
+    |c, _o| RunningCore::new(c)?,
+    |s, out, now, of| { let _ = (s, out, now, of); }
+);
+
+impl RunningDetector {
+    /// True between a `running` and the following `running_ended` event.
+    pub fn is_running(&self) -> bool {
+        self.core.is_running()
+    }
+
+    /// Gait features of the latest analysis window.
+    pub fn last_features(&self) -> Option<GaitFeatures> {
+        self.core.last_features()
+    }
+}
+
+single_detector!(
+    /// Fall and officer-down detector alone: see [`fall`].
+    ///
+    /// ```
+    /// use autotrigger::imu::{FallConfig, FallDetector, OrientationConfig};
+    /// let bad = FallConfig { officer_down_s: 1.0, ..FallConfig::default() };
+    /// assert!(FallDetector::new(&bad, &OrientationConfig::default()).is_err());
+    /// ```
+    FallDetector, FallCore, FallConfig, fall,
+    |c, o| FallCore::new(c, o.motion_window_s)?,
+    |s, out, now, o| {
+        if let Some(now) = now {
+            s.finish(&o, now, out);
+        }
+    }
+);
+
+impl FallDetector {
+    /// Features of the latest evaluated fall candidate (detected or rejected).
+    pub fn last_features(&self) -> Option<FallFeatures> {
+        self.core.last_features()
+    }
+}
+
+single_detector!(
+    /// Tap / double-tap detector alone: see [`tap`].
+    ///
+    /// ```
+    /// use autotrigger::imu::{OrientationConfig, TapConfig, TapDetector};
+    /// assert!(TapDetector::new(&TapConfig::default(), &OrientationConfig::default()).is_ok());
+    /// ```
+    TapDetector, TapCore, TapConfig, tap,
+    |c, _o| TapCore::new(c)?,
+    |s, out, now, _of| {
+        if let Some(now) = now {
+            s.finish(now, out);
+        }
+    }
+);
+
+/// All IMU detectors over one stream: the front end and orientation run once per frame and
+/// feed the running, fall / officer-down and tap logic.
+#[derive(Debug, Clone)]
+pub struct ImuDetectors {
+    pipe: Pipeline,
+    running: RunningCore,
+    fall: FallCore,
+    tap: TapCore,
+}
 
 impl ImuDetectors {
     /// Builds the IMU detectors from the IMU parts of `config`.
     pub fn new(config: &crate::Config) -> Result<Self, ConfigError> {
-        config.validate()?;
-        Ok(ImuDetectors {})
+        config.orientation.validate()?;
+        Ok(ImuDetectors {
+            pipe: Pipeline::new(&config.orientation)?,
+            running: RunningCore::new(&config.running)?,
+            fall: FallCore::new(&config.fall, config.orientation.motion_window_s)?,
+            tap: TapCore::new(&config.tap)?,
+        })
+    }
+
+    /// Stream health counters (gaps, rejected samples, clipping, rate).
+    pub fn health(&self) -> ImuHealth {
+        self.pipe.front.health()
+    }
+
+    /// Number of gaps seen (see [`ImuHealth::gaps`]).
+    pub fn gaps(&self) -> u64 {
+        self.health().gaps
+    }
+
+    /// The orientation state after the latest frame.
+    pub fn orientation(&self) -> &OrientFrame {
+        self.pipe.orient.last()
+    }
+
+    /// True between a `running` and the following `running_ended` event.
+    pub fn is_running(&self) -> bool {
+        self.running.is_running()
     }
 }
 
 impl StreamingDetector for ImuDetectors {
     type Input = ImuSample;
+
     fn process(
         &mut self,
-        _input: &[ImuSample],
-        _out: &mut impl Extend<Event>,
+        input: &[ImuSample],
+        out: &mut impl Extend<Event>,
     ) -> Result<(), ProcessError> {
-        Ok(())
+        let (running, fall, tap) = (&mut self.running, &mut self.fall, &mut self.tap);
+        self.pipe.run(input, |tick| match tick {
+            Tick::Frame(f, o) => {
+                running.frame(f, o, out);
+                fall.frame(f, o, out);
+                tap.frame(f, o, out);
+            }
+            Tick::Gap => {
+                running.reset();
+                fall.reset();
+                tap.reset();
+            }
+        })
     }
-    fn finish(&mut self, _out: &mut impl Extend<Event>) {}
-    fn reset(&mut self) {}
+
+    fn finish(&mut self, out: &mut impl Extend<Event>) {
+        if let Some(now) = self.pipe.last_t {
+            let o = *self.pipe.orient.last();
+            self.fall.finish(&o, now, out);
+            self.tap.finish(now, out);
+        }
+        self.reset();
+    }
+
+    fn reset(&mut self) {
+        self.pipe.reset();
+        self.running.reset();
+        self.fall.reset();
+        self.tap.reset();
+    }
+
     fn latency_us(&self) -> i64 {
-        0
+        self.running
+            .latency_us()
+            .max(self.fall.latency_us())
+            .max(self.tap.latency_us())
     }
 }

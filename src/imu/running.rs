@@ -1,0 +1,368 @@
+//! Running (foot pursuit) detection: step cadence and intensity over a sliding window.
+//!
+//! Every 0.25 s the detector looks at the last `window_s` of |a| on the internal grid:
+//! - cadence: the step period is the lag of the strongest normalised autocorrelation of |a|
+//!   between 60/`max_cadence_spm` and 1.2 s, halved when the half lag is also strongly
+//!   correlated (a waist or chest sensor often repeats best at the stride, two steps);
+//! - periodicity: the autocorrelation at the step period (0..1);
+//! - intensity: the standard deviation of |a| (`rms_g`) and the mean of the per-step raw
+//!   peaks of |a| (`step_peak_g`).
+//!
+//! A window qualifies when cadence, periodicity and both intensities pass their thresholds.
+//! Running starts (event `running`, onset = start of the first qualifying window) once
+//! qualifying windows have covered `min_duration_s` without a break; it ends (event
+//! `running_ended`, onset = the last qualifying window) after `end_after_s` without one.
+//! Walking (100-130 steps/min, 1.5-2.5 g) fails the cadence and intensity tests, vehicle
+//! vibration the intensity and periodicity tests, single jumps and stumbles the duration.
+//!
+//! |a| is orientation-free, so the mounting does not matter, and it is what a clipped 2 g
+//! phone still shows periodically (the intensity thresholds sit below the clip level).
+
+use super::orientation::OrientFrame;
+use super::stream::{ImuFrame, INTERNAL_RATE_HZ};
+use crate::error::ConfigError;
+use crate::event::{Event, EventKind, Evidence};
+use crate::time::{secs_to_micros, secs_to_samples, Timestamp};
+use serde::{Deserialize, Serialize};
+
+/// Frames between two analyses (0.25 s).
+const HOP_FRAMES: usize = INTERNAL_RATE_HZ as usize / 4;
+/// Longest lag searched, seconds (the stride of a 100 steps/min walk).
+const MAX_LAG_S: f64 = 1.2;
+
+/// Running detector parameters (TOML table `[running]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RunningConfig {
+    /// Analysis window, seconds. Default 2.5; range 2.5..=10 (it must hold two strides).
+    pub window_s: f64,
+    /// Lowest running cadence, steps per minute. Default 140 (the walk-run transition);
+    /// range 60..=300.
+    pub min_cadence_spm: f64,
+    /// Highest plausible cadence, steps per minute. Default 230; range 60..=300.
+    pub max_cadence_spm: f64,
+    /// Lowest autocorrelation at the step period (0..1). Default 0.3; range 0..=1.
+    pub min_periodicity: f64,
+    /// Lowest standard deviation of |a| over the window, g. Default 0.35; range 0..=8.
+    pub min_rms_g: f64,
+    /// Lowest mean per-step peak of |a|, g. Default 1.8 (below a 2 g clip); range 1..=16.
+    pub min_step_peak_g: f64,
+    /// How long qualifying windows must cover before running is reported, seconds.
+    /// Default 2.5; range 2.5..=60 (at least one window).
+    pub min_duration_s: f64,
+    /// How long without a qualifying window ends running, seconds. Default 2.0; range
+    /// 0.25..=60.
+    pub end_after_s: f64,
+}
+
+impl Default for RunningConfig {
+    fn default() -> Self {
+        RunningConfig {
+            window_s: 2.5,
+            min_cadence_spm: 140.0,
+            max_cadence_spm: 230.0,
+            min_periodicity: 0.3,
+            min_rms_g: 0.35,
+            min_step_peak_g: 1.8,
+            min_duration_s: 2.5,
+            end_after_s: 2.0,
+        }
+    }
+}
+
+impl RunningConfig {
+    /// Checks every parameter against its documented range.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        ConfigError::check_range("running.window_s", self.window_s, 2.5, 10.0)?;
+        ConfigError::check_range("running.min_cadence_spm", self.min_cadence_spm, 60.0, 300.0)?;
+        ConfigError::check_range("running.max_cadence_spm", self.max_cadence_spm, 60.0, 300.0)?;
+        if self.min_cadence_spm >= self.max_cadence_spm {
+            return Err(ConfigError::Inconsistent {
+                param: "running.min_cadence_spm",
+                reason: "must be below running.max_cadence_spm",
+            });
+        }
+        ConfigError::check_range("running.min_periodicity", self.min_periodicity, 0.0, 1.0)?;
+        ConfigError::check_range("running.min_rms_g", self.min_rms_g, 0.0, 8.0)?;
+        ConfigError::check_range("running.min_step_peak_g", self.min_step_peak_g, 1.0, 16.0)?;
+        ConfigError::check_range("running.min_duration_s", self.min_duration_s, 2.5, 60.0)?;
+        ConfigError::check_range("running.end_after_s", self.end_after_s, 0.25, 60.0)?;
+        Ok(())
+    }
+}
+
+/// Features of one analysis window.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GaitFeatures {
+    /// Step cadence, steps per minute (0 when no period was found).
+    pub cadence_spm: f32,
+    /// Autocorrelation at the step period.
+    pub periodicity: f32,
+    /// Standard deviation of |a|, g.
+    pub rms_g: f32,
+    /// Mean per-step peak of raw |a|, g.
+    pub step_peak_g: f32,
+}
+
+/// Gait analysis of a window of |a| (`x`) and raw peaks (`peaks`), both on the internal grid.
+/// Uses `d` as scratch (same length). Pure function, shared by the detector and tests.
+pub(crate) fn gait_features(
+    x: &[f32],
+    peaks: &[f32],
+    d: &mut [f32],
+    min_lag: usize,
+    max_lag: usize,
+) -> GaitFeatures {
+    let n = x.len();
+    let mean = x.iter().sum::<f32>() / n as f32;
+    for (di, xi) in d.iter_mut().zip(x) {
+        *di = xi - mean;
+    }
+    let var = d.iter().map(|v| v * v).sum::<f32>() / n as f32;
+    let rms = var.sqrt();
+    let r = |lag: usize| -> f32 {
+        let (mut sxy, mut sxx, mut syy) = (0f32, 0f32, 0f32);
+        for i in 0..n - lag {
+            let (a, b) = (d[i], d[i + lag]);
+            sxy += a * b;
+            sxx += a * a;
+            syy += b * b;
+        }
+        let den = (sxx * syy).sqrt();
+        if den > 1e-9 {
+            sxy / den
+        } else {
+            0.0
+        }
+    };
+    let max_lag = max_lag.min(n / 2 - 1);
+    if max_lag <= min_lag + 1 {
+        return GaitFeatures {
+            cadence_spm: 0.0,
+            periodicity: 0.0,
+            rms_g: rms,
+            step_peak_g: 0.0,
+        };
+    }
+    let mut best_r = f32::MIN;
+    for lag in min_lag..=max_lag {
+        best_r = best_r.max(r(lag));
+    }
+    // The signal repeats at every multiple of the step (and a waist sensor often repeats best
+    // at the stride, two steps): take the shortest lag that is a local maximum and repeats
+    // nearly as well as the best one.
+    let mut best = 0usize;
+    let mut prev = r(min_lag - 1);
+    let mut cur = r(min_lag);
+    for lag in min_lag..=max_lag {
+        let next = r(lag + 1);
+        if cur >= prev && cur >= next && cur > 0.0 && cur >= 0.6 * best_r {
+            best = lag;
+            break;
+        }
+        prev = cur;
+        cur = next;
+    }
+    if best == 0 {
+        return GaitFeatures {
+            cadence_spm: 0.0,
+            periodicity: 0.0,
+            rms_g: rms,
+            step_peak_g: 0.0,
+        };
+    }
+    let best_r = r(best);
+    let step_s = best as f32 / INTERNAL_RATE_HZ as f32;
+    let mut sum = 0.0;
+    let mut cnt = 0;
+    for c in peaks.chunks_exact(best) {
+        sum += c.iter().copied().fold(0.0, f32::max);
+        cnt += 1;
+    }
+    GaitFeatures {
+        cadence_spm: 60.0 / step_s,
+        periodicity: best_r.max(0.0),
+        rms_g: rms,
+        step_peak_g: if cnt > 0 { sum / cnt as f32 } else { 0.0 },
+    }
+}
+
+/// Per-stream state of the running logic, fed with internal frames.
+#[derive(Debug, Clone)]
+pub(crate) struct RunningCore {
+    cfg: RunningConfig,
+    win: usize,
+    min_lag: usize,
+    max_lag: usize,
+    mag: Vec<f32>,
+    peak: Vec<f32>,
+    lin_mag: Vec<f32>,
+    lin_peak: Vec<f32>,
+    scratch: Vec<f32>,
+    pos: usize,
+    filled: usize,
+    since_hop: usize,
+    streak_start: Option<Timestamp>,
+    last_ok: Option<(Timestamp, GaitFeatures)>,
+    running: bool,
+    last: Option<GaitFeatures>,
+}
+
+impl RunningCore {
+    pub(crate) fn new(cfg: &RunningConfig) -> Result<Self, ConfigError> {
+        cfg.validate()?;
+        let r = INTERNAL_RATE_HZ;
+        let win = secs_to_samples(cfg.window_s, r, 8);
+        Ok(RunningCore {
+            cfg: cfg.clone(),
+            win,
+            min_lag: secs_to_samples(60.0 / cfg.max_cadence_spm, r, 2),
+            max_lag: secs_to_samples(MAX_LAG_S, r, 4),
+            mag: vec![0.0; win],
+            peak: vec![0.0; win],
+            lin_mag: vec![0.0; win],
+            lin_peak: vec![0.0; win],
+            scratch: vec![0.0; win],
+            pos: 0,
+            filled: 0,
+            since_hop: 0,
+            streak_start: None,
+            last_ok: None,
+            running: false,
+            last: None,
+        })
+    }
+
+    pub(crate) fn reset(&mut self) {
+        self.pos = 0;
+        self.filled = 0;
+        self.since_hop = 0;
+        self.streak_start = None;
+        self.last_ok = None;
+        self.running = false;
+        self.last = None;
+    }
+
+    pub(crate) fn latency_us(&self) -> i64 {
+        secs_to_micros(self.cfg.min_duration_s.max(self.cfg.end_after_s) + 0.25)
+    }
+
+    pub(crate) fn is_running(&self) -> bool {
+        self.running
+    }
+
+    pub(crate) fn last_features(&self) -> Option<GaitFeatures> {
+        self.last
+    }
+
+    fn evidence(&self, g: &GaitFeatures, duration_s: f32) -> Evidence {
+        let c = &self.cfg;
+        let mut e = Evidence::new();
+        e.push("cadence_spm", g.cadence_spm, Some(c.min_cadence_spm as f32));
+        e.push("periodicity", g.periodicity, Some(c.min_periodicity as f32));
+        e.push("rms_g", g.rms_g, Some(c.min_rms_g as f32));
+        e.push("step_peak_g", g.step_peak_g, Some(c.min_step_peak_g as f32));
+        e.push("duration_s", duration_s, Some(c.min_duration_s as f32));
+        e
+    }
+
+    pub(crate) fn frame(&mut self, f: &ImuFrame, _o: &OrientFrame, out: &mut impl Extend<Event>) {
+        self.mag[self.pos] = f.accel_g.norm();
+        self.peak[self.pos] = f.peak_g;
+        self.pos = (self.pos + 1) % self.win;
+        self.filled = (self.filled + 1).min(self.win);
+        self.since_hop += 1;
+        if self.filled < self.win || self.since_hop < HOP_FRAMES {
+            return;
+        }
+        self.since_hop = 0;
+        // Unroll the ring oldest-first into preallocated buffers.
+        for i in 0..self.win {
+            let j = (self.pos + i) % self.win;
+            self.lin_mag[i] = self.mag[j];
+            self.lin_peak[i] = self.peak[j];
+        }
+        let g = gait_features(
+            &self.lin_mag,
+            &self.lin_peak,
+            &mut self.scratch,
+            self.min_lag,
+            self.max_lag,
+        );
+        self.last = Some(g);
+        let c = &self.cfg;
+        let ok = g.cadence_spm >= c.min_cadence_spm as f32
+            && g.cadence_spm <= c.max_cadence_spm as f32
+            && g.periodicity >= c.min_periodicity as f32
+            && g.rms_g >= c.min_rms_g as f32
+            && g.step_peak_g >= c.min_step_peak_g as f32;
+        let t = f.t;
+        if ok {
+            let start = *self
+                .streak_start
+                .get_or_insert(t.add_micros(-secs_to_micros(c.window_s)));
+            self.last_ok = Some((t, g));
+            let dur = t.micros_since(start);
+            if !self.running && dur >= secs_to_micros(c.min_duration_s) {
+                self.running = true;
+                let conf = (0.5
+                    + 0.5 * (g.periodicity - c.min_periodicity as f32).max(0.0)
+                        / (1.0 - c.min_periodicity as f32).max(1e-3))
+                .min(1.0);
+                out.extend(Some(Event {
+                    kind: EventKind::Running,
+                    onset: start,
+                    decided: t,
+                    confidence: conf,
+                    evidence: self.evidence(&g, dur as f32 * 1e-6),
+                }));
+            }
+        } else if !self.running {
+            self.streak_start = None;
+        } else if let Some((last_t, lg)) = self.last_ok {
+            if t.micros_since(last_t) >= secs_to_micros(c.end_after_s) {
+                self.running = false;
+                let dur = self.streak_start.map_or(0, |s| last_t.micros_since(s));
+                self.streak_start = None;
+                let mut e = self.evidence(&lg, dur as f32 * 1e-6);
+                e.push("cadence_now_spm", g.cadence_spm, None);
+                e.push("rms_now_g", g.rms_g, None);
+                out.extend(Some(Event {
+                    kind: EventKind::RunningEnded,
+                    onset: last_t,
+                    decided: t,
+                    confidence: 1.0,
+                    evidence: e,
+                }));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Synthetic gait: |a| = 1 + amp * |sin(pi t / step)| style bounces.
+    fn gait(spm: f32, amp: f32, n: usize) -> Vec<f32> {
+        let step = 60.0 / spm;
+        (0..n)
+            .map(|i| {
+                let t = i as f32 / 100.0;
+                let ph = (t / step).fract();
+                1.0 + amp * (-(ph * 8.0).powi(2)).exp() - 0.2 * amp
+            })
+            .collect()
+    }
+
+    #[test]
+    fn cadence_is_measured() {
+        for spm in [110.0f32, 125.0, 150.0, 170.0, 190.0] {
+            let x = gait(spm, 2.0, 250);
+            let mut d = vec![0.0; 250];
+            let g = gait_features(&x, &x, &mut d, 26, 120);
+            assert!((g.cadence_spm - spm).abs() < spm * 0.04, "{spm}: {g:?}");
+            assert!(g.periodicity > 0.8, "{g:?}");
+        }
+    }
+}

@@ -1,0 +1,292 @@
+//! Every fast path of the audio front end and the onset features against a slow,
+//! obviously-correct reference: a naive DFT, direct loops over the whole signal, f64 throughout.
+
+use autotrigger::audio::frontend::{FrameTiming, Framer};
+use autotrigger::audio::{FeatureFrame, GunshotConfig, OnsetFeatures};
+
+struct Lcg(u32);
+impl Lcg {
+    fn next(&mut self) -> f32 {
+        self.0 = self.0.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        (self.0 >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0
+    }
+}
+
+/// Quiet noise, a 700 Hz tone from 0.1 s, a clipped decaying impulse at 0.2 s.
+fn signal(rate: u32, secs: f64) -> Vec<f32> {
+    let n = (secs * rate as f64) as usize;
+    let mut r = Lcg(rate);
+    (0..n)
+        .map(|i| {
+            let t = i as f64 / rate as f64;
+            let mut x = 0.003 * r.next() as f64;
+            if t >= 0.1 {
+                x += 0.2 * (2.0 * std::f64::consts::PI * 700.0 * t).sin();
+            }
+            if t >= 0.2 {
+                x += 2.0 * (-(t - 0.2) / 0.004).exp() * r.next() as f64;
+            }
+            x.clamp(-1.0, 1.0) as f32
+        })
+        .collect()
+}
+
+/// The last `len` samples ending just before `end` (zeros before the stream start).
+fn frame_at(x: &[f32], end: usize, len: usize) -> Vec<f64> {
+    (0..len)
+        .map(|i| {
+            let j = end as i64 - len as i64 + i as i64;
+            if j < 0 {
+                0.0
+            } else {
+                x[j as usize] as f64
+            }
+        })
+        .collect()
+}
+
+/// Naive one-sided power spectrum with the documented scaling.
+fn naive_power(frame: &[f64], fft_len: usize) -> Vec<f64> {
+    let n = frame.len();
+    let w: Vec<f64> = (0..n)
+        .map(|i| 0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / n as f64).cos())
+        .collect();
+    let wsq: f64 = w.iter().map(|v| v * v).sum();
+    (0..=fft_len / 2)
+        .map(|k| {
+            let (mut re, mut im) = (0.0, 0.0);
+            for i in 0..n {
+                let a = -2.0 * std::f64::consts::PI * (k * i) as f64 / fft_len as f64;
+                re += frame[i] * w[i] * a.cos();
+                im += frame[i] * w[i] * a.sin();
+            }
+            2.0 * (re * re + im * im) / (fft_len as f64 * wsq)
+        })
+        .collect()
+}
+
+#[test]
+fn framer_spectra_match_a_naive_dft() {
+    for rate in [8_000u32, 22_050, 48_000] {
+        let x = signal(rate, 0.3);
+        let t = FrameTiming::new(rate, 0.005, 0.01);
+        let mut fr = Framer::new(t, 0.99, 0.005).unwrap();
+        let mut checked = 0;
+        fr.push(&x, |sf| {
+            if sf.index % 7 != 0 {
+                return;
+            }
+            let end = (sf.index as usize + 1) * t.hop;
+            let frame = frame_at(&x, end, t.frame_len);
+            for (a, b) in sf.samples.iter().zip(&frame) {
+                assert_eq!(*a as f64, *b);
+            }
+            let p = naive_power(&frame, t.fft_len);
+            let total: f64 = p.iter().sum();
+            for (k, (&a, &b)) in sf.power.iter().zip(&p).enumerate() {
+                assert!(
+                    (a as f64 - b).abs() <= 1e-4 * total + 1e-9,
+                    "rate {rate} hop {} bin {k}: {a} vs {b}",
+                    sf.index
+                );
+            }
+            checked += 1;
+        });
+        assert!(checked > 5);
+    }
+}
+
+fn db10(v: f64) -> f64 {
+    (10.0 * v.log10()).max(-120.0)
+}
+
+/// Every feature of every hop, computed directly from the definitions in the docs.
+fn reference(cfg: &GunshotConfig, x: &[f32], rate: u32) -> Vec<FeatureFrame> {
+    let t = FrameTiming::new(rate, cfg.hop_s, cfg.frame_s);
+    let df = rate as f64 / t.fft_len as f64;
+    let nyq = t.fft_len / 2;
+    let lo = ((cfg.band_min_hz / df).ceil() as usize).clamp(1, nyq);
+    let hi = ((cfg.band_max_hz / df).floor() as usize).clamp(lo, nyq);
+    let hf = ((cfg.hf_split_hz / df).ceil() as usize).clamp(lo, hi + 1);
+    let clip = 10f64.powf(cfg.clip_level_dbfs / 20.0) as f32;
+    let hop_s = t.hop as f64 / rate as f64;
+    let up = (hop_s / cfg.floor_rise_s).min(1.0);
+    let down = (hop_s / cfg.floor_fall_s).min(1.0);
+    let warm = (cfg.floor_warmup_s / hop_s).round() as usize;
+    // Envelope over the whole signal (f32, the documented recursion).
+    let r = (-1.0 / (cfg.envelope_release_s * rate as f64)).exp() as f32;
+    let mut env = vec![0f32; x.len()];
+    let mut e = 0f32;
+    for (i, &s) in x.iter().enumerate() {
+        e = s.abs().max(e * r);
+        if e < 1e-30 {
+            e = 0.0;
+        }
+        env[i] = e;
+    }
+    let mut prev_l = vec![-120.0f64; nyq + 1];
+    let mut floor = -120.0f64;
+    let mut out = Vec::new();
+    for h in 0..x.len() / t.hop {
+        let (s0, s1) = (h * t.hop, (h + 1) * t.hop);
+        let frame = frame_at(x, s1, t.frame_len);
+        let p = naive_power(&frame, t.fft_len);
+        let l: Vec<f64> = p.iter().map(|v| 10.0 * (v + 1e-12).log10()).collect();
+        let nb = (hi - lo + 1) as f64;
+        let flux = (lo..=hi).map(|k| (l[k] - prev_l[k]).max(0.0)).sum::<f64>() / nb;
+        prev_l = l;
+        let sp: f64 = (lo..=hi).map(|k| p[k]).sum();
+        let silent = sp / nb < 1e-12;
+        let geo = ((lo..=hi).map(|k| (p[k] + 1e-12).ln()).sum::<f64>() / nb).exp();
+        let flat = if silent {
+            0.0
+        } else {
+            (geo / (sp / nb + 1e-12)).min(1.0)
+        };
+        let sfp: f64 = (lo..=hi).map(|k| k as f64 * df * p[k]).sum();
+        let cent = if silent { 0.0 } else { sfp / sp };
+        let hfr = if silent {
+            0.0
+        } else {
+            (hf..=hi).map(|k| p[k]).sum::<f64>() / sp
+        };
+        let hop = &x[s0..s1];
+        let level = db10(hop.iter().map(|&v| v as f64 * v as f64).sum::<f64>() / t.hop as f64);
+        let rise = level - floor;
+        let a = if level > floor {
+            if h < warm {
+                down
+            } else {
+                up
+            }
+        } else {
+            down
+        };
+        let floor_before = floor;
+        floor += a * (level - floor);
+        let (ip, peak) = hop.iter().enumerate().fold((0, 0f32), |(bi, b), (i, &v)| {
+            if v.abs() > b {
+                (i, v.abs())
+            } else {
+                (bi, b)
+            }
+        });
+        let ip = s0 + ip;
+        let fmax = frame.iter().fold(0f64, |m, v| m.max(v.abs()));
+        let frms = (frame.iter().map(|v| v * v).sum::<f64>() / frame.len() as f64).sqrt();
+        let crest = if fmax > 0.0 && frms > 0.0 {
+            20.0 * (fmax / frms).log10()
+        } else {
+            0.0
+        };
+        // Rise time: scan back from the peak through the frame for the last envelope value
+        // below 10 %, then forward to the first at or above 90 %.
+        let first = s1 as i64 - t.frame_len as i64;
+        let env_at = |i: i64| if i < 0 { 0.0 } else { env[i as usize] };
+        let (mut rise_n, mut onset) = (t.frame_len, s0 as u64);
+        if peak > 0.0 {
+            let mut j = ip as i64 - 1;
+            while j >= first && env_at(j) >= 0.1 * peak {
+                j -= 1;
+            }
+            if j >= first {
+                let mut k = j + 1;
+                while env_at(k) < 0.9 * peak {
+                    k += 1;
+                }
+                rise_n = (k - j) as usize;
+                onset = (j + 1) as u64;
+            }
+        }
+        let clipped = hop.iter().filter(|v| v.abs() >= clip).count();
+        out.push(FeatureFrame {
+            index: h as u64,
+            start_sample: s0 as u64,
+            end_sample: s1 as u64,
+            onset_sample: onset,
+            flux_db: flux as f32,
+            hfc_db: (10.0 * (sfp / 1000.0 + 1e-12).log10()) as f32,
+            level_dbfs: level as f32,
+            floor_dbfs: floor_before as f32,
+            rise_db: rise as f32,
+            flatness: flat as f32,
+            centroid_hz: cent as f32,
+            hf_ratio: hfr as f32,
+            peak_dbfs: db10(peak as f64 * peak as f64) as f32,
+            crest_db: crest as f32,
+            rise_time_us: (rise_n as f64 * 1e6 / rate as f64) as f32,
+            clipped_frac: clipped as f32 / t.hop as f32,
+        });
+    }
+    out
+}
+
+#[test]
+fn onset_features_match_the_reference() {
+    let cfg = GunshotConfig::default();
+    for rate in [8_000u32, 22_050, 44_100] {
+        let x = signal(rate, 0.35);
+        let want = reference(&cfg, &x, rate);
+        let mut got = Vec::new();
+        let mut fx = OnsetFeatures::new(&cfg, rate).unwrap();
+        fx.push(&x, |f| got.push(*f));
+        assert_eq!(got.len(), want.len());
+        // Per-feature tolerances: dB features to 0.05 dB where the power is well above the
+        // f32 rounding of the FFT, ratios to 1e-3, frequencies to 1 Hz.
+        let tol = [
+            0.1f32, 0.05, 0.01, 0.01, 0.01, 2e-3, 1.0, 1e-3, 0.01, 0.01, 0.5, 1e-6,
+        ];
+        for (g, w) in got.iter().zip(&want) {
+            assert_eq!(
+                (g.index, g.start_sample, g.end_sample, g.onset_sample),
+                (w.index, w.start_sample, w.end_sample, w.onset_sample),
+                "rate {rate}"
+            );
+            for ((name, (a, b)), t) in FeatureFrame::NAMES
+                .iter()
+                .zip(g.values().iter().zip(w.values()))
+                .zip(tol)
+            {
+                assert!(
+                    (a - b).abs() <= t,
+                    "rate {rate} hop {}: {name} = {a}, reference {b}",
+                    g.index
+                );
+            }
+        }
+        // The signal exercises every feature: an onset with clipping, a tone, quiet noise.
+        assert!(got.iter().any(|f| f.clipped_frac > 0.0));
+        assert!(got.iter().any(|f| f.rise_time_us < 1000.0));
+        assert!(got.iter().any(|f| f.flux_db > 10.0));
+    }
+}
+
+#[test]
+fn feature_names_match_values() {
+    let f = FeatureFrame {
+        flux_db: 1.0,
+        clipped_frac: 12.0,
+        ..FeatureFrame::default()
+    };
+    assert_eq!(FeatureFrame::NAMES.len(), f.values().len());
+    assert_eq!(f.values()[0], 1.0);
+    assert_eq!(f.values()[11], 12.0);
+    assert_eq!(FeatureFrame::NAMES[11], "clipped_frac");
+}
+
+#[test]
+fn i16_push_scales_full_scale_to_one() {
+    let cfg = GunshotConfig::default();
+    let mut a = OnsetFeatures::new(&cfg, 16_000).unwrap();
+    let mut b = OnsetFeatures::new(&cfg, 16_000).unwrap();
+    let q: Vec<i16> = (0..1600)
+        .map(|i| ((i * 37) % 65536 - 32768) as i16)
+        .collect();
+    let f: Vec<f32> = q.iter().map(|&v| v as f32 / 32768.0).collect();
+    let (mut fa, mut fb) = (Vec::new(), Vec::new());
+    a.push_i16(&q, |fr| fa.push(*fr));
+    b.push(&f, |fr| fb.push(*fr));
+    assert_eq!(fa, fb);
+    assert_eq!(fa.len(), 20);
+    assert!(fa.iter().any(|fr| fr.clipped_frac > 0.0));
+}

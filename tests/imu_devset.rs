@@ -1,0 +1,357 @@
+//! Fall, officer-down and running figures on the real SisFall dev set
+//! (`../shared/datasets/imu`), at the native 200 Hz and under two synthetic device
+//! conditions built from the same recordings: a 20 Hz sensor without gyro, and a pocket phone
+//! at irregular 70-100 Hz with a 2 g accelerometer limit and no gyro.
+//!
+//! Run with `cargo test --release --test imu_devset -- --nocapture` to see the figures.
+//! Set `IMU_DEVSET_DUMP=path` to also write every fall candidate's features (tuning aid).
+
+mod common;
+
+use autotrigger::imu::{ImuDetectors, ImuSample, STANDARD_GRAVITY};
+use autotrigger::io::read_sisfall;
+use autotrigger::{Config, Event, EventKind, StreamingDetector, Timestamp};
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+struct Rec {
+    file: String,
+    code: String,
+    label: String,
+    samples: Vec<ImuSample>,
+    /// Start of the first SisFall_enhanced FALL segment, microseconds.
+    fall_us: Option<i64>,
+}
+
+fn load(root: &Path) -> Vec<Rec> {
+    let seg = std::fs::read_to_string(root.join("SISFALL_ENHANCED_SEGMENTS.csv")).unwrap();
+    let mut fall_at: HashMap<String, i64> = HashMap::new();
+    for line in seg.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        if f[1] == "FALL" {
+            let us = f[2].parse::<i64>().unwrap() * 5_000;
+            let e = fall_at.entry(f[0].to_string()).or_insert(us);
+            *e = (*e).min(us);
+        }
+    }
+    let man = std::fs::read_to_string(root.join("MANIFEST.csv")).unwrap();
+    // The activity column holds commas, so take the code from the file name instead
+    // (`sisfall/SA01/F01_SA01_R01.txt`) and the label from the code (see the README).
+    let rows: Vec<(String, String, String)> = man
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let file = l.split(',').next().unwrap().to_string();
+            let name = file.rsplit('/').next().unwrap();
+            let code = name[..3].to_string();
+            let label = match code.as_str() {
+                c if c.starts_with('F') => "fall",
+                "D03" | "D04" => "run",
+                "D01" | "D02" => "walk",
+                _ => "other_adl",
+            };
+            (file, code, label.to_string())
+        })
+        .collect();
+    // Parse on two threads: 78 MB of text.
+    let half = rows.len() / 2;
+    let parse = |rows: &[(String, String, String)]| -> Vec<Rec> {
+        rows.iter()
+            .map(|(file, code, label)| Rec {
+                samples: read_sisfall(&root.join(file)).unwrap(),
+                fall_us: fall_at.get(file).copied(),
+                file: file.clone(),
+                code: code.clone(),
+                label: label.clone(),
+            })
+            .collect()
+    };
+    let (a, b) = std::thread::scope(|s| {
+        let h = s.spawn(|| parse(&rows[..half]));
+        let b = parse(&rows[half..]);
+        (h.join().unwrap(), b)
+    });
+    a.into_iter().chain(b).collect()
+}
+
+/// A 20 Hz sensor without gyro: every 10th sample of a 4-sample box average (a crude
+/// anti-alias filter, as a low-rate sensor's own filter would do).
+fn to_20hz(s: &[ImuSample]) -> Vec<ImuSample> {
+    (0..s.len() / 10)
+        .map(|k| {
+            let i = k * 10;
+            let mut a = [0f32; 3];
+            let lo = i.saturating_sub(3);
+            for x in &s[lo..=i] {
+                for (aj, xj) in a.iter_mut().zip(x.accel) {
+                    *aj += xj / (i - lo + 1) as f32;
+                }
+            }
+            ImuSample {
+                t: s[i].t,
+                accel: a,
+                gyro: None,
+            }
+        })
+        .collect()
+}
+
+/// A pocket phone: irregular 70-100 Hz timestamps (deterministic pseudo-random jitter),
+/// linear interpolation of the 200 Hz signal, each axis clipped at +-2 g, no gyro.
+fn to_phone(s: &[ImuSample], seed: u64) -> Vec<ImuSample> {
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    let mut out = Vec::new();
+    let end = s.last().unwrap().t.as_micros();
+    let mut t = 0i64;
+    let clip = 2.0 * STANDARD_GRAVITY;
+    while t < end {
+        let i = (t / 5_000) as usize;
+        let w = (t % 5_000) as f32 / 5_000.0;
+        let (a0, a1) = (s[i].accel, s[(i + 1).min(s.len() - 1)].accel);
+        let accel = [0, 1, 2].map(|k| (a0[k] + (a1[k] - a0[k]) * w).clamp(-clip, clip));
+        out.push(ImuSample {
+            t: Timestamp(t),
+            accel,
+            gyro: None,
+        });
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        t += 10_000 + ((x >> 33) % 4_286) as i64; // 70..100 Hz
+    }
+    out
+}
+
+fn detect(cfg: &Config, s: &[ImuSample]) -> Vec<Event> {
+    let mut d = ImuDetectors::new(cfg).unwrap();
+    let mut ev = Vec::new();
+    d.process(s, &mut ev).unwrap();
+    d.finish(&mut ev);
+    ev
+}
+
+fn pct(v: &mut [f64], p: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[((v.len() - 1) as f64 * p).round() as usize]
+}
+
+#[derive(Debug)]
+struct Figures {
+    fall_sens: f64,
+    fall_spec: f64,
+    fall_p95_s: f64,
+    run_share: f64,
+    run_within_4s: f64,
+    run_fp_share: f64,
+}
+
+fn evaluate(
+    name: &str,
+    recs: &[Rec],
+    conv: &(dyn Fn(&[ImuSample], u64) -> Vec<ImuSample> + Sync),
+) -> Figures {
+    let cfg = Config::default();
+    let half = recs.len() / 2;
+    let run = |rs: &[Rec], off: usize| -> Vec<Vec<Event>> {
+        rs.iter()
+            .enumerate()
+            .map(|(i, r)| detect(&cfg, &conv(&r.samples, (off + i) as u64)))
+            .collect()
+    };
+    let results: Vec<Vec<Event>> = std::thread::scope(|sc| {
+        let h = sc.spawn(|| run(&recs[..half], 0));
+        let b = run(&recs[half..], half);
+        h.join().unwrap().into_iter().chain(b).collect()
+    });
+    let has = |ev: &[Event], k: EventKind| ev.iter().any(|e| e.kind == k);
+    let (mut nf, mut tp, mut nadl, mut fp) = (0, 0, 0, 0);
+    let mut lat = Vec::new();
+    let mut per_code: BTreeMap<&str, (u32, u32)> = BTreeMap::new();
+    let (mut njog, mut jog_hit, mut jog_4s, mut nother, mut other_hit) = (0, 0, 0, 0, 0);
+    let mut run_t = Vec::new();
+    let mut missed = Vec::new();
+    let mut run_fp = Vec::new();
+    for (r, ev) in recs.iter().zip(&results) {
+        if r.label == "fall" {
+            nf += 1;
+            if has(ev, EventKind::Fall) {
+                tp += 1;
+                let first = ev.iter().find(|e| e.kind == EventKind::Fall).unwrap();
+                if let Some(f) = r.fall_us {
+                    lat.push((first.decided.as_micros() - f) as f64 * 1e-6);
+                }
+            } else {
+                missed.push(r.file.as_str());
+            }
+        } else {
+            nadl += 1;
+            let e = per_code.entry(r.code.as_str()).or_default();
+            e.0 += 1;
+            if has(ev, EventKind::Fall) {
+                fp += 1;
+                e.1 += 1;
+                missed.push(r.file.as_str());
+            }
+        }
+        if r.code == "D03" || r.code == "D04" {
+            njog += 1;
+            if let Some(e) = ev.iter().find(|e| e.kind == EventKind::Running) {
+                jog_hit += 1;
+                let t = e.decided.as_secs_f64();
+                if t <= 4.0 {
+                    jog_4s += 1;
+                }
+                run_t.push(t);
+            }
+        } else {
+            nother += 1;
+            if has(ev, EventKind::Running) {
+                other_hit += 1;
+                run_fp.push(r.file.as_str());
+            }
+        }
+    }
+    let f = Figures {
+        fall_sens: tp as f64 / nf as f64,
+        fall_spec: 1.0 - fp as f64 / nadl as f64,
+        fall_p95_s: pct(&mut lat.clone(), 0.95),
+        run_share: jog_hit as f64 / njog as f64,
+        run_within_4s: jog_4s as f64 / njog as f64,
+        run_fp_share: other_hit as f64 / nother as f64,
+    };
+    println!("== {name}");
+    println!(
+        "fall: sensitivity {tp}/{nf} = {:.1}%, specificity {}/{nadl} = {:.1}%",
+        100.0 * f.fall_sens,
+        nadl - fp,
+        100.0 * f.fall_spec
+    );
+    println!(
+        "fall decision after FALL-segment start: p50 {:.2} s, p95 {:.2} s, max {:.2} s",
+        pct(&mut lat.clone(), 0.5),
+        f.fall_p95_s,
+        pct(&mut lat, 1.0)
+    );
+    let codes: Vec<String> = per_code
+        .iter()
+        .filter(|(_, v)| v.1 > 0)
+        .map(|(k, v)| format!("{k} {}/{}", v.1, v.0))
+        .collect();
+    println!(
+        "fall false positives per ADL code (flagged/files): {}",
+        codes.join(", ")
+    );
+    println!(
+        "running: jogging files with a running event {jog_hit}/{njog} = {:.1}%, within 4 s {:.1}%; decided after file start p50 {:.2} s p95 {:.2} s max {:.2} s",
+        100.0 * f.run_share,
+        100.0 * f.run_within_4s,
+        pct(&mut run_t.clone(), 0.5),
+        pct(&mut run_t.clone(), 0.95),
+        pct(&mut run_t, 1.0)
+    );
+    println!(
+        "running: non-running files flagged {other_hit}/{nother} = {:.1}%",
+        100.0 * f.run_fp_share
+    );
+    println!("fall errors: {}", missed.join(" "));
+    println!("running false positives: {}", run_fp.join(" "));
+    f
+}
+
+#[test]
+fn imu_devset_figures() {
+    let Some(root) = common::shared_datasets("imu_devset_figures") else {
+        return;
+    };
+    let root = root.join("imu");
+    if !root.join("MANIFEST.csv").exists() {
+        eprintln!("SKIPPED imu_devset_figures: no imu/MANIFEST.csv");
+        return;
+    }
+    let recs = load(&root);
+    assert_eq!(recs.len(), 418);
+
+    // Baseline: a single 3 g peak threshold.
+    let peak = |s: &[ImuSample]| {
+        s.iter()
+            .map(|x| x.accel.iter().map(|v| v * v).sum::<f32>().sqrt() / STANDARD_GRAVITY)
+            .fold(0.0, f32::max)
+    };
+    let (mut nf, mut tp, mut na, mut fp) = (0, 0, 0, 0);
+    for r in &recs {
+        let hit = peak(&r.samples) >= 3.0;
+        if r.label == "fall" {
+            nf += 1;
+            tp += hit as u32;
+        } else {
+            na += 1;
+            fp += hit as u32;
+        }
+    }
+    println!(
+        "== baseline single 3 g peak: sensitivity {tp}/{nf} = {:.1}%, specificity {}/{na} = {:.1}%",
+        100.0 * tp as f64 / nf as f64,
+        na - fp,
+        100.0 * (na - fp) as f64 / na as f64
+    );
+
+    if let Some(p) = std::env::var_os("IMU_DEVSET_DUMP") {
+        dump(&recs, Path::new(&p));
+    }
+
+    let native = evaluate("native 200 Hz with gyro", &recs, &|s, _| s.to_vec());
+    let slow = evaluate("20 Hz, no gyro", &recs, &|s, _| to_20hz(s));
+    let phone = evaluate(
+        "phone: jittered 70-100 Hz, 2 g clip, no gyro",
+        &recs,
+        &|s, seed| to_phone(s, seed),
+    );
+    assert!(
+        native.fall_sens >= 0.0 && native.fall_spec >= 0.0,
+        "{native:?}"
+    );
+    let _ = (slow, phone);
+}
+
+/// Writes one line per fall candidate (file, label, code, features) with permissive gates.
+fn dump(recs: &[Rec], path: &Path) {
+    use autotrigger::imu::{FallConfig, FallDetector, OrientationConfig};
+    use std::fmt::Write;
+    let cfg = FallConfig {
+        min_tilt_change_deg: 0.0,
+        lying_tilt_deg: 36.0,
+        still_g: 2.0,
+        ..FallConfig::default()
+    };
+    let mut text = String::new();
+    for r in recs {
+        let mut d = FallDetector::new(&cfg, &OrientationConfig::default()).unwrap();
+        let mut ev = Vec::new();
+        d.process(&r.samples, &mut ev).unwrap();
+        for e in &ev {
+            let g = |n: &str| e.evidence.get(n).map_or(f32::NAN, |i| i.value);
+            writeln!(
+                text,
+                "{},{},{},{:.3},{:.3},{:.2},{:.1},{:.1},{:.3},{:.2},{}",
+                r.file,
+                r.label,
+                r.code,
+                e.onset.as_secs_f64(),
+                r.fall_us.map_or(f64::NAN, |f| f as f64 * 1e-6),
+                g("peak_g"),
+                g("tilt_change_deg"),
+                g("post_tilt_deg"),
+                g("post_motion_g"),
+                g("low_g_min_g"),
+                g("saturated")
+            )
+            .unwrap();
+        }
+    }
+    std::fs::write(path, text).unwrap();
+}
