@@ -45,5 +45,6 @@ fuzz_target!(|data: &[u8]| {
     for e in &out {
         assert!(e.confidence.is_finite() && (0.0..=1.0).contains(&e.confidence));
         assert!(e.onset <= e.decided);
+        assert!(!e.evidence.is_empty(), "an event without evidence");
     }
 });
