@@ -264,7 +264,8 @@ fn an_hour_of_digital_silence_then_a_shot() {
 #[test]
 fn synth_friedlander_shot_after_each_fault() {
     use autotrigger::synth::{audio, Rng as SRng};
-    let faults: [(&str, fn(&mut [f32])); 6] = [
+    type Fault = (&'static str, fn(&mut [f32]));
+    let faults: [Fault; 6] = [
         ("NaN", |x| x.fill(f32::NAN)),
         ("+Inf", |x| x.fill(f32::INFINITY)),
         ("f32::MAX", |x| x.fill(f32::MAX)),
