@@ -305,3 +305,59 @@ fn bad_configuration_and_rates_are_typed_errors() {
     assert_eq!(toml.gunshot.min_decay_db, 12.5);
     assert!(autotrigger::Config::from_toml_str("[gunshot]\nflux_threshold = 1\n").is_err());
 }
+
+#[test]
+fn feature_params_are_exactly_the_keys_that_change_features() {
+    let base = GunshotConfig::default();
+    let text = toml::to_string(&base).unwrap();
+    let table: toml::Table = toml::from_str(&text).unwrap();
+    for name in GunshotConfig::FEATURE_PARAMS {
+        assert!(
+            table.contains_key(*name),
+            "FEATURE_PARAMS names unknown key {name}"
+        );
+    }
+    let rate = 16_000;
+    let x = shots(rate, 0.8, &[0.3], 0.9, 0.003, 21);
+    let want = {
+        let mut fx = OnsetFeatures::new(&base, rate).unwrap();
+        let mut v = Vec::new();
+        fx.push(&x, |f| v.push(*f));
+        v
+    };
+    for (key, value) in &table {
+        // A nearby valid value of this key.
+        let v = value.as_float().unwrap();
+        let mut changed = None;
+        for cand in [v * 1.3, v * 0.7, v + 0.01, v - 0.01, 0.5] {
+            let mut t = table.clone();
+            t.insert(key.clone(), toml::Value::Float(cand));
+            if let Ok(c) = toml::from_str::<GunshotConfig>(&toml::to_string(&t).unwrap()) {
+                if c.validate().is_ok() && c != base {
+                    changed = Some(c);
+                    break;
+                }
+            }
+        }
+        let c = changed.unwrap_or_else(|| panic!("no valid variation of {key}"));
+        let is_feature = GunshotConfig::FEATURE_PARAMS.contains(&key.as_str());
+        assert_eq!(!c.same_features(&base), is_feature, "{key}");
+        if !is_feature {
+            let mut fx = OnsetFeatures::new(&c, rate).unwrap();
+            let mut got = Vec::new();
+            fx.push(&x, |f| got.push(*f));
+            assert_eq!(
+                got, want,
+                "{key} is not a feature parameter but changed the frames"
+            );
+        }
+    }
+}
+
+#[test]
+fn detectors_can_move_between_threads() {
+    fn send<T: Send>() {}
+    send::<GunshotDetector>();
+    send::<GunshotDecider>();
+    send::<OnsetFeatures>();
+}

@@ -152,15 +152,15 @@ struct Figures {
 
 fn evaluate(
     name: &str,
+    cfg: &Config,
     recs: &[Rec],
     conv: &(dyn Fn(&[ImuSample], u64) -> Vec<ImuSample> + Sync),
 ) -> Figures {
-    let cfg = Config::default();
     let half = recs.len() / 2;
     let run = |rs: &[Rec], off: usize| -> Vec<Vec<Event>> {
         rs.iter()
             .enumerate()
-            .map(|(i, r)| detect(&cfg, &conv(&r.samples, (off + i) as u64)))
+            .map(|(i, r)| detect(cfg, &conv(&r.samples, (off + i) as u64)))
             .collect()
     };
     let results: Vec<Vec<Event>> = std::thread::scope(|sc| {
@@ -174,9 +174,19 @@ fn evaluate(
     let mut per_code: BTreeMap<&str, (u32, u32)> = BTreeMap::new();
     let (mut njog, mut jog_hit, mut jog_4s, mut nother, mut other_hit) = (0, 0, 0, 0, 0);
     let mut run_t = Vec::new();
+    let mut taps = 0;
+    let mut late = Vec::new();
+    let mut total_us = 0i64;
     let mut missed = Vec::new();
     let mut run_fp = Vec::new();
+    let mut run_fp_code: BTreeMap<&str, u32> = BTreeMap::new();
+    let (mut f05, mut f05_hit) = (0, 0);
     for (r, ev) in recs.iter().zip(&results) {
+        taps += ev
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::Tap | EventKind::DoubleTap))
+            .count();
+        total_us += r.samples.last().map_or(0, |s| s.t.as_micros());
         if r.label == "fall" {
             nf += 1;
             if has(ev, EventKind::Fall) {
@@ -205,14 +215,21 @@ fn evaluate(
                 let t = e.decided.as_secs_f64();
                 if t <= 4.0 {
                     jog_4s += 1;
+                } else {
+                    late.push(format!("{} {t:.2} s", r.file));
                 }
                 run_t.push(t);
             }
+        } else if r.code == "F05" {
+            // "Fall forward while jogging": the jog before the fall is real running.
+            f05 += 1;
+            f05_hit += has(ev, EventKind::Running) as u32;
         } else {
             nother += 1;
             if has(ev, EventKind::Running) {
                 other_hit += 1;
                 run_fp.push(r.file.as_str());
+                *run_fp_code.entry(r.code.as_str()).or_insert(0u32) += 1;
             }
         }
     }
@@ -255,9 +272,14 @@ fn evaluate(
         pct(&mut run_t, 1.0)
     );
     println!(
-        "running: non-running files flagged {other_hit}/{nother} = {:.1}%",
+        "running: non-running files flagged {other_hit}/{nother} = {:.1}% (by code: {run_fp_code:?}); F05 jog-then-fall files with running {f05_hit}/{f05}",
         100.0 * f.run_fp_share
     );
+    println!(
+        "tap / double-tap events (no taps were performed): {taps} in {:.2} h",
+        total_us as f64 / 3.6e9
+    );
+    println!("running decided after 4 s: {}", late.join(", "));
     println!("fall errors: {}", missed.join(" "));
     println!("running false positives: {}", run_fp.join(" "));
     f
@@ -303,19 +325,40 @@ fn imu_devset_figures() {
     if let Some(p) = std::env::var_os("IMU_DEVSET_DUMP") {
         dump(&recs, Path::new(&p));
     }
+    if let Some(p) = std::env::var_os("IMU_RUN_DUMP") {
+        dump_gait(&recs, Path::new(&p));
+    }
 
-    let native = evaluate("native 200 Hz with gyro", &recs, &|s, _| s.to_vec());
-    let slow = evaluate("20 Hz, no gyro", &recs, &|s, _| to_20hz(s));
+    let cfg = Config::default();
+    let native = evaluate("native 200 Hz with gyro", &cfg, &recs, &|s, _| s.to_vec());
+    let slow = evaluate("20 Hz, no gyro", &cfg, &recs, &|s, _| to_20hz(s));
     let phone = evaluate(
         "phone: jittered 70-100 Hz, 2 g clip, no gyro",
+        &cfg,
         &recs,
         &|s, seed| to_phone(s, seed),
     );
-    assert!(
-        native.fall_sens >= 0.0 && native.fall_spec >= 0.0,
-        "{native:?}"
+    // The other running operating point: long enough to outlast a fast stair descent.
+    let mut long = Config::default();
+    long.running.min_duration_s = 5.5;
+    let _ = evaluate(
+        "native 200 Hz, running.min_duration_s = 5.5",
+        &long,
+        &recs,
+        &|s, _| s.to_vec(),
     );
-    let _ = (slow, phone);
+    // Floors slightly below the measured figures (see docs/imu.md), so a regression fails.
+    for (f, sens, spec) in [
+        (&native, 0.97, 0.97),
+        (&slow, 0.96, 0.97),
+        (&phone, 0.97, 0.97),
+    ] {
+        assert!(f.fall_sens >= sens && f.fall_spec >= spec, "{f:?}");
+        assert!(f.fall_p95_s <= 2.1, "{f:?}");
+        assert!(f.run_share >= 0.94, "{f:?}");
+        assert!(f.run_within_4s >= 0.8, "{f:?}");
+        assert!(f.run_fp_share <= 0.04, "{f:?}");
+    }
 }
 
 /// Writes one line per fall candidate (file, label, code, features) with permissive gates.
@@ -351,6 +394,43 @@ fn dump(recs: &[Rec], path: &Path) {
                 g("saturated")
             )
             .unwrap();
+        }
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+/// Writes the gait features of every analysis window (file, code, t, cadence, periodicity,
+/// rms, step peak).
+fn dump_gait(recs: &[Rec], path: &Path) {
+    use autotrigger::imu::{OrientationConfig, RunningConfig, RunningDetector};
+    use std::fmt::Write;
+    let mut text = String::new();
+    for r in recs {
+        let mut d =
+            RunningDetector::new(&RunningConfig::default(), &OrientationConfig::default()).unwrap();
+        let mut ev = Vec::new();
+        let mut last = None;
+        for (i, c) in r.samples.chunks(5).enumerate() {
+            d.process(c, &mut ev).unwrap();
+            let g = d.last_features();
+            if g != last {
+                if let Some(g) = g {
+                    writeln!(
+                        text,
+                        "{},{},{:.2},{:.1},{:.3},{:.3},{:.2},{:.2}",
+                        r.file,
+                        r.code,
+                        (i * 5) as f64 / 200.0,
+                        g.cadence_spm,
+                        g.periodicity,
+                        g.rms_g,
+                        g.step_peak_g,
+                        g.step_min_g
+                    )
+                    .unwrap();
+                }
+                last = g;
+            }
         }
     }
     std::fs::write(path, text).unwrap();

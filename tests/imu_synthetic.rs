@@ -395,6 +395,22 @@ fn gaps_are_counted_and_restart_the_detectors() {
     assert_eq!(d.gaps(), 1);
     assert!(kinds(&ev).contains(&EventKind::Fall));
     assert!(!kinds(&ev).contains(&EventKind::OfficerDown), "{ev:#?}");
+
+    // A dropout early in the lying period: the upright reference survives the gap, so the
+    // wearer still counts as lying and officer down follows 20 s after the gap.
+    let cut: Vec<_> = s
+        .iter()
+        .copied()
+        .filter(|x| !(24_000_000..26_000_000).contains(&x.t.as_micros()))
+        .collect();
+    let mut d = ImuDetectors::new(&Config::default()).unwrap();
+    let mut ev = Vec::new();
+    d.process(&cut, &mut ev).unwrap();
+    let down = ev.iter().find(|e| e.kind == EventKind::OfficerDown);
+    assert!(
+        down.is_some_and(|e| e.onset.as_micros() >= 26_000_000),
+        "{ev:#?}"
+    );
 }
 
 fn still(rate: f64, mount: UnitQuaternion<f64>, noise: f64, seed: u64) -> Vec<ImuSample> {

@@ -23,8 +23,10 @@
 //!   only the gyro of that sample;
 //! - a gap (samples more than `orientation.max_gap_s` apart): counted
 //!   ([`ImuHealth::gaps`]), nothing is interpolated across it, and every detector (and the
-//!   orientation tracker) restarts from its fresh state at the first sample after it, since
-//!   nothing is known about what happened in between (an officer-down timer restarts too);
+//!   orientation filter) restarts from its fresh state at the first sample after it, since
+//!   nothing is known about what happened in between (an officer-down timer restarts too).
+//!   Only the learned upright reference is kept: a dropout does not move the camera on the
+//!   wearer;
 //! - clipping: flagged per frame and counted ([`ImuHealth::saturated_samples`]); a clipped
 //!   impact is evidence for a fall.
 //!
@@ -126,7 +128,7 @@ impl Pipeline {
                     f(Tick::Frame(&fr, &of));
                 }
                 FrontOut::Gap => {
-                    orient.reset();
+                    orient.restart();
                     f(Tick::Gap);
                 }
             });

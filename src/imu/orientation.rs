@@ -192,6 +192,18 @@ impl Orientation {
         self.last.upright = None;
     }
 
+    /// Restarts after a gap in the data: the filters and the motion window start again, but
+    /// the learned upright reference is kept (a dropout does not move the camera on the
+    /// wearer, and re-learning it from a wearer who may be lying would be wrong).
+    pub fn restart(&mut self) {
+        let upright = self.upright;
+        self.reset();
+        if let Some(u) = upright {
+            self.upright = Some(u);
+            self.init_n = self.init_frames;
+        }
+    }
+
     /// The state after the latest frame.
     pub fn last(&self) -> &OrientFrame {
         &self.last
@@ -339,6 +351,26 @@ mod tests {
         // The reference was learned from the first 0.5 s, so the tilt is the angle turned
         // since then (about 1.49 rad - 0.25 rad of mean).
         assert!(of.tilt_deg > 60.0 && of.tilt_deg < 80.0, "{}", of.tilt_deg);
+    }
+
+    /// The running mean/variance motion level against a direct standard deviation of the
+    /// last window (the slow, obvious reference).
+    #[test]
+    fn motion_level_matches_direct_std() {
+        let cfg = OrientationConfig::default();
+        let mut o = Orientation::new(&cfg).unwrap();
+        let w = secs_to_samples(cfg.motion_window_s, INTERNAL_RATE_HZ, 2);
+        let mut norms = Vec::new();
+        for i in 0..1000i64 {
+            let x = (i as f32 * 0.37).sin() * (1.0 + (i as f32 * 0.01).cos()) * 0.8;
+            let a = Vector3::new(x, 0.2, 1.0 + 0.5 * x * x);
+            norms.push(a.norm() as f64);
+            let got = o.update(&frame(i, a, None)).motion_g as f64;
+            let tail = &norms[norms.len().saturating_sub(w)..];
+            let m = tail.iter().sum::<f64>() / tail.len() as f64;
+            let v = tail.iter().map(|y| (y - m) * (y - m)).sum::<f64>() / tail.len() as f64;
+            assert!((got - v.sqrt()).abs() < 1e-4, "{i}: {got} vs {}", v.sqrt());
+        }
     }
 
     #[test]

@@ -6,14 +6,19 @@
 //!   correlated (a waist or chest sensor often repeats best at the stride, two steps);
 //! - periodicity: the autocorrelation at the step period (0..1);
 //! - intensity: the standard deviation of |a| (`rms_g`) and the mean of the per-step raw
-//!   peaks of |a| (`step_peak_g`).
+//!   peaks of |a| (`step_peak_g`);
+//! - flight phase: the mean of the per-step raw minima of |a| (`step_min_g`). Running is
+//!   the gait with an aerial phase, so |a| drops towards 0 g once per step; walking, fast
+//!   walking and most stair walking keep a foot on the ground and |a| stays near 1 g.
 //!
 //! A window qualifies when cadence, periodicity and both intensities pass their thresholds.
 //! Running starts (event `running`, onset = start of the first qualifying window) once
 //! qualifying windows have covered `min_duration_s` without a break; it ends (event
 //! `running_ended`, onset = the last qualifying window) after `end_after_s` without one.
-//! Walking (100-130 steps/min, 1.5-2.5 g) fails the cadence and intensity tests, vehicle
-//! vibration the intensity and periodicity tests, single jumps and stumbles the duration.
+//! Walking (100-130 steps/min, 1.5-2.5 g) fails the cadence, intensity and flight tests,
+//! vehicle vibration the intensity and periodicity tests, single jumps and stumbles the
+//! periodicity and duration tests. Fast stair descents are the known confusion: they do
+//! have flight phases; only their short duration separates them.
 //!
 //! |a| is orientation-free, so the mounting does not matter, and it is what a clipped 2 g
 //! phone still shows periodically (the intensity thresholds sit below the clip level).
@@ -36,19 +41,25 @@ const MAX_LAG_S: f64 = 1.2;
 pub struct RunningConfig {
     /// Analysis window, seconds. Default 2.5; range 2.5..=10 (it must hold two strides).
     pub window_s: f64,
-    /// Lowest running cadence, steps per minute. Default 140 (the walk-run transition);
-    /// range 60..=300.
+    /// Lowest running cadence, steps per minute. Default 130 (the walk-run transition is
+    /// near 140, slow joggers run at 130-140; the flight-phase test separates them from fast
+    /// walkers); range 60..=300.
     pub min_cadence_spm: f64,
     /// Highest plausible cadence, steps per minute. Default 230; range 60..=300.
     pub max_cadence_spm: f64,
-    /// Lowest autocorrelation at the step period (0..1). Default 0.3; range 0..=1.
+    /// Lowest autocorrelation at the step period (0..1). Default 0.6; range 0..=1.
     pub min_periodicity: f64,
-    /// Lowest standard deviation of |a| over the window, g. Default 0.35; range 0..=8.
+    /// Lowest standard deviation of |a| over the window, g. Default 0.45; range 0..=8.
     pub min_rms_g: f64,
     /// Lowest mean per-step peak of |a|, g. Default 1.8 (below a 2 g clip); range 1..=16.
     pub min_step_peak_g: f64,
+    /// Highest mean per-step minimum of |a|, g: running has a flight phase in every step
+    /// (|a| drops towards 0 g), walking and stairs keep a foot on the ground (|a| stays
+    /// near 1 g). Default 0.5; range 0..=1.5 (1.5 disables the test).
+    pub max_step_min_g: f64,
     /// How long qualifying windows must cover before running is reported, seconds.
-    /// Default 2.5; range 2.5..=60 (at least one window).
+    /// Default 3.0; range 2.5..=60 (at least one window). Fast stair descents look like
+    /// running for 3-5 s; 5.5 s removes them at the cost of later decisions (docs/imu.md).
     pub min_duration_s: f64,
     /// How long without a qualifying window ends running, seconds. Default 2.0; range
     /// 0.25..=60.
@@ -59,12 +70,13 @@ impl Default for RunningConfig {
     fn default() -> Self {
         RunningConfig {
             window_s: 2.5,
-            min_cadence_spm: 140.0,
+            min_cadence_spm: 130.0,
             max_cadence_spm: 230.0,
-            min_periodicity: 0.3,
-            min_rms_g: 0.35,
+            min_periodicity: 0.6,
+            min_rms_g: 0.45,
             min_step_peak_g: 1.8,
-            min_duration_s: 2.5,
+            max_step_min_g: 0.5,
+            min_duration_s: 3.0,
             end_after_s: 2.0,
         }
     }
@@ -85,6 +97,7 @@ impl RunningConfig {
         ConfigError::check_range("running.min_periodicity", self.min_periodicity, 0.0, 1.0)?;
         ConfigError::check_range("running.min_rms_g", self.min_rms_g, 0.0, 8.0)?;
         ConfigError::check_range("running.min_step_peak_g", self.min_step_peak_g, 1.0, 16.0)?;
+        ConfigError::check_range("running.max_step_min_g", self.max_step_min_g, 0.0, 1.5)?;
         ConfigError::check_range("running.min_duration_s", self.min_duration_s, 2.5, 60.0)?;
         ConfigError::check_range("running.end_after_s", self.end_after_s, 0.25, 60.0)?;
         Ok(())
@@ -102,6 +115,9 @@ pub struct GaitFeatures {
     pub rms_g: f32,
     /// Mean per-step peak of raw |a|, g.
     pub step_peak_g: f32,
+    /// Mean per-step minimum of raw |a|, g: near 0 when each step has a flight phase
+    /// (running), near 1 g when a foot is always on the ground (walking, stairs).
+    pub step_min_g: f32,
 }
 
 /// Gait analysis of a window of |a| (`x`) and raw peaks (`peaks`), both on the internal grid.
@@ -109,6 +125,7 @@ pub struct GaitFeatures {
 pub(crate) fn gait_features(
     x: &[f32],
     peaks: &[f32],
+    mins: &[f32],
     d: &mut [f32],
     min_lag: usize,
     max_lag: usize,
@@ -142,6 +159,7 @@ pub(crate) fn gait_features(
             periodicity: 0.0,
             rms_g: rms,
             step_peak_g: 0.0,
+            step_min_g: 1.0,
         };
     }
     let mut best_r = f32::MIN;
@@ -169,6 +187,7 @@ pub(crate) fn gait_features(
             periodicity: 0.0,
             rms_g: rms,
             step_peak_g: 0.0,
+            step_min_g: 1.0,
         };
     }
     let best_r = r(best);
@@ -179,11 +198,16 @@ pub(crate) fn gait_features(
         sum += c.iter().copied().fold(0.0, f32::max);
         cnt += 1;
     }
+    let mut sum_min = 0.0;
+    for c in mins.chunks_exact(best) {
+        sum_min += c.iter().copied().fold(f32::INFINITY, f32::min);
+    }
     GaitFeatures {
         cadence_spm: 60.0 / step_s,
         periodicity: best_r.max(0.0),
         rms_g: rms,
         step_peak_g: if cnt > 0 { sum / cnt as f32 } else { 0.0 },
+        step_min_g: if cnt > 0 { sum_min / cnt as f32 } else { 1.0 },
     }
 }
 
@@ -196,8 +220,10 @@ pub(crate) struct RunningCore {
     max_lag: usize,
     mag: Vec<f32>,
     peak: Vec<f32>,
+    min: Vec<f32>,
     lin_mag: Vec<f32>,
     lin_peak: Vec<f32>,
+    lin_min: Vec<f32>,
     scratch: Vec<f32>,
     pos: usize,
     filled: usize,
@@ -220,8 +246,10 @@ impl RunningCore {
             max_lag: secs_to_samples(MAX_LAG_S, r, 4),
             mag: vec![0.0; win],
             peak: vec![0.0; win],
+            min: vec![0.0; win],
             lin_mag: vec![0.0; win],
             lin_peak: vec![0.0; win],
+            lin_min: vec![0.0; win],
             scratch: vec![0.0; win],
             pos: 0,
             filled: 0,
@@ -262,6 +290,7 @@ impl RunningCore {
         e.push("periodicity", g.periodicity, Some(c.min_periodicity as f32));
         e.push("rms_g", g.rms_g, Some(c.min_rms_g as f32));
         e.push("step_peak_g", g.step_peak_g, Some(c.min_step_peak_g as f32));
+        e.push("step_min_g", g.step_min_g, Some(c.max_step_min_g as f32));
         e.push("duration_s", duration_s, Some(c.min_duration_s as f32));
         e
     }
@@ -269,6 +298,7 @@ impl RunningCore {
     pub(crate) fn frame(&mut self, f: &ImuFrame, _o: &OrientFrame, out: &mut impl Extend<Event>) {
         self.mag[self.pos] = f.accel_g.norm();
         self.peak[self.pos] = f.peak_g;
+        self.min[self.pos] = f.min_g;
         self.pos = (self.pos + 1) % self.win;
         self.filled = (self.filled + 1).min(self.win);
         self.since_hop += 1;
@@ -281,10 +311,12 @@ impl RunningCore {
             let j = (self.pos + i) % self.win;
             self.lin_mag[i] = self.mag[j];
             self.lin_peak[i] = self.peak[j];
+            self.lin_min[i] = self.min[j];
         }
         let g = gait_features(
             &self.lin_mag,
             &self.lin_peak,
+            &self.lin_min,
             &mut self.scratch,
             self.min_lag,
             self.max_lag,
@@ -295,7 +327,8 @@ impl RunningCore {
             && g.cadence_spm <= c.max_cadence_spm as f32
             && g.periodicity >= c.min_periodicity as f32
             && g.rms_g >= c.min_rms_g as f32
-            && g.step_peak_g >= c.min_step_peak_g as f32;
+            && g.step_peak_g >= c.min_step_peak_g as f32
+            && g.step_min_g <= c.max_step_min_g as f32;
         let t = f.t;
         if ok {
             let start = *self
@@ -355,12 +388,60 @@ mod tests {
             .collect()
     }
 
+    /// The ring-buffer windowing of the detector against recomputing the features from a
+    /// plain slice of the same frames (reference).
+    #[test]
+    fn windowing_matches_reference() {
+        use crate::time::Timestamp;
+        use nalgebra::Vector3;
+        let cfg = RunningConfig::default();
+        let mut core = RunningCore::new(&cfg).unwrap();
+        let x = gait(165.0, 2.5, 1200);
+        let o = OrientFrame {
+            up: Vector3::z(),
+            upright: None,
+            tilt_deg: 0.0,
+            vertical_g: 0.0,
+            motion_g: 0.0,
+        };
+        let mut out: Vec<Event> = Vec::new();
+        let win = core.win;
+        let mut checked = 0;
+        for (i, &m) in x.iter().enumerate() {
+            let f = ImuFrame {
+                t: Timestamp(i as i64 * 10_000),
+                accel_g: Vector3::new(0.0, 0.0, m),
+                gyro: None,
+                peak_g: m + 0.1,
+                min_g: m - 0.1,
+                peak_dyn_g: 0.0,
+                saturated: false,
+                raw_rate_hz: 100.0,
+            };
+            let before = core.last_features();
+            core.frame(&f, &o, &mut out);
+            let after = core.last_features();
+            if after != before || (i + 1 >= win && (i + 1 - win) % HOP_FRAMES == 0) {
+                let lo = i + 1 - win;
+                let mags: Vec<f32> = x[lo..=i].to_vec();
+                let peaks: Vec<f32> = mags.iter().map(|v| v + 0.1).collect();
+                let mins: Vec<f32> = mags.iter().map(|v| v - 0.1).collect();
+                let mut d = vec![0.0; win];
+                let want = gait_features(&mags, &peaks, &mins, &mut d, core.min_lag, core.max_lag);
+                assert_eq!(after, Some(want), "frame {i}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 30);
+        assert_eq!(out.first().map(|e| e.kind), Some(EventKind::Running));
+    }
+
     #[test]
     fn cadence_is_measured() {
         for spm in [110.0f32, 125.0, 150.0, 170.0, 190.0] {
             let x = gait(spm, 2.0, 250);
             let mut d = vec![0.0; 250];
-            let g = gait_features(&x, &x, &mut d, 26, 120);
+            let g = gait_features(&x, &x, &x, &mut d, 26, 120);
             assert!((g.cadence_spm - spm).abs() < spm * 0.04, "{spm}: {g:?}");
             assert!(g.periodicity > 0.8, "{g:?}");
         }

@@ -10,7 +10,7 @@ pub use imu_csv::{
     read_imu_csv, read_sisfall, SISFALL_ACCEL_SCALE, SISFALL_GYRO_SCALE, SISFALL_RATE_HZ,
 };
 pub use labels::{labels_path_for, read_labels, read_labels_for, Label};
-pub use wav::{read_wav, Audio};
+pub use wav::{read_wav, write_wav_i16, Audio, WavStream};
 
 use std::path::{Path, PathBuf};
 use thiserror::Error;

@@ -573,8 +573,10 @@ impl ImuScene {
         self
     }
 
-    /// A fall in `direction` with an impact of `impact_g` (3-10 g); labelled `fall` from the
-    /// start of the low-g phase to the end of the impact. Follow it with [`ImuScene::lie`].
+    /// A fall in `direction` with an impact of `impact_g` (3-10 g), 1.2 s long: the low-g
+    /// phase and rotation start at once, the impact comes 0.75 s in. Labelled `fall` from the
+    /// impact to the end of the bounce (~0.2 s later), as [`crate::Event`] defines a fall's
+    /// onset. Follow it with [`ImuScene::lie`].
     pub fn fall(&mut self, direction: FallDirection, impact_g: f64) -> &mut Self {
         let mut s = self.seg(1.2);
         let (axis, angle) = match direction {
@@ -613,19 +615,23 @@ impl ImuScene {
                 Shape::HalfSine,
             ));
         }
+        // Labelled like the detectors' events: onset at the impact (the instant a fall is
+        // defined by), offset when the bounce has died out.
+        let rest = 0.75 + impact + 0.18;
         self.events.push(SynthEvent {
-            onset: ts(self.t),
-            offset: ts(self.t + 0.75 + impact),
+            onset: ts(self.t + 0.75),
+            offset: ts(self.t + rest),
             kind: "fall",
         });
-        self.down_since = Some(self.t + 1.2);
+        self.down_since = Some(self.t + rest);
         self.push(s);
         self
     }
 
     /// Lying still (breathing) for `dur` s in the current attitude. After a fall, lying for at
-    /// least [`ImuScene::officer_down_after`] seconds is labelled `officer_down` (from when the
-    /// subject came to rest to when they get up).
+    /// least [`ImuScene::officer_down_after`] seconds (counted from when the body came to
+    /// rest, ~1 s into the fall) is labelled `officer_down`, from that moment to the end of
+    /// the lying.
     pub fn lie(&mut self, dur: f64) -> &mut Self {
         let mut s = self.seg(dur);
         s.breath = 0.03;
@@ -805,7 +811,8 @@ impl ImuScene {
 
 /// Writes samples as an IMU CSV (`t_s,ax,ay,az,gx,gy,gz`, the format of
 /// `autotrigger::io::read_imu_csv`; gyro columns only when the samples have a gyro).
-/// Times have microsecond precision, values 5 significant decimals.
+/// Times have microsecond precision, acceleration 1 mm/s^2 and angular rate 0.1 mrad/s
+/// (both well below the sensor noise).
 pub fn imu_csv(samples: &[ImuSample]) -> String {
     let gyro = samples.first().is_some_and(|s| s.gyro.is_some());
     let mut s = String::with_capacity(samples.len() * 64);
@@ -816,7 +823,7 @@ pub fn imu_csv(samples: &[ImuSample]) -> String {
     });
     for x in samples {
         s.push_str(&format!(
-            "{:.6},{:.5},{:.5},{:.5}",
+            "{:.6},{:.3},{:.3},{:.3}",
             x.t.as_secs_f64(),
             x.accel[0],
             x.accel[1],
@@ -824,7 +831,7 @@ pub fn imu_csv(samples: &[ImuSample]) -> String {
         ));
         if gyro {
             let g = x.gyro.unwrap_or([0.0; 3]);
-            s.push_str(&format!(",{:.5},{:.5},{:.5}", g[0], g[1], g[2]));
+            s.push_str(&format!(",{:.4},{:.4},{:.4}", g[0], g[1], g[2]));
         }
         s.push('\n');
     }

@@ -1,5 +1,16 @@
 //! The `autotrigger` command line: a thin shell over the library.
+//!
+//! Each subcommand lives in its own module with an `Args` struct and a `run` function; adding
+//! one is a variant and a dispatch line here.
 use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+mod audit;
+mod detect;
+mod eval;
+mod features;
+mod run;
+mod sweep;
 
 /// Decide when a body-worn camera starts recording, and evaluate those decisions.
 #[derive(Parser)]
@@ -13,14 +24,32 @@ struct Cli {
 enum Command {
     /// Print the default configuration as TOML.
     Config,
+    /// Run the detectors over recordings (WAV audio, IMU CSV, SisFall) and print the events.
+    Detect(detect::DetectArgs),
+    /// Run one incident (audio, IMU, external inputs) through the trigger engine.
+    Run(run::RunArgs),
+    /// Audit-log tools.
+    Audit(audit::AuditArgs),
+    /// Run the detectors over a corpus and score them against labels or a manifest.
+    Eval(eval::EvalArgs),
+    /// Sweep detector parameters over a corpus and pick an operating point.
+    Sweep(sweep::SweepArgs),
+    /// Export the gunshot detector's per-hop onset features of a WAV file.
+    Features(features::FeaturesArgs),
 }
 
-fn main() -> std::process::ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Config => {
             print!("{}", autotrigger::Config::default().to_toml_string());
-            std::process::ExitCode::SUCCESS
+            ExitCode::SUCCESS
         }
+        Command::Detect(args) => detect::run(args),
+        Command::Run(a) => run::run(a),
+        Command::Audit(a) => audit::run(a),
+        Command::Eval(a) => eval::run(a),
+        Command::Sweep(a) => sweep::run(a),
+        Command::Features(a) => features::run(a),
     }
 }

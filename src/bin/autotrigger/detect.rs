@@ -1,0 +1,312 @@
+//! `autotrigger detect FILE...`: run the detectors over recordings and print their events.
+//!
+//! WAV files are streamed block by block through the gunshot detector (hours of audio never
+//! sit in memory); IMU files (CSV, or SisFall raw text) go through all IMU detectors. A file
+//! that cannot be read is reported on stderr as `autotrigger: FILE[:LINE]: message`, the other
+//! files are still processed, and the exit status is non-zero at the end.
+
+use autotrigger::audio::GunshotDetector;
+use autotrigger::imu::{ImuDetectors, ImuSample};
+use autotrigger::io::{read_imu_csv, read_sisfall, WavStream};
+use autotrigger::{Config, Event, StreamingDetector};
+use clap::{Args, ValueEnum};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned columns for people.
+    Table,
+    /// One JSON object a line: file, kind, onset_s, decided_s, confidence, evidence.
+    Jsonl,
+}
+
+/// How to read non-WAV files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ImuFormat {
+    /// `t_s,ax,ay,az[,gx,gy,gz]` with a header (m/s^2, rad/s).
+    Csv,
+    /// SisFall raw text (200 Hz ADC counts, 9 columns).
+    Sisfall,
+}
+
+/// Arguments of `autotrigger detect`.
+#[derive(Args, Debug)]
+pub struct DetectArgs {
+    /// Recordings: `.wav` (audio), `.csv` (IMU CSV), `.txt` (SisFall). Side-cars
+    /// (`*.labels.csv`, `*.inputs.csv`) are skipped, so globs like `dir/*.csv` work.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Configuration (TOML, see `autotrigger config`); defaults when absent.
+    #[arg(long, value_name = "FILE.toml")]
+    pub config: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Format of non-WAV files (default: by extension, `.txt` = sisfall, otherwise csv).
+    #[arg(long, value_enum)]
+    pub imu_format: Option<ImuFormat>,
+    /// Samples per block fed to the detectors (results do not depend on it).
+    #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..=1_048_576))]
+    pub block: u32,
+}
+
+/// Where events go.
+struct Sink<W: Write> {
+    out: W,
+    format: Format,
+    file_width: usize,
+}
+
+const KIND_WIDTH: usize = 22; // "officer_down_cancelled"
+/// Evidence items shown per table row (the JSONL output has all of them).
+const TABLE_EVIDENCE: usize = 4;
+
+impl<W: Write> Sink<W> {
+    fn header(&mut self) -> std::io::Result<()> {
+        if self.format == Format::Table {
+            writeln!(
+                self.out,
+                "{:<fw$}  {:<kw$}  {:>10}  {:>10}  {:>5}  evidence",
+                "file",
+                "kind",
+                "onset_s",
+                "decided_s",
+                "conf",
+                fw = self.file_width,
+                kw = KIND_WIDTH
+            )?;
+        }
+        Ok(())
+    }
+
+    fn event(&mut self, file: &str, e: &Event) -> std::io::Result<()> {
+        match self.format {
+            Format::Jsonl => {
+                // `Event` serializes as a JSON object; splice `file` in as its first key so the
+                // documented key order holds without a map round trip.
+                let ev = serde_json::to_string(e).map_err(std::io::Error::other)?;
+                let name = serde_json::to_string(file).map_err(std::io::Error::other)?;
+                writeln!(self.out, "{{\"file\":{name},{}", &ev[1..])
+            }
+            Format::Table => {
+                let mut ev = String::new();
+                let items = e.evidence.items();
+                for it in items.iter().take(TABLE_EVIDENCE) {
+                    if !ev.is_empty() {
+                        ev.push_str("  ");
+                    }
+                    match it.threshold {
+                        Some(t) => {
+                            ev.push_str(&format!("{}={:.3} (thr {:.3})", it.name, it.value, t))
+                        }
+                        None => ev.push_str(&format!("{}={:.3}", it.name, it.value)),
+                    }
+                }
+                if items.len() > TABLE_EVIDENCE {
+                    ev.push_str(&format!("  (+{} more)", items.len() - TABLE_EVIDENCE));
+                }
+                writeln!(
+                    self.out,
+                    "{:<fw$}  {:<kw$}  {:>10.3}  {:>10.3}  {:>5.2}  {}",
+                    file,
+                    e.kind.as_str(),
+                    e.onset.as_secs_f64(),
+                    e.decided.as_secs_f64(),
+                    e.confidence,
+                    ev,
+                    fw = self.file_width,
+                    kw = KIND_WIDTH
+                )
+            }
+        }
+    }
+}
+
+/// A per-file failure, already phrased as `FILE[:LINE]: message`.
+#[derive(Debug)]
+enum FileError {
+    /// The file could not be read or processed.
+    Input(String),
+    /// Writing to stdout failed (for example a closed pipe): stop everything.
+    Output(std::io::Error),
+}
+
+impl From<autotrigger::io::IoError> for FileError {
+    fn from(e: autotrigger::io::IoError) -> Self {
+        FileError::Input(e.to_string())
+    }
+}
+
+impl From<std::io::Error> for FileError {
+    fn from(e: std::io::Error) -> Self {
+        FileError::Output(e)
+    }
+}
+
+fn detect_wav<W: Write>(
+    path: &Path,
+    name: &str,
+    cfg: &Config,
+    block: usize,
+    sink: &mut Sink<W>,
+) -> Result<(), FileError> {
+    let mut wav = WavStream::open(path)?;
+    let mut det = GunshotDetector::new(&cfg.gunshot, wav.sample_rate())
+        .map_err(|e| FileError::Input(format!("{name}: {e}")))?;
+    let mut buf = vec![0f32; block];
+    let mut events: Vec<Event> = Vec::new();
+    loop {
+        let n = wav.fill(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        // Never fails for audio (non-finite samples are counted, not rejected).
+        det.process(&buf[..n], &mut events)
+            .map_err(|e| FileError::Input(format!("{name}: {e}")))?;
+        for e in events.drain(..) {
+            sink.event(name, &e)?;
+        }
+    }
+    det.finish(&mut events);
+    for e in events.drain(..) {
+        sink.event(name, &e)?;
+    }
+    let bad = det.non_finite_samples();
+    if bad > 0 {
+        eprintln!("autotrigger: {name}: warning: {bad} non-finite samples were replaced by 0");
+    }
+    Ok(())
+}
+
+fn detect_imu<W: Write>(
+    samples: &[ImuSample],
+    name: &str,
+    cfg: &Config,
+    block: usize,
+    sink: &mut Sink<W>,
+) -> Result<(), FileError> {
+    let mut det = ImuDetectors::new(cfg).map_err(|e| FileError::Input(format!("{name}: {e}")))?;
+    let mut events: Vec<Event> = Vec::new();
+    for chunk in samples.chunks(block) {
+        det.process(chunk, &mut events)
+            .map_err(|e| FileError::Input(format!("{name}: {e}")))?;
+        for e in events.drain(..) {
+            sink.event(name, &e)?;
+        }
+    }
+    det.finish(&mut events);
+    for e in events.drain(..) {
+        sink.event(name, &e)?;
+    }
+    Ok(())
+}
+
+fn detect_file<W: Write>(
+    path: &Path,
+    args: &DetectArgs,
+    cfg: &Config,
+    sink: &mut Sink<W>,
+) -> Result<(), FileError> {
+    let name = path.display().to_string();
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let block = args.block as usize;
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".labels.csv") || lower.ends_with(".inputs.csv") {
+        // Side-cars sit next to recordings, so globs such as `fixtures/*.csv` pick them up;
+        // they are not recordings and not errors.
+        return Ok(());
+    }
+    if ext == "wav" {
+        return detect_wav(path, &name, cfg, block, sink);
+    }
+    let format = match (args.imu_format, ext.as_str()) {
+        (Some(f), _) => f,
+        (None, "csv") => ImuFormat::Csv,
+        (None, "txt") => ImuFormat::Sisfall,
+        (None, _) => {
+            return Err(FileError::Input(format!(
+                "{name}: unsupported file type (expected .wav, .csv or .txt, or pass --imu-format)"
+            )))
+        }
+    };
+    let samples = match format {
+        ImuFormat::Csv => read_imu_csv(path)?,
+        ImuFormat::Sisfall => read_sisfall(path)?,
+    };
+    detect_imu(&samples, &name, cfg, block, sink)
+}
+
+fn load_config(path: Option<&Path>) -> Result<Config, String> {
+    let Some(p) = path else {
+        return Ok(Config::default());
+    };
+    let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+    Config::from_toml_str(&text).map_err(|e| format!("{}: {e}", p.display()))
+}
+
+/// Runs `autotrigger detect`.
+pub fn run(args: DetectArgs) -> ExitCode {
+    let cfg = match load_config(args.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("autotrigger: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut sink = Sink {
+        out: std::io::BufWriter::new(stdout.lock()),
+        format: args.format,
+        file_width: args
+            .files
+            .iter()
+            .map(|f| f.display().to_string().chars().count())
+            .max()
+            .unwrap_or(4)
+            .max(4),
+    };
+    let mut failed = 0usize;
+    let result = sink.header().map_err(FileError::Output).and_then(|()| {
+        for f in &args.files {
+            match detect_file(f, &args, &cfg, &mut sink) {
+                Ok(()) => {}
+                Err(FileError::Input(msg)) => {
+                    // Keep stdout and stderr in order when both go to a terminal.
+                    sink.out.flush()?;
+                    eprintln!("autotrigger: {msg}");
+                    failed += 1;
+                }
+                Err(e @ FileError::Output(_)) => return Err(e),
+            }
+        }
+        sink.out.flush()?;
+        Ok(())
+    });
+    match result {
+        Err(FileError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            ExitCode::SUCCESS
+        }
+        Err(FileError::Output(e)) => {
+            eprintln!("autotrigger: cannot write output: {e}");
+            ExitCode::FAILURE
+        }
+        Err(FileError::Input(msg)) => {
+            eprintln!("autotrigger: {msg}");
+            ExitCode::FAILURE
+        }
+        Ok(()) if failed > 0 => {
+            eprintln!(
+                "autotrigger: {failed} of {} files could not be processed",
+                args.files.len()
+            );
+            ExitCode::FAILURE
+        }
+        Ok(()) => ExitCode::SUCCESS,
+    }
+}

@@ -1,0 +1,596 @@
+//! Event matching and DCASE-style metrics.
+//!
+//! Every reference event (a [`Label`]) is matched to at most one detection of the same kind whose
+//! onset lies within a collar of the reference onset (inclusive: a detection exactly one collar
+//! away still matches). Among all candidate pairs, the closest are matched first (greedy by
+//! absolute onset distance, ties broken by earlier reference, then earlier detection), and each
+//! reference and each detection is used at most once. Matched pairs are true positives, unmatched
+//! detections false positives, unmatched references false negatives. Detection latency is the
+//! decision time of the matched detection minus the *reference* onset.
+//!
+//! Kinds: a detection's kind string must equal the label's `kind`, except that `double_tap`
+//! detections are scored as `tap`. `running_ended` and `officer_down_cancelled` detections are
+//! only scored in recordings whose labels contain that kind (they are consequences of other
+//! events, not triggers). Labels of kinds no detector produces (for example `holster_draw`) are
+//! not scored.
+//!
+//! All times are integer microseconds; seconds appear only in display and JSON output.
+
+use crate::event::{Event, EventKind};
+use crate::io::Label;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The default matching collar: 0.5 s.
+pub const DEFAULT_COLLAR_US: i64 = 500_000;
+
+/// The kind a detection is scored as (`double_tap` counts as `tap`).
+pub fn scored_kind(kind: EventKind) -> &'static str {
+    match kind {
+        EventKind::DoubleTap => EventKind::Tap.as_str(),
+        k => k.as_str(),
+    }
+}
+
+/// True for the kinds that are consequences of another event and only scored when labelled.
+fn scored_only_when_labelled(kind: &str) -> bool {
+    kind == EventKind::RunningEnded.as_str() || kind == EventKind::OfficerDownCancelled.as_str()
+}
+
+/// One matched reference/detection pair (indices into the slices given to [`match_events`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Match {
+    /// Index of the reference label.
+    pub reference: usize,
+    /// Index of the detection.
+    pub detection: usize,
+    /// Decision time of the detection minus the reference onset, microseconds.
+    pub latency_us: i64,
+}
+
+/// The outcome of matching one recording's detections against its references.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Matching {
+    /// Matched pairs, in order of reference index.
+    pub matches: Vec<Match>,
+    /// Indices of references that no detection matched (false negatives).
+    pub missed: Vec<usize>,
+    /// Indices of scored detections that matched no reference (false positives).
+    pub false_alarms: Vec<usize>,
+    /// Indices of detections that were not scored (unlabelled consequence kinds, or kinds
+    /// outside `kinds`).
+    pub ignored: Vec<usize>,
+    /// Indices of references that were not scored (kinds outside `kinds` or that no detector
+    /// produces).
+    pub unscored_references: Vec<usize>,
+}
+
+/// Matches `detections` to `references` one-to-one within `collar_us` of the reference onset.
+///
+/// Only kinds in `kinds` are scored (pass `None` to score every kind a detector can produce);
+/// the rest land in [`Matching::ignored`] / [`Matching::unscored_references`].
+///
+/// ```
+/// use autotrigger::eval::metrics::{match_events, DEFAULT_COLLAR_US};
+/// use autotrigger::io::Label;
+/// use autotrigger::{Event, EventKind, Evidence, Timestamp};
+/// let det = |us| Event { kind: EventKind::Gunshot, onset: Timestamp(us), decided: Timestamp(us + 50_000),
+///                        confidence: 1.0, evidence: Evidence::new() };
+/// let lab = |us| Label { onset: Timestamp(us), offset: Timestamp(us), kind: "gunshot".into() };
+/// let m = match_events(&[lab(1_000_000)], &[det(1_100_000), det(1_020_000)], DEFAULT_COLLAR_US, None);
+/// assert_eq!(m.matches.len(), 1);
+/// assert_eq!(m.matches[0].detection, 1); // the closer one
+/// assert_eq!(m.matches[0].latency_us, 70_000);
+/// assert_eq!(m.false_alarms, vec![0]);
+/// ```
+pub fn match_events(
+    references: &[Label],
+    detections: &[Event],
+    collar_us: i64,
+    kinds: Option<&[&str]>,
+) -> Matching {
+    let produced = |k: &str| EventKind::parse(k).is_some();
+    let in_scope = |k: &str| kinds.map_or(true, |ks| ks.contains(&k));
+    let ref_ok: Vec<bool> = references
+        .iter()
+        .map(|r| produced(&r.kind) && in_scope(&r.kind))
+        .collect();
+    let det_ok: Vec<bool> = detections
+        .iter()
+        .map(|d| {
+            let k = scored_kind(d.kind);
+            in_scope(k) && (!scored_only_when_labelled(k) || references.iter().any(|r| r.kind == k))
+        })
+        .collect();
+
+    // Every candidate pair within the collar: (distance, reference, detection).
+    let mut pairs: Vec<(i64, usize, usize)> = Vec::new();
+    for (ri, r) in references.iter().enumerate() {
+        if !ref_ok[ri] {
+            continue;
+        }
+        for (di, d) in detections.iter().enumerate() {
+            if !det_ok[di] || scored_kind(d.kind) != r.kind {
+                continue;
+            }
+            let dist = d.onset.micros_since(r.onset).saturating_abs();
+            if dist <= collar_us {
+                pairs.push((dist, ri, di));
+            }
+        }
+    }
+    pairs.sort_unstable();
+    let mut ref_used = vec![false; references.len()];
+    let mut det_used = vec![false; detections.len()];
+    let mut out = Matching::default();
+    for (_, ri, di) in pairs {
+        if ref_used[ri] || det_used[di] {
+            continue;
+        }
+        ref_used[ri] = true;
+        det_used[di] = true;
+        out.matches.push(Match {
+            reference: ri,
+            detection: di,
+            latency_us: detections[di].decided.micros_since(references[ri].onset),
+        });
+    }
+    out.matches.sort_unstable_by_key(|m| m.reference);
+    for ri in 0..references.len() {
+        if !ref_ok[ri] {
+            out.unscored_references.push(ri);
+        } else if !ref_used[ri] {
+            out.missed.push(ri);
+        }
+    }
+    for di in 0..detections.len() {
+        if !det_ok[di] {
+            out.ignored.push(di);
+        } else if !det_used[di] {
+            out.false_alarms.push(di);
+        }
+    }
+    out
+}
+
+/// The nearest-rank percentile of `values` (`p` in `0..=100`): the smallest value such that at
+/// least `p` % of the values are less than or equal to it. `None` when empty.
+///
+/// ```
+/// use autotrigger::eval::metrics::percentile_nearest_rank;
+/// assert_eq!(percentile_nearest_rank(&[40, 10, 30, 20], 50), Some(20));
+/// assert_eq!(percentile_nearest_rank(&[40, 10, 30, 20], 95), Some(40));
+/// ```
+pub fn percentile_nearest_rank(values: &[i64], p: u32) -> Option<i64> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut v = values.to_vec();
+    v.sort_unstable();
+    let n = v.len();
+    // rank = ceil(p/100 * n), at least 1; integer arithmetic, no float rounding.
+    let rank = (p.min(100) as usize * n).div_ceil(100).max(1);
+    Some(v[rank - 1])
+}
+
+/// Detection latency summary (decision time - reference onset), microseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct LatencyStats {
+    /// Number of matched events.
+    pub n: usize,
+    /// Median (nearest rank).
+    pub p50_us: Option<i64>,
+    /// 95th percentile (nearest rank).
+    pub p95_us: Option<i64>,
+    /// Largest.
+    pub max_us: Option<i64>,
+}
+
+impl LatencyStats {
+    /// Summarises a list of latencies.
+    pub fn from_latencies(l: &[i64]) -> Self {
+        LatencyStats {
+            n: l.len(),
+            p50_us: percentile_nearest_rank(l, 50),
+            p95_us: percentile_nearest_rank(l, 95),
+            max_us: l.iter().copied().max(),
+        }
+    }
+}
+
+/// Accumulated event-level outcome for one group (a kind, or a kind within a subclass).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventTally {
+    /// True positives.
+    pub tp: usize,
+    /// False positives.
+    pub fp: usize,
+    /// False negatives.
+    pub fn_: usize,
+    /// Latencies of the true positives, microseconds.
+    pub latencies_us: Vec<i64>,
+    /// Total duration of the recordings scored for this group, microseconds.
+    pub duration_us: i64,
+}
+
+impl EventTally {
+    /// The derived figures.
+    pub fn metrics(&self) -> EventMetrics {
+        let ratio = |a: usize, b: usize| (b > 0).then(|| a as f64 / b as f64);
+        let precision = ratio(self.tp, self.tp + self.fp);
+        let recall = ratio(self.tp, self.tp + self.fn_);
+        let f1 = ratio(2 * self.tp, 2 * self.tp + self.fp + self.fn_);
+        let fa_per_hour = (self.duration_us > 0)
+            .then(|| self.fp as f64 * 3_600_000_000.0 / self.duration_us as f64);
+        EventMetrics {
+            tp: self.tp,
+            fp: self.fp,
+            fn_: self.fn_,
+            precision,
+            recall,
+            f1,
+            fa_per_hour,
+            duration_s: self.duration_us as f64 / 1e6,
+            latency: LatencyStats::from_latencies(&self.latencies_us),
+        }
+    }
+}
+
+/// Event-level figures. Ratios are `None` when undefined (no denominator).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct EventMetrics {
+    /// True positives.
+    pub tp: usize,
+    /// False positives.
+    pub fp: usize,
+    /// False negatives.
+    #[serde(rename = "fn")]
+    pub fn_: usize,
+    /// TP / (TP + FP).
+    pub precision: Option<f64>,
+    /// TP / (TP + FN).
+    pub recall: Option<f64>,
+    /// 2 TP / (2 TP + FP + FN).
+    pub f1: Option<f64>,
+    /// FP per hour of the scored recordings.
+    pub fa_per_hour: Option<f64>,
+    /// Total scored duration, seconds (display only).
+    pub duration_s: f64,
+    /// Detection latency of the true positives.
+    pub latency: LatencyStats,
+}
+
+/// Clip-level truth for corpora without onsets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClipTruth {
+    /// The clip contains at least one event of this (scored) kind.
+    Positive(String),
+    /// The clip contains no event any detector should report.
+    Negative,
+}
+
+/// Clip-level outcome for one group (class or subclass).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct ClipMetrics {
+    /// Positive clips.
+    pub positives: usize,
+    /// Positive clips with at least one detection of their kind.
+    pub found: usize,
+    /// Negative clips.
+    pub negatives: usize,
+    /// Negative clips with at least one scored detection.
+    pub false_triggers: usize,
+    /// Scored detections in negative clips.
+    pub negative_detections: usize,
+    /// Total duration of the negative clips, microseconds.
+    pub negative_duration_us: i64,
+}
+
+impl ClipMetrics {
+    /// Share of positive clips found, `None` without positives.
+    pub fn recall(&self) -> Option<f64> {
+        (self.positives > 0).then(|| self.found as f64 / self.positives as f64)
+    }
+    /// Share of negative clips that triggered, `None` without negatives.
+    pub fn false_trigger_share(&self) -> Option<f64> {
+        (self.negatives > 0).then(|| self.false_triggers as f64 / self.negatives as f64)
+    }
+    /// Detections per hour of negative clips, `None` without negative duration.
+    pub fn fa_per_hour(&self) -> Option<f64> {
+        (self.negative_duration_us > 0).then(|| {
+            self.negative_detections as f64 * 3_600_000_000.0 / self.negative_duration_us as f64
+        })
+    }
+    /// Adds another group's counts.
+    pub fn add(&mut self, o: &ClipMetrics) {
+        self.positives += o.positives;
+        self.found += o.found;
+        self.negatives += o.negatives;
+        self.false_triggers += o.false_triggers;
+        self.negative_detections += o.negative_detections;
+        self.negative_duration_us += o.negative_duration_us;
+    }
+}
+
+/// Clip-level outcome of one clip: `(truth, detections)` -> counts. `kinds` restricts the
+/// detections that count (as in [`match_events`]); consequence kinds (`running_ended`,
+/// `officer_down_cancelled`) never count at clip level.
+pub fn clip_outcome(
+    truth: &ClipTruth,
+    detections: &[Event],
+    duration_us: i64,
+    kinds: Option<&[&str]>,
+) -> ClipMetrics {
+    let counted: Vec<&str> = detections
+        .iter()
+        .map(|d| scored_kind(d.kind))
+        .filter(|k| !scored_only_when_labelled(k) && kinds.map_or(true, |ks| ks.contains(k)))
+        .collect();
+    let mut m = ClipMetrics::default();
+    match truth {
+        ClipTruth::Positive(kind) => {
+            m.positives = 1;
+            m.found = usize::from(counted.iter().any(|k| k == kind));
+        }
+        ClipTruth::Negative => {
+            m.negatives = 1;
+            m.false_triggers = usize::from(!counted.is_empty());
+            m.negative_detections = counted.len();
+            m.negative_duration_us = duration_us;
+        }
+    }
+    m
+}
+
+/// Event tallies keyed by kind string (sorted).
+pub type TallyByKind = BTreeMap<String, EventTally>;
+
+/// Adds one recording's matching to per-kind tallies. `duration_us` is added to every kind in
+/// `kinds` (the kinds scored in this recording), so FA/hour uses the time each kind was
+/// actually scored over.
+pub fn tally(
+    into: &mut TallyByKind,
+    references: &[Label],
+    detections: &[Event],
+    m: &Matching,
+    duration_us: i64,
+    kinds: &[&str],
+) {
+    for k in kinds {
+        into.entry((*k).to_string()).or_default().duration_us += duration_us;
+    }
+    for mm in &m.matches {
+        let t = into
+            .entry(references[mm.reference].kind.clone())
+            .or_default();
+        t.tp += 1;
+        t.latencies_us.push(mm.latency_us);
+    }
+    for &ri in &m.missed {
+        into.entry(references[ri].kind.clone()).or_default().fn_ += 1;
+    }
+    for &di in &m.false_alarms {
+        into.entry(scored_kind(detections[di].kind).to_string())
+            .or_default()
+            .fp += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Evidence;
+    use crate::Timestamp;
+
+    fn det(kind: EventKind, onset: i64, decided: i64) -> Event {
+        Event {
+            kind,
+            onset: Timestamp(onset),
+            decided: Timestamp(decided),
+            confidence: 1.0,
+            evidence: Evidence::new(),
+        }
+    }
+    fn lab(kind: &str, onset: i64) -> Label {
+        Label {
+            onset: Timestamp(onset),
+            offset: Timestamp(onset),
+            kind: kind.into(),
+        }
+    }
+    const G: EventKind = EventKind::Gunshot;
+
+    #[test]
+    fn collar_edges_are_inclusive() {
+        let r = [lab("gunshot", 10_000_000)];
+        for (off, hit) in [
+            (500_000, true),
+            (-500_000, true),
+            (500_001, false),
+            (-500_001, false),
+        ] {
+            let d = [det(G, 10_000_000 + off, 10_000_000 + off + 1000)];
+            let m = match_events(&r, &d, DEFAULT_COLLAR_US, None);
+            assert_eq!(m.matches.len(), usize::from(hit), "offset {off}");
+            assert_eq!(m.false_alarms.len(), usize::from(!hit));
+            assert_eq!(m.missed.len(), usize::from(!hit));
+        }
+    }
+
+    #[test]
+    fn two_detections_near_one_reference() {
+        let r = [lab("gunshot", 1_000_000)];
+        let d = [det(G, 1_300_000, 1_350_000), det(G, 900_000, 950_000)];
+        let m = match_events(&r, &d, DEFAULT_COLLAR_US, None);
+        assert_eq!(
+            m.matches,
+            vec![Match {
+                reference: 0,
+                detection: 1,
+                latency_us: -50_000
+            }]
+        );
+        assert_eq!(m.false_alarms, vec![0]);
+        assert!(m.missed.is_empty());
+    }
+
+    #[test]
+    fn two_references_near_one_detection() {
+        let r = [lab("gunshot", 1_000_000), lab("gunshot", 1_200_000)];
+        let d = [det(G, 1_150_000, 1_160_000)];
+        let m = match_events(&r, &d, DEFAULT_COLLAR_US, None);
+        assert_eq!(m.matches.len(), 1);
+        assert_eq!(m.matches[0].reference, 1); // 50 ms beats 150 ms
+        assert_eq!(m.missed, vec![0]);
+    }
+
+    #[test]
+    fn greedy_by_distance_not_by_order() {
+        // r0 at 0, r1 at 400 ms; d0 at 350 ms, d1 at 700 ms. Closest pair first: (r1, d0) 50 ms;
+        // then r0 can only take d1? 700 ms > collar -> r0 missed, d1 false alarm.
+        let r = [lab("gunshot", 0), lab("gunshot", 400_000)];
+        let d = [det(G, 350_000, 360_000), det(G, 700_000, 710_000)];
+        let m = match_events(&r, &d, DEFAULT_COLLAR_US, None);
+        assert_eq!(m.matches.len(), 1);
+        assert_eq!((m.matches[0].reference, m.matches[0].detection), (1, 0));
+        assert_eq!(m.missed, vec![0]);
+        assert_eq!(m.false_alarms, vec![1]);
+    }
+
+    #[test]
+    fn empty_sides() {
+        let m = match_events(&[], &[det(G, 0, 1)], DEFAULT_COLLAR_US, None);
+        assert_eq!(m.false_alarms, vec![0]);
+        let m = match_events(&[lab("gunshot", 0)], &[], DEFAULT_COLLAR_US, None);
+        assert_eq!(m.missed, vec![0]);
+        let m = match_events(&[], &[], DEFAULT_COLLAR_US, None);
+        assert_eq!(m, Matching::default());
+        let mut t = TallyByKind::new();
+        tally(&mut t, &[], &[], &m, 3_600_000_000, &["gunshot"]);
+        let e = t["gunshot"].metrics();
+        assert_eq!((e.precision, e.recall, e.f1), (None, None, None));
+        assert_eq!(e.fa_per_hour, Some(0.0));
+    }
+
+    #[test]
+    fn kinds_must_agree_and_double_tap_is_tap() {
+        let r = [lab("tap", 1_000_000), lab("fall", 1_000_000)];
+        let d = [
+            det(EventKind::DoubleTap, 1_000_000, 1_300_000),
+            det(EventKind::Running, 1_000_000, 1_100_000),
+        ];
+        let m = match_events(&r, &d, DEFAULT_COLLAR_US, None);
+        assert_eq!(m.matches.len(), 1);
+        assert_eq!(m.matches[0].reference, 0);
+        assert_eq!(m.missed, vec![1]);
+        assert_eq!(m.false_alarms, vec![1]);
+    }
+
+    #[test]
+    fn consequence_kinds_only_scored_when_labelled() {
+        let d = [det(EventKind::RunningEnded, 5_000_000, 5_000_000)];
+        let m = match_events(&[lab("running", 0)], &d, DEFAULT_COLLAR_US, None);
+        assert_eq!(m.ignored, vec![0]);
+        assert!(m.false_alarms.is_empty());
+        let m = match_events(
+            &[lab("running_ended", 9_000_000)],
+            &d,
+            DEFAULT_COLLAR_US,
+            None,
+        );
+        assert_eq!(m.false_alarms, vec![0]);
+        assert_eq!(m.missed, vec![0]);
+    }
+
+    #[test]
+    fn unknown_and_out_of_scope_kinds_are_not_scored() {
+        let r = [lab("holster_draw", 0), lab("fall", 0)];
+        let d = [det(G, 0, 0)];
+        let m = match_events(&r, &d, DEFAULT_COLLAR_US, Some(&["gunshot"]));
+        assert_eq!(m.unscored_references, vec![0, 1]);
+        assert_eq!(m.false_alarms, vec![0]);
+    }
+
+    #[test]
+    fn figures_by_hand() {
+        // 3 refs, 4 dets: 2 TP (latencies 40 ms, 120 ms), 2 FP, 1 FN over 30 min.
+        let r = [
+            lab("gunshot", 1_000_000),
+            lab("gunshot", 5_000_000),
+            lab("gunshot", 9_000_000),
+        ];
+        let d = [
+            det(G, 1_010_000, 1_040_000),
+            det(G, 5_100_000, 5_120_000),
+            det(G, 20_000_000, 20_000_000),
+            det(G, 30_000_000, 30_000_000),
+        ];
+        let m = match_events(&r, &d, DEFAULT_COLLAR_US, None);
+        let mut t = TallyByKind::new();
+        tally(&mut t, &r, &d, &m, 1_800_000_000, &["gunshot"]);
+        let e = t["gunshot"].metrics();
+        assert_eq!((e.tp, e.fp, e.fn_), (2, 2, 1));
+        assert_eq!(e.precision, Some(0.5));
+        assert_eq!(e.recall, Some(2.0 / 3.0));
+        assert_eq!(e.f1, Some(4.0 / 7.0));
+        assert_eq!(e.fa_per_hour, Some(4.0));
+        assert_eq!(e.latency.p50_us, Some(40_000));
+        assert_eq!(e.latency.p95_us, Some(120_000));
+        assert_eq!(e.latency.max_us, Some(120_000));
+    }
+
+    /// Obviously-correct reference: sort, then the p-th percentile by the textbook nearest-rank
+    /// definition (smallest value with at least p % of the data at or below it).
+    fn slow_percentile(v: &[i64], p: u32) -> Option<i64> {
+        let mut s = v.to_vec();
+        s.sort();
+        s.iter()
+            .copied()
+            .find(|&x| s.iter().filter(|&&y| y <= x).count() * 100 >= p as usize * s.len())
+    }
+
+    #[test]
+    fn percentiles_match_reference() {
+        assert_eq!(percentile_nearest_rank(&[], 50), None);
+        assert_eq!(percentile_nearest_rank(&[7], 95), Some(7));
+        let v: Vec<i64> = (1..=20).map(|i| i * 10).collect();
+        assert_eq!(percentile_nearest_rank(&v, 50), Some(100));
+        assert_eq!(percentile_nearest_rank(&v, 95), Some(190));
+        assert_eq!(percentile_nearest_rank(&v, 100), Some(200));
+        let mut x: u64 = 12345;
+        for n in 1..40usize {
+            let v: Vec<i64> = (0..n)
+                .map(|_| {
+                    x = x
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    ((x >> 33) % 1000) as i64 - 200
+                })
+                .collect();
+            for p in [0, 1, 5, 25, 50, 90, 95, 99, 100] {
+                assert_eq!(
+                    percentile_nearest_rank(&v, p),
+                    slow_percentile(&v, p).or(v.iter().copied().min()),
+                    "n {n} p {p}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn clip_level() {
+        let d = [det(G, 0, 0), det(EventKind::RunningEnded, 0, 0)];
+        let pos = ClipTruth::Positive("gunshot".into());
+        assert_eq!(clip_outcome(&pos, &d, 1, None).found, 1);
+        assert_eq!(clip_outcome(&pos, &d[1..], 1, None).found, 0);
+        let neg = clip_outcome(&ClipTruth::Negative, &d, 1_000_000, None);
+        assert_eq!((neg.false_triggers, neg.negative_detections), (1, 1));
+        let quiet = clip_outcome(&ClipTruth::Negative, &d[1..], 1_000_000, None);
+        assert_eq!(quiet.false_triggers, 0);
+        let mut all = neg;
+        all.add(&quiet);
+        assert_eq!(all.false_trigger_share(), Some(0.5));
+        assert_eq!(all.fa_per_hour(), Some(1800.0));
+    }
+}

@@ -1,0 +1,156 @@
+//! The audit log detects any single edit, deletion, insertion or swap of records and names the
+//! first bad line.
+
+use autotrigger::trigger::audit::{self, AuditLog, Problem};
+use autotrigger::trigger::{ButtonAction, Engine, HolsterState, Input, Policy};
+use autotrigger::{Event, EventKind, Evidence, Timestamp};
+use proptest::prelude::*;
+
+/// A realistic log of 12 records (draw, gunshots, presses, sleep...).
+fn log_lines() -> (Vec<String>, String) {
+    let policy = Policy::from_toml_str("holdoff_s = 1\nmin_recording_s = 5").unwrap();
+    let mut e = Engine::new(&policy, 16_000).unwrap();
+    let mut log = AuditLog::new(&policy);
+    let ms = Timestamp::from_millis;
+    let shot = |t: i64, c: f32| {
+        let mut ev = Evidence::new();
+        ev.push("flux", 7.25 * c, Some(1.5));
+        ev.push("clipped_fraction", 0.1, None);
+        Event {
+            kind: EventKind::Gunshot,
+            onset: ms(t - 30),
+            decided: ms(t),
+            confidence: c,
+            evidence: ev,
+        }
+    };
+    e.push_input(ms(1_000), Input::Holster(HolsterState::Drawn))
+        .unwrap();
+    for k in 0..5 {
+        e.push_event(&shot(2_000 + 1_500 * k, 0.8 + 0.03 * k as f32))
+            .unwrap();
+    }
+    e.push_input(ms(20_000), Input::Button(ButtonAction::Press))
+        .unwrap();
+    e.push_input(ms(21_000), Input::Sleep(true)).unwrap();
+    e.push_event(&shot(30_000, 0.99)).unwrap();
+    e.push_input(ms(31_000), Input::Button(ButtonAction::Press))
+        .unwrap();
+    e.push_input(ms(32_000), Input::Button(ButtonAction::Stop))
+        .unwrap();
+    e.push_input(ms(40_000), Input::Button(ButtonAction::Press))
+        .unwrap();
+    let mut lines = Vec::new();
+    while let Some(d) = e.poll_decision() {
+        lines.push(log.record(&d));
+    }
+    (lines, log.head().to_string())
+}
+
+fn join(lines: &[String]) -> String {
+    let mut s = lines.join("\n");
+    s.push('\n');
+    s
+}
+
+#[test]
+fn an_honest_log_verifies() {
+    let (lines, head) = log_lines();
+    assert_eq!(lines.len(), 12, "{lines:#?}");
+    let r = audit::verify(&join(&lines)).unwrap();
+    assert_eq!(r.records, 12);
+    assert_eq!(r.head, head);
+    audit::verify_with_head(&join(&lines), Some(&head)).unwrap();
+    // Records carry what an auditor needs.
+    let v: serde_json::Value = serde_json::from_str(&lines[1]).unwrap();
+    assert_eq!(v["decision"], "cause_added");
+    assert_eq!(v["cause"], "gunshot");
+    assert_eq!(v["evidence"]["flux"]["threshold"], 1.5);
+    assert_eq!(v["policy_hash"].as_str().unwrap().len(), 64);
+    assert_eq!(v["engine_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(v["seq"], 1);
+    // Without a final newline, and with CRLF line ends, it still verifies.
+    audit::verify(&lines.join("\n")).unwrap();
+    audit::verify(&lines.join("\r\n")).unwrap();
+    assert_eq!(audit::verify("").unwrap().records, 0);
+}
+
+#[test]
+fn truncation_needs_the_anchor() {
+    let (lines, head) = log_lines();
+    let cut = join(&lines[..10]);
+    // The chain alone cannot see a cut at the end...
+    audit::verify(&cut).unwrap();
+    // ...the anchored head can.
+    let e = audit::verify_with_head(&cut, Some(&head)).unwrap_err();
+    assert_eq!(e.line, 11);
+    assert!(matches!(e.problem, Problem::Truncated { .. }));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn any_edit_is_found_on_its_line(pos in 0usize..12, at in any::<prop::sample::Index>(), by in 1u8..=9) {
+        let (mut lines, _) = log_lines();
+        // Change one digit or letter anywhere before the hash field.
+        let line = &lines[pos];
+        let body_end = line.rfind(",\"hash\":").unwrap();
+        let candidates: Vec<usize> = line[..body_end]
+            .char_indices()
+            .filter(|(_, c)| c.is_ascii_alphanumeric())
+            .map(|(i, _)| i)
+            .collect();
+        let i = candidates[at.index(candidates.len())];
+        let c = line.as_bytes()[i];
+        let new = if c.is_ascii_digit() {
+            b'0' + (c - b'0' + by) % 10
+        } else if c.is_ascii_lowercase() {
+            b'a' + (c - b'a' + by) % 26
+        } else {
+            b'A' + (c - b'A' + by) % 26
+        };
+        let mut bytes = line.clone().into_bytes();
+        bytes[i] = new;
+        lines[pos] = String::from_utf8(bytes).unwrap();
+        let e = audit::verify(&join(&lines)).unwrap_err();
+        prop_assert_eq!(e.line, pos + 1, "{}", e);
+    }
+
+    #[test]
+    fn any_deletion_is_found(pos in 0usize..11) {
+        let (mut lines, _) = log_lines();
+        lines.remove(pos);
+        let e = audit::verify(&join(&lines)).unwrap_err();
+        prop_assert_eq!(e.line, pos + 1, "{}", e);
+        let is_removed = matches!(e.problem, Problem::Removed { .. });
+        prop_assert!(is_removed, "{}", e);
+    }
+
+    #[test]
+    fn any_swap_is_found(pos in 0usize..11) {
+        let (mut lines, _) = log_lines();
+        lines.swap(pos, pos + 1);
+        let e = audit::verify(&join(&lines)).unwrap_err();
+        prop_assert_eq!(e.line, pos + 1, "{}", e);
+        let is_reordered = matches!(e.problem, Problem::Reordered { .. });
+        prop_assert!(is_reordered, "{}", e);
+    }
+
+    #[test]
+    fn any_insertion_is_found(pos in 0usize..=12, src in 0usize..12, forged in any::<bool>()) {
+        let (mut lines, _) = log_lines();
+        let extra = if forged {
+            // A plausible record with a made-up hash.
+            lines[src].replacen("\"cause\":", "\"cause_note\":\"x\",\"cause\":", 1)
+        } else {
+            // A verbatim copy of another record.
+            lines[src].clone()
+        };
+        lines.insert(pos, extra);
+        let e = audit::verify(&join(&lines)).unwrap_err();
+        // A verbatim copy of the record that follows it is only visible on the next line.
+        let line_ok = e.line == pos + 1 || (!forged && src == pos && e.line == pos + 2);
+        prop_assert!(line_ok, "inserted at line {}, reported {}", pos + 1, e);
+    }
+}
