@@ -14,6 +14,7 @@ use toml_walk::*;
 const CONFIG: Doc = Doc {
     default: || Config::default().to_toml_string(),
     parse: |t| Config::from_toml_str(t).map(|_| ()),
+    only: |_| true,
 };
 
 fn default_tree() -> Value {
