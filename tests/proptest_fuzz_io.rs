@@ -4,7 +4,7 @@
 //! header.
 #![cfg(feature = "io")]
 
-use autotrigger::io::{read_imu_csv, read_labels, read_sisfall, read_wav, IoError};
+use autotrigger::io::{read_imu_csv, read_labels, read_sisfall, read_wav, IoError, WavStream};
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -83,12 +83,43 @@ fn wav_contract(bytes: &[u8]) -> Result<(), TestCaseError> {
         largest,
         bytes.len()
     );
-    match r {
-        Ok(a) => {
+    // The streaming reader (what `autotrigger detect` uses) agrees with the whole-file one:
+    // the same samples, or an error naming the file.
+    let mut streamed = Vec::new();
+    let s = WavStream::open(&p).and_then(|mut w| {
+        let mut block = [0f32; 37];
+        loop {
+            let n = w.fill(&mut block)?;
+            if n == 0 {
+                return Ok(w.sample_rate());
+            }
+            streamed.extend_from_slice(&block[..n]);
+        }
+    });
+    prop_assert!(
+        alloc::take_largest() <= 8 * bytes.len() + (1 << 20),
+        "WavStream: a huge allocation"
+    );
+    match (r, s) {
+        (Ok(a), Ok(rate)) => {
             prop_assert!(a.sample_rate > 0 && a.channels > 0);
             prop_assert!(a.samples.len() <= bytes.len());
+            prop_assert_eq!(rate, a.sample_rate);
+            prop_assert_eq!(
+                a.samples.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                streamed.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+            );
         }
-        Err(e) => check(&e, &p)?,
+        (Err(e), Err(f)) => {
+            check(&e, &p)?;
+            check(&f, &p)?;
+        }
+        (a, b) => prop_assert!(
+            false,
+            "read_wav {:?} but WavStream {:?}",
+            a.map(|x| x.samples.len()),
+            b
+        ),
     }
     Ok(())
 }

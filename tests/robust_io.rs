@@ -3,7 +3,7 @@
 //! header that lies about the file's length.
 #![cfg(feature = "io")]
 
-use autotrigger::io::{read_imu_csv, read_labels, read_sisfall, read_wav, IoError};
+use autotrigger::io::{read_imu_csv, read_labels, read_sisfall, read_wav, IoError, WavStream};
 use std::path::{Path, PathBuf};
 
 #[path = "robust_support/alloc.rs"]
@@ -119,6 +119,22 @@ fn corrupt_wav_headers_and_data_are_errors_naming_the_file() {
                 a.samples.len()
             ),
         }
+        // The streaming reader (used by `autotrigger detect`) fails too, at open or mid-way.
+        let streamed = WavStream::open(&p).and_then(|mut w| {
+            let mut block = [0f32; 64];
+            while w.fill(&mut block)? > 0 {}
+            Ok(())
+        });
+        match streamed {
+            Err(e) => {
+                check(&e, &p, None);
+            }
+            Ok(()) => panic!("{name}: WavStream accepted a corrupt file"),
+        }
+        assert!(
+            alloc::take_largest() <= 8 * bytes.len() + (1 << 20),
+            "{name}: WavStream"
+        );
     }
     let e = read_wav(&dir().join("no_such.wav")).unwrap_err();
     check(&e, &dir().join("no_such.wav"), None);
