@@ -14,14 +14,18 @@
 //! `upright_init_s` of the stream (a camera is switched on while worn), then refined by a slow
 //! average (`upright_tau_s`) whenever the wearer moves (motion above `moving_g`) within
 //! `upright_max_tilt_deg` of it; if the wearer keeps moving for `upright_relearn_s` while far
-//! from it (the camera was switched on lying on a table, or re-clipped), the reference jumps to
-//! the current direction. Lying still never teaches the reference.
+//! from it with a steady trunk (`up` within 20 degrees throughout: the camera was switched on
+//! lying on a table, or re-clipped, and the wearer walks), the reference jumps to the current
+//! direction. Lying still, or rolling and struggling on the ground, never teaches it.
 
 use super::stream::{ImuFrame, FRAME_S, INTERNAL_RATE_HZ};
 use crate::error::ConfigError;
 use crate::time::secs_to_samples;
 use nalgebra::{UnitQuaternion, Vector3};
 use serde::{Deserialize, Serialize};
+
+/// How far `up` may wander during the movement that re-learns the upright reference, degrees.
+const RELEARN_STEADY_DEG: f32 = 20.0;
 
 /// Orientation tracking and stream parameters (TOML table `[orientation]`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -140,6 +144,7 @@ pub struct Orientation {
     init_n: usize,
     upright: Option<Vector3<f32>>,
     relearn_n: usize,
+    relearn_anchor: Vector3<f32>,
     norms: Vec<f32>,
     norm_pos: usize,
     norm_len: usize,
@@ -162,6 +167,7 @@ impl Orientation {
             init_n: 0,
             upright: None,
             relearn_n: 0,
+            relearn_anchor: Vector3::z(),
             norms: vec![0.0; secs_to_samples(cfg.motion_window_s, r, 2)],
             norm_pos: 0,
             norm_len: 0,
@@ -281,6 +287,14 @@ impl Orientation {
                         self.upright = Some(nr.normalize());
                         self.relearn_n = 0;
                     } else {
+                        // Re-learn only from movement with a steady trunk (walking with a
+                        // re-clipped camera), not from rolling or struggling on the ground.
+                        if self.relearn_n == 0
+                            || angle_deg(&up, &self.relearn_anchor) > RELEARN_STEADY_DEG
+                        {
+                            self.relearn_anchor = up;
+                            self.relearn_n = 0;
+                        }
                         self.relearn_n += 1;
                         if self.relearn_n >= self.relearn_frames {
                             self.upright = Some(up);
@@ -371,6 +385,36 @@ mod tests {
             let v = tail.iter().map(|y| (y - m) * (y - m)).sum::<f64>() / tail.len() as f64;
             assert!((got - v.sqrt()).abs() < 1e-4, "{i}: {got} vs {}", v.sqrt());
         }
+    }
+
+    /// Switched on lying flat, then worn while walking: the reference is re-learned after
+    /// `upright_relearn_s` of steady movement; tumbling movement never re-learns it.
+    #[test]
+    fn upright_relearns_only_from_steady_movement() {
+        let cfg = OrientationConfig::default();
+        let walk = |i: i64, up: Vector3<f32>| {
+            let b = 0.4 * (i as f32 * 0.2).sin();
+            up * (1.0 + b)
+        };
+        let mut o = Orientation::new(&cfg).unwrap();
+        for i in 0..100 {
+            o.update(&frame(i, Vector3::x(), None));
+        }
+        for i in 100..1500 {
+            o.update(&frame(i, walk(i, Vector3::z()), None));
+        }
+        assert!(o.last().tilt_deg < 5.0, "{:?}", o.last());
+        let mut o = Orientation::new(&cfg).unwrap();
+        for i in 0..100 {
+            o.update(&frame(i, Vector3::z(), None));
+        }
+        for i in 100..3000 {
+            // Rolling on the ground: the direction keeps turning about the vertical-ish axis.
+            let th = i as f32 * 0.01;
+            let dir = Vector3::new(th.cos(), th.sin(), 0.2).normalize();
+            o.update(&frame(i, walk(i, dir), None));
+        }
+        assert!(o.last().tilt_deg > 60.0, "{:?}", o.last());
     }
 
     #[test]

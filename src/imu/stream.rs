@@ -188,7 +188,7 @@ impl FrontEnd {
             raw_rate_hz: self.health.rate_hz,
         };
         self.stats = Stats::EMPTY;
-        self.next_grid += FRAME_US;
+        self.next_grid = self.next_grid.saturating_add(FRAME_US);
         self.health.frames += 1;
         sink(FrontOut::Frame(frame));
     }
@@ -227,7 +227,7 @@ impl FrontEnd {
         };
         let mut dt_us = 0i64;
         match self.prev {
-            Some(p) if t - p.t <= self.max_gap_us => {
+            Some(p) if t.saturating_sub(p.t) <= self.max_gap_us => {
                 dt_us = t - p.t;
                 self.dt_ema_us = if self.dt_ema_us == 0.0 {
                     dt_us as f64
@@ -248,7 +248,7 @@ impl FrontEnd {
             }
             Some(p) => {
                 self.health.gaps += 1;
-                self.health.longest_gap_us = self.health.longest_gap_us.max(t - p.t);
+                self.health.longest_gap_us = self.health.longest_gap_us.max(t.saturating_sub(p.t));
                 sink(FrontOut::Gap);
                 self.start(t, a);
             }
@@ -305,9 +305,9 @@ impl FrontEnd {
     fn start(&mut self, t: i64, a: Vector3<f32>) {
         self.prev = None;
         self.stats = Stats::EMPTY;
-        self.next_grid = t.div_euclid(FRAME_US) * FRAME_US;
+        self.next_grid = t.div_euclid(FRAME_US).saturating_mul(FRAME_US);
         if self.next_grid < t {
-            self.next_grid += FRAME_US;
+            self.next_grid = self.next_grid.saturating_add(FRAME_US);
         }
         self.slow = a;
     }
@@ -382,5 +382,26 @@ mod tests {
             (1, 1, 1, 3)
         );
         assert_eq!(h.longest_gap_us, 490_000);
+    }
+
+    #[test]
+    fn extreme_timestamps_do_not_overflow() {
+        let mut fe = FrontEnd::new(500_000);
+        let g = [0.0, 0.0, STANDARD_GRAVITY];
+        let mut n = 0;
+        for t in [
+            i64::MIN,
+            i64::MIN + 1,
+            -5,
+            0,
+            i64::MAX - 20_000,
+            i64::MAX - 1,
+            i64::MAX,
+        ] {
+            fe.push(&sample(t, g), &mut |_| n += 1).unwrap();
+        }
+        assert!(fe.push(&sample(i64::MAX, g), &mut |_| ()).is_err());
+        assert_eq!(fe.health().gaps, 2);
+        assert!(n > 0);
     }
 }

@@ -19,6 +19,22 @@ impl Audio {
     }
 }
 
+/// Opens `path` for hound. Operating-system errors (missing file, permissions) are reported
+/// as such; anything hound rejects after that, including a file that ends inside its header
+/// (hound's "failed to read enough bytes"), is "not a readable WAV file".
+fn open_reader(
+    path: &Path,
+) -> Result<hound::WavReader<std::io::BufReader<std::fs::File>>, IoError> {
+    let file = std::fs::File::open(path).map_err(|e| IoError::io(path, e))?;
+    hound::WavReader::new(std::io::BufReader::new(file)).map_err(|e| IoError::Wav {
+        path: path.to_path_buf(),
+        message: match e {
+            hound::Error::IoError(io) => format!("not a readable WAV file: {io}"),
+            other => format!("not a readable WAV file: {other}"),
+        },
+    })
+}
+
 /// Reads a WAV file (8/16/24/32-bit integer or 32-bit float PCM, any channel count) and mixes
 /// it to mono.
 ///
@@ -29,10 +45,7 @@ pub fn read_wav(path: &Path) -> Result<Audio, IoError> {
         path: path.to_path_buf(),
         message,
     };
-    let reader = hound::WavReader::open(path).map_err(|e| match e {
-        hound::Error::IoError(io) => IoError::io(path, io),
-        other => wav_err(format!("not a readable WAV file: {other}")),
-    })?;
+    let reader = open_reader(path)?;
     let spec = reader.spec();
     if spec.channels == 0 {
         return Err(wav_err("WAV header declares 0 channels".into()));
@@ -182,10 +195,7 @@ impl WavStream {
             path: path.to_path_buf(),
             message,
         };
-        let reader = hound::WavReader::open(path).map_err(|e| match e {
-            hound::Error::IoError(io) => IoError::io(path, io),
-            other => wav_err(format!("not a readable WAV file: {other}")),
-        })?;
+        let reader = open_reader(path)?;
         let spec = reader.spec();
         if spec.channels == 0 {
             return Err(wav_err("WAV header declares 0 channels".into()));
