@@ -54,7 +54,15 @@ pub fn read_wav(path: &Path) -> Result<Audio, IoError> {
         return Err(wav_err("WAV header declares a sample rate of 0 Hz".into()));
     }
     let channels = spec.channels as usize;
-    let mut interleaved: Vec<f32> = Vec::with_capacity(reader.len() as usize);
+    // The header's sample count is only a claim: a damaged or hostile file can declare 4 GiB of
+    // data in a few bytes. Reserve no more than the file can actually hold, so a lying header
+    // costs an error, not a 16 GiB allocation (an abort on a small machine).
+    let file_len = std::fs::metadata(path)
+        .map_err(|e| IoError::io(path, e))?
+        .len();
+    let bytes_per_sample = u64::from(spec.bits_per_sample.div_ceil(8).max(1));
+    let capacity = u64::from(reader.len()).min(file_len / bytes_per_sample);
+    let mut interleaved: Vec<f32> = Vec::with_capacity(capacity as usize);
     match spec.sample_format {
         hound::SampleFormat::Float => {
             if spec.bits_per_sample != 32 {
