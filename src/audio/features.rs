@@ -246,26 +246,25 @@ impl State<'_> {
         let mut sum_fp = 0.0f64;
         let mut sum_log = 0.0f64;
         let mut sum_hf = 0.0f64;
-        for (k, (&pf, &prev)) in p
+        // Only the band's bins are ever read back, so only they are logged (once per bin).
+        for (k, (&pf, prev)) in p
             .iter()
-            .zip(self.prev_db.iter())
+            .zip(self.prev_db.iter_mut())
             .enumerate()
             .take(hi + 1)
             .skip(lo)
         {
             let pk = f64::from(pf);
             let l = 10.0 * (pf + POWER_FLOOR).log10();
-            flux += f64::from((l - prev).max(0.0));
+            flux += f64::from((l - *prev).max(0.0));
+            *prev = l;
             sum_p += pk;
             sum_fp += k as f64 * df * pk;
-            sum_log += (pk + f64::from(POWER_FLOOR)).ln();
+            // ln(p) from the dB value already computed: no second logarithm per bin.
+            sum_log += f64::from(l) * (core::f64::consts::LN_10 / 10.0);
             if k >= self.hf_bin {
                 sum_hf += pk;
             }
-        }
-        // Keep the whole spectrum's log for the next hop's flux (only the band is read).
-        for (d, &pk) in self.prev_db.iter_mut().zip(p) {
-            *d = 10.0 * (pk + POWER_FLOOR).log10();
         }
         let nb = (hi - lo + 1) as f64;
         let silent = sum_p / nb < f64::from(POWER_FLOOR);
@@ -298,12 +297,30 @@ impl State<'_> {
         // Sample-level features.
         let peak = sf.hop.peak;
         let peak_dbfs = db10(f64::from(peak) * f64::from(peak));
-        let mut fmax = 0.0f32;
-        let mut fsq = 0.0f64;
-        for &x in sf.samples {
-            fmax = fmax.max(x.abs());
-            fsq += f64::from(x) * f64::from(x);
+        // Eight independent lanes so the compiler can vectorise (a single running max/sum is a
+        // serial dependency chain); the max is exact in any order.
+        let mut lmax = [0.0f32; 8];
+        let mut lsq = [0.0f64; 8];
+        let chunks = sf.samples.chunks_exact(8);
+        let tail = chunks.remainder();
+        for c in chunks {
+            for j in 0..8 {
+                let a = c[j].abs();
+                if a > lmax[j] {
+                    lmax[j] = a;
+                }
+                lsq[j] += f64::from(c[j]) * f64::from(c[j]);
+            }
         }
+        for (j, &x) in tail.iter().enumerate() {
+            let a = x.abs();
+            if a > lmax[j] {
+                lmax[j] = a;
+            }
+            lsq[j] += f64::from(x) * f64::from(x);
+        }
+        let fmax = lmax.iter().fold(0.0f32, |m, &v| m.max(v));
+        let fsq: f64 = lsq.iter().sum();
         let frms = (fsq / sf.samples.len() as f64).sqrt();
         let crest_db = if fmax > 0.0 && frms > 0.0 {
             (20.0 * (f64::from(fmax) / frms).log10()) as f32
