@@ -12,6 +12,8 @@ pub mod imu;
 pub mod synth;
 pub mod trigger;
 
+#[cfg(feature = "capi")]
+pub mod capi;
 #[cfg(feature = "eval")]
 pub mod eval;
 #[cfg(feature = "io")]

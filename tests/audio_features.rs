@@ -185,13 +185,21 @@ fn reference(cfg: &GunshotConfig, x: &[f32], rate: u32) -> Vec<FeatureFrame> {
         let env_at = |i: i64| if i < 0 { 0.0 } else { env[i as usize] };
         let (mut rise_n, mut onset) = (t.frame_len, s0 as u64);
         if peak > 0.0 {
+            let lo = 0.1 * peak;
             let mut j = ip as i64 - 1;
-            while j >= first && env_at(j) >= 0.1 * peak {
+            while j >= first && env_at(j) >= lo {
                 j -= 1;
             }
-            if j >= first {
+            // A quiet point before the stream start means the rise was not observed.
+            if j >= first && j >= 0 {
+                // First local maximum of the envelope after j reaching half the peak.
+                let mut m = j + 1;
+                while m < ip as i64 && !(env_at(m) >= 0.5 * peak && env_at(m + 1) < env_at(m)) {
+                    m += 1;
+                }
+                let q = env_at(m);
                 let mut k = j + 1;
-                while env_at(k) < 0.9 * peak {
+                while k < m && env_at(k) < 0.9 * q {
                     k += 1;
                 }
                 rise_n = (k - j) as usize;

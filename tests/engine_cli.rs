@@ -145,3 +145,127 @@ fn run_names_the_bad_line_of_an_inputs_file() {
     assert!(err.contains("holdoff_s = 1000 is out of range"), "{err}");
     std::fs::remove_dir_all(&d).ok();
 }
+
+fn run_incident(extra: &[&str]) -> Vec<serde_json::Value> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/incident");
+    let out = bin()
+        .args(["run", "--format", "jsonl", "--audio"])
+        .arg(dir.join("incident.wav"))
+        .arg("--imu")
+        .arg(dir.join("incident.csv"))
+        .arg("--inputs")
+        .arg(dir.join("incident.inputs.csv"))
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// The bundled incident (fixtures/incident, see fixtures/README.md): patrol car with dispatch
+/// geofence, light bar and siren, door, foot pursuit with a radio emergency, holster draw, a
+/// shot, a peer camera, a fall, a taser armed, officer down.
+#[test]
+fn run_on_the_bundled_incident_gives_the_expected_decisions() {
+    let rows = run_incident(&[]);
+    let got: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["decision"].as_str().unwrap(),
+                r["cause"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    // Default policy: geofence and door do not start or add (not in start_on); everything
+    // after the light bar joins the one recording.
+    assert_eq!(
+        got,
+        vec![
+            ("start", "light_bar"),
+            ("cause_added", "siren"),
+            ("cause_added", "radio_emergency"),
+            ("cause_added", "running"),
+            ("cause_added", "holster_draw"),
+            ("cause_added", "gunshot"),
+            ("cause_added", "peer_camera"),
+            ("cause_added", "fall"),
+            ("cause_added", "taser"),
+            ("officer_down_alert", "officer_down"),
+            ("cause_added", "officer_down"),
+        ]
+    );
+    let f = |i: usize, k: &str| rows[i][k].as_f64().unwrap();
+    let close = |a: f64, b: f64, tol: f64| (a - b).abs() <= tol;
+    // Debounced inputs are decided 200 ms after their edge; momentary ones at once.
+    assert!(close(f(0, "t_s"), 2.2, 1e-6) && close(f(0, "onset_s"), 2.0, 1e-6));
+    assert!(close(f(0, "keep_from_s"), 2.2 - 30.0, 1e-6));
+    assert!(close(f(2, "t_s"), 11.0, 1e-6));
+    assert!(close(f(4, "t_s"), 20.0, 1e-6));
+    // Detector causes against the labels (running 10.5 s; gunshot 20.4 s; fall 22.25 s; the
+    // running detector dates its onset to the start of its 2.5 s analysis window).
+    assert!((8.0..=11.5).contains(&f(3, "onset_s")), "{}", rows[3]);
+    assert!(close(f(5, "onset_s"), 20.4, 0.01), "{}", rows[5]);
+    assert!(close(f(7, "onset_s"), 22.25, 0.5), "{}", rows[7]);
+    assert!(f(9, "t_s") - f(7, "onset_s") >= 20.0, "{}", rows[9]);
+    // Decisions in time order, each with evidence; detector ones with thresholds.
+    for w in rows.windows(2) {
+        assert!(w[0]["t_s"].as_f64() <= w[1]["t_s"].as_f64());
+    }
+    for r in &rows {
+        let ev = r["evidence"].as_object().unwrap();
+        assert!(!ev.is_empty(), "{r}");
+    }
+    for i in [3, 5, 7, 9] {
+        let ev = rows[i]["evidence"].as_object().unwrap();
+        assert!(
+            ev.values().any(|v| v.get("threshold").is_some()),
+            "{}",
+            rows[i]
+        );
+    }
+    assert_eq!(rows[0]["state"], "cancel_window");
+    assert_eq!(rows[10]["state"], "recording");
+}
+
+#[test]
+fn start_on_changes_the_incident_decisions() {
+    let d = tmp_dir("incident_policy");
+    let p = d.join("p.toml");
+    std::fs::write(
+        &p,
+        "start_on = [\"geofence\", \"door\", \"gunshot\"]\n[sensitivity]\ngunshot = \"high\"\n",
+    )
+    .unwrap();
+    let rows = run_incident(&["--policy", p.to_str().unwrap()]);
+    let got: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["decision"].as_str().unwrap(),
+                r["cause"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got[0], ("start", "geofence"));
+    assert_eq!(got[1], ("cause_added", "door"));
+    assert!(got.contains(&("cause_added", "gunshot")), "{got:?}");
+    // Officer-down is not a start cause here, but the alert is still raised.
+    assert!(
+        got.contains(&("officer_down_alert", "officer_down")),
+        "{got:?}"
+    );
+    assert!(
+        !got.iter().any(|g| g.1 == "light_bar" || g.1 == "running"),
+        "{got:?}"
+    );
+    std::fs::remove_dir_all(&d).ok();
+}

@@ -212,16 +212,29 @@ fn holdoff_drops_repeated_triggers_of_the_same_cause() {
     holster(&mut e, 3_000, false);
     holster(&mut e, 6_000, true); // within 15 s of the first draw: dropped
     holster(&mut e, 9_000, false);
-    holster(&mut e, 20_000, true); // 19.8 s after: accepted
+    holster(&mut e, 20_000, true); // 20 s after: accepted
     e.advance_to(ms(21_000));
+    let first = e.poll_decision().unwrap();
+    assert!(first.evidence.get("since_last_s").is_none());
+    let second = e.poll_decision().unwrap();
+    // The hold-off comparison is part of the evidence.
+    let item = second.evidence.get("since_last_s").unwrap();
+    assert_eq!((item.value, item.threshold), (20.0, Some(15.0)));
+    e.push_input(ms(20_500), Input::Holster(HolsterState::Holstered))
+        .unwrap();
+    holster(&mut e, 21_500, true);
+    e.advance_to(ms(22_000));
+    assert_eq!(drain(&mut e), vec![]);
     assert_eq!(
-        drain(&mut e),
+        [first, second]
+            .map(|d| (d.at.as_micros() / 1000, d.kind, d.cause))
+            .to_vec(),
         vec![
             (200, K::Start, Some(Cause::HolsterDraw)),
             (20_200, K::CauseAdded, Some(Cause::HolsterDraw)),
         ]
     );
-    assert_eq!(e.counters().held_off, 1);
+    assert_eq!(e.counters().held_off, 2);
     // Other causes are not held off by it.
     e.push_event(&event(EventKind::Gunshot, 21_500, 0.9))
         .unwrap();

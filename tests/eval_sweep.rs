@@ -140,7 +140,7 @@ fn sweep_with_reuse_equals_sweep_without() {
     ]);
     let mut opts = SweepOptions {
         base: Config::default(),
-        collar_us: DEFAULT_COLLAR_US,
+        collars: DEFAULT_COLLAR_US.into(),
         kind: "gunshot".into(),
         reuse_features: true,
     };

@@ -57,8 +57,12 @@ pub struct FeatureFrame {
     /// seconds; 0 for a silent frame.
     pub crest_db: f32,
     /// Rise time, microseconds: from the last envelope value below 10 % of the hop's peak to
-    /// the first at or above 90 % of it. Saturates at the frame length when the envelope never
-    /// fell below 10 % within the frame (no attack seen) or the hop is silent.
+    /// the first at or above 90 % of the first arrival's peak (the first local maximum of the
+    /// envelope that reaches half the hop's peak: the blast itself, or the N-wave of a
+    /// supersonic bullet that precedes it). Saturates at the frame length when the envelope
+    /// never fell below 10 % within the frame (no attack seen), when that quiet point lies
+    /// before the stream started (the stream began in the middle of the sound) or when the
+    /// hop is silent.
     pub rise_time_us: f32,
     /// Fraction of the hop's samples with `|x|` at or above the clip level, 0..1.
     pub clipped_frac: f32,
@@ -342,15 +346,23 @@ fn rise_time(sf: &SpectrumFrame<'_>, t: FrameTiming) -> (usize, u64) {
     let frame_end = sf.hop_start + t.hop as u64;
     let back = (frame_end - sf.hop.peak_sample) as usize; // 1..=hop
     let ip = n - back;
-    let lo_thr = 0.1 * peak;
-    let hi_thr = 0.9 * peak;
-    let Some(j) = sf.envelope[..ip].iter().rposition(|&e| e < lo_thr) else {
+    let Some(j) = sf.envelope[..ip].iter().rposition(|&e| e < 0.1 * peak) else {
         return (n, sf.hop_start);
     };
-    let k = sf.envelope[j + 1..=ip]
-        .iter()
-        .position(|&e| e >= hi_thr)
-        .map_or(ip, |o| j + 1 + o);
+    if (j as u64) + frame_end < n as u64 {
+        // The quiet point lies before the stream started: the stream began in the middle of
+        // the sound, so its rise was not observed.
+        return (n, sf.hop_start);
+    }
+    // The first arrival's peak: the first local maximum of the envelope after `j` that reaches
+    // half the hop's peak. For a plain blast it is the hop's peak; when a supersonic bullet's
+    // N-wave precedes the blast by a few ms, it is the N-wave, whose rise is the attack.
+    let env = &sf.envelope[..=ip];
+    let first = (j + 1..=ip)
+        .find(|&m| env[m] >= 0.5 * peak && (m == ip || env[m + 1] < env[m]))
+        .unwrap_or(ip);
+    let hi_thr = 0.9 * env[first];
+    let k = (j + 1..=first).find(|&m| env[m] >= hi_thr).unwrap_or(first);
     let onset = frame_end.saturating_sub((n - (j + 1)) as u64);
     (k - j, onset)
 }

@@ -57,6 +57,10 @@ pub struct GunshotConfig {
     // ---- decision ----
     /// Level rise over the noise floor that makes a candidate, dB. Default 15, range 0..=100.
     pub rise_threshold_db: f64,
+    /// A candidate's hop must also be this much louder than the louder of the two hops before
+    /// it, dB. Default 6, range 0..=60. The floor adapts slowly, so a reverberant tail stays
+    /// well above it; this keeps the tail from making candidates (an onset is a jump).
+    pub min_jump_db: f64,
     /// Spectral flux that makes a candidate, dB. Default 10, range 0..=100.
     pub flux_threshold_db: f64,
     /// Longest rise time (10 % -> 90 % of the peak envelope) of a muzzle blast, s. Default
@@ -91,7 +95,8 @@ pub struct GunshotConfig {
     /// keeps the random dips of loud steady noise from passing for a decay.
     pub decay_smoothing_s: f64,
     /// Candidates closer than this to the previous candidate belong to the same shot, s.
-    /// Default 0.08, range 0.02..=10.
+    /// Default 0.07, range 0.02..=10: rounds 80 ms apart (automatic fire) stay separate with
+    /// room for the onset estimates' error, while one blast's ringing stays one event.
     pub min_interval_s: f64,
     /// Within `min_interval_s`, an onset this much louder than the pending candidate's peak
     /// replaces it (the first one was a precursor: a click, the stream start, a distant
@@ -113,6 +118,7 @@ impl Default for GunshotConfig {
             floor_fall_s: 0.05,
             floor_warmup_s: 0.25,
             rise_threshold_db: 15.0,
+            min_jump_db: 6.0,
             flux_threshold_db: 10.0,
             max_rise_time_s: 0.002,
             min_peak_dbfs: -10.0,
@@ -123,7 +129,7 @@ impl Default for GunshotConfig {
             decay_window_s: 0.3,
             min_decay_db: 8.0,
             decay_smoothing_s: 0.01,
-            min_interval_s: 0.08,
+            min_interval_s: 0.07,
             retrigger_db: 10.0,
         }
     }
@@ -184,6 +190,7 @@ impl GunshotConfig {
             0.0,
             100.0,
         )?;
+        r("gunshot.min_jump_db", self.min_jump_db, 0.0, 60.0)?;
         r(
             "gunshot.flux_threshold_db",
             self.flux_threshold_db,
@@ -282,6 +289,19 @@ impl Candidate {
         }
     }
 
+    /// Takes over the attack extremes of a precursor this candidate replaces (the level and
+    /// spectral shape stay this candidate's: it is the louder).
+    fn absorb(&mut self, p: &Candidate) {
+        self.floor = self.floor.min(p.floor);
+        self.rise_db = self.rise_db.max(p.rise_db);
+        self.flux_db = self.flux_db.max(p.flux_db);
+        self.hfc_db = self.hfc_db.max(p.hfc_db);
+        self.peak_dbfs = self.peak_dbfs.max(p.peak_dbfs);
+        self.crest_db = self.crest_db.max(p.crest_db);
+        self.rise_time_us = self.rise_time_us.min(p.rise_time_us);
+        self.clipped_frac = self.clipped_frac.max(p.clipped_frac);
+    }
+
     fn update(&mut self, f: &FeatureFrame, smoothed_level: f32) {
         if f.end_sample <= self.attack_end {
             if f.level_dbfs > self.peak_level {
@@ -346,6 +366,8 @@ pub struct GunshotDecider {
     decay: u64,
     interval: u64,
     retrigger: f32,
+    min_jump: f32,
+    prev_levels: [f32; 2],
     smooth_alpha: f64,
     smoothed_power: f64,
     pending: [Candidate; MAX_PENDING],
@@ -380,6 +402,8 @@ impl GunshotDecider {
             decay: secs_to_samples(config.decay_window_s, rate, 1) as u64,
             interval: secs_to_samples(config.min_interval_s, rate, 1) as u64,
             retrigger: config.retrigger_db as f32,
+            min_jump: config.min_jump_db as f32,
+            prev_levels: [LEVEL_FLOOR_DBFS; 2],
             smooth_alpha: {
                 let hop_s = timing.hop as f64 / rate as f64;
                 if config.decay_smoothing_s > 0.0 {
@@ -438,6 +462,26 @@ impl GunshotDecider {
         let p = 10f64.powf(f64::from(f.level_dbfs) / 10.0);
         self.smoothed_power += self.smooth_alpha * (p - self.smoothed_power);
         let smoothed = ((10.0 * self.smoothed_power.log10()) as f32).max(LEVEL_FLOOR_DBFS);
+        let score = self.onset_score(f);
+        // A candidate starts on the level jump alone: when a blast lands at the end of a hop,
+        // the Hann window hides it from that hop's spectrum, and the flux only shows in the
+        // next hop. The flux gate is applied to the attack's maximum when deciding.
+        let jump = f.level_dbfs - self.prev_levels[0].max(self.prev_levels[1]);
+        self.prev_levels = [self.prev_levels[1], f.level_dbfs];
+        let onset = f.rise_db >= self.rise_thr && jump >= self.min_jump;
+        let far = match self.last_onset {
+            None => true,
+            Some(t) => f.onset_sample >= t.saturating_add(self.interval),
+        };
+        // A much louder onset soon after a candidate replaces it: the candidate was a precursor
+        // (reverberation of the previous round, a click, the stream start). Compared with the
+        // candidate's peak before this frame joins its attack.
+        let replace = match self.n_pending.checked_sub(1) {
+            Some(i) if onset && !far => (f.level_dbfs
+                >= self.pending[i].peak_level + self.retrigger)
+                .then_some(self.pending[i].onset_sample),
+            _ => None,
+        };
         let mut i = 0;
         while i < self.n_pending {
             self.pending[i].update(f, smoothed);
@@ -451,42 +495,33 @@ impl GunshotDecider {
                 i += 1;
             }
         }
-        let score = self.onset_score(f);
-        if f.rise_db < self.rise_thr || f.flux_db < self.flux_thr {
+        if !onset || !(far || replace.is_some()) {
             return score;
         }
-        let far = match self.last_onset {
-            None => true,
-            Some(t) => f.onset_sample >= t.saturating_add(self.interval),
-        };
-        let slot = if far {
-            if self.n_pending == MAX_PENDING {
+        let slot = match self.n_pending.checked_sub(1) {
+            // The replaced candidate is still pending (it is unless its decay window is
+            // shorter than `min_interval_s`).
+            Some(i) if replace == Some(self.pending[i].onset_sample) => i,
+            _ if self.n_pending < MAX_PENDING => {
+                self.n_pending += 1;
+                self.n_pending - 1
+            }
+            _ => {
                 self.dropped += 1;
                 return score;
             }
-            self.n_pending += 1;
-            Some(self.n_pending - 1)
-        } else {
-            // A much louder onset soon after a candidate replaces it, once that candidate's
-            // attack is over (within the attack it is part of the same blast).
-            match self.n_pending.checked_sub(1) {
-                Some(i)
-                    if f.start_sample >= self.pending[i].attack_end
-                        && f.level_dbfs >= self.pending[i].peak_level + self.retrigger =>
-                {
-                    Some(i)
-                }
-                _ => None,
-            }
         };
-        if let Some(i) = slot {
-            let mut c = Candidate::start(f);
-            // The windows are measured from the estimated onset, not the hop start.
-            c.attack_end = c.onset_sample.max(f.start_sample) + self.attack;
-            c.decay_end = c.onset_sample + self.decay;
-            self.pending[i] = c;
-            self.last_onset = Some(f.onset_sample);
+        let mut c = Candidate::start(f);
+        // The windows are measured from the estimated onset, not the hop start.
+        c.attack_end = c.onset_sample.max(f.start_sample) + self.attack;
+        c.decay_end = c.onset_sample + self.decay;
+        if replace.is_some() {
+            // The precursor's attack belongs to the same event (the first part of a blast
+            // split across hops, or the quiet start of it): keep its extremes.
+            c.absorb(&self.pending[slot]);
         }
+        self.pending[slot] = c;
+        self.last_onset = Some(f.onset_sample);
         score
     }
 
@@ -507,6 +542,7 @@ impl GunshotDecider {
         self.last_end = 0;
         self.dropped = 0;
         self.smoothed_power = 0.0;
+        self.prev_levels = [LEVEL_FLOOR_DBFS; 2];
     }
 
     fn decide(&self, c: &Candidate, at: u64, out: &mut impl Extend<Event>) {

@@ -20,7 +20,8 @@
 //! annotated falls; the other positive clips are scored at clip level only.
 
 use super::metrics::{
-    clip_outcome, match_events, tally, ClipMetrics, ClipTruth, EventMetrics, TallyByKind,
+    clip_outcome, match_events_with, tally, ClipMetrics, ClipTruth, Collars, EventMetrics,
+    TallyByKind,
 };
 use crate::config::Config;
 use crate::detector::StreamingDetector;
@@ -629,8 +630,10 @@ pub struct RecordingSummary {
 /// Everything [`evaluate`] computes; serializes to the `--json` output.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CorpusReport {
-    /// Collar used, seconds.
+    /// Collar used for kinds without their own, seconds.
     pub collar_s: f64,
+    /// The collars used (microseconds), including per-kind ones.
+    pub collars: Collars,
     /// Recordings run.
     pub recordings: usize,
     /// Recordings that could not be run.
@@ -657,9 +660,11 @@ pub struct CorpusReport {
 const NO_SUBCLASS: &str = "-";
 
 /// Scores corpus results (see [`super::metrics`] for the rules).
-pub fn evaluate(results: &[RecordingResult], collar_us: i64) -> CorpusReport {
+pub fn evaluate(results: &[RecordingResult], collars: impl Into<Collars>) -> CorpusReport {
+    let collars: Collars = collars.into();
     let mut rep = CorpusReport {
-        collar_s: collar_us as f64 / 1e6,
+        collar_s: collars.default_us as f64 / 1e6,
+        collars: collars.clone(),
         recordings: results.len(),
         ..CorpusReport::default()
     };
@@ -690,7 +695,7 @@ pub fn evaluate(results: &[RecordingResult], collar_us: i64) -> CorpusReport {
         rep.duration_s += r.duration_us as f64 / 1e6;
         if let Some(labels) = &rec.labels {
             rep.event_scored_recordings += 1;
-            let m = match_events(labels, &r.detections, collar_us, Some(&rec.kinds));
+            let m = match_events_with(labels, &r.detections, &collars, Some(&rec.kinds));
             line.tp = m.matches.len();
             line.fp = m.false_alarms.len();
             line.fn_ = m.missed.len();
@@ -757,6 +762,20 @@ pub fn evaluate(results: &[RecordingResult], collar_us: i64) -> CorpusReport {
     rep.clips_by_subclass = clips_sub.into_iter().map(|(k, c)| (k, c.into())).collect();
     rep.clips_total = clips_total.map(Into::into);
     rep
+}
+
+/// `collar 0.500 s (running 3.000 s)`.
+pub fn describe_collars(c: &Collars) -> String {
+    let mut s = format!("collar {:.3} s", c.default_us as f64 / 1e6);
+    if !c.per_kind.is_empty() {
+        let parts: Vec<String> = c
+            .per_kind
+            .iter()
+            .map(|(k, us)| format!("{k} {:.3} s", *us as f64 / 1e6))
+            .collect();
+        s.push_str(&format!(" ({})", parts.join(", ")));
+    }
+    s
 }
 
 fn pct(x: Option<f64>) -> String {
@@ -880,11 +899,11 @@ impl CorpusReport {
     /// any recording has known onsets, then errors).
     pub fn to_text(&self) -> String {
         let mut s = format!(
-            "{} recordings, {:.1} min, {} unreadable; collar {:.3} s\n",
+            "{} recordings, {:.1} min, {} unreadable; {}\n",
             self.recordings,
             self.duration_s / 60.0,
             self.errors,
-            self.collar_s
+            describe_collars(&self.collars)
         );
         if !self.clips_by_subclass.is_empty() {
             s.push_str("\nClip level, per class:\n");

@@ -32,6 +32,53 @@ pub fn scored_kind(kind: EventKind) -> &'static str {
     }
 }
 
+/// The kind a reference label is scored as (`double_tap` labels count as `tap`, like
+/// `double_tap` detections, so a double tap matches whichever way it was labelled).
+pub fn scored_label_kind(kind: &str) -> &str {
+    if kind == EventKind::DoubleTap.as_str() {
+        EventKind::Tap.as_str()
+    } else {
+        kind
+    }
+}
+
+/// Matching collars: a default, and optionally a wider or narrower one for some kinds (for
+/// example state onsets such as `running`, whose onset is less sharply defined than a shot's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Collars {
+    /// Collar for every kind not listed, microseconds.
+    pub default_us: i64,
+    /// Per-kind collars (scored kind strings), microseconds.
+    pub per_kind: BTreeMap<String, i64>,
+}
+
+impl Default for Collars {
+    fn default() -> Self {
+        Collars::uniform(DEFAULT_COLLAR_US)
+    }
+}
+
+impl From<i64> for Collars {
+    fn from(us: i64) -> Self {
+        Collars::uniform(us)
+    }
+}
+
+impl Collars {
+    /// The same collar for every kind.
+    pub fn uniform(us: i64) -> Self {
+        Collars {
+            default_us: us,
+            per_kind: BTreeMap::new(),
+        }
+    }
+
+    /// The collar of a (scored) kind.
+    pub fn for_kind(&self, kind: &str) -> i64 {
+        self.per_kind.get(kind).copied().unwrap_or(self.default_us)
+    }
+}
+
 /// True for the kinds that are consequences of another event and only scored when labelled.
 fn scored_only_when_labelled(kind: &str) -> bool {
     kind == EventKind::RunningEnded.as_str() || kind == EventKind::OfficerDownCancelled.as_str()
@@ -89,11 +136,24 @@ pub fn match_events(
     collar_us: i64,
     kinds: Option<&[&str]>,
 ) -> Matching {
+    match_events_with(references, detections, &Collars::uniform(collar_us), kinds)
+}
+
+/// [`match_events`] with a collar per kind.
+pub fn match_events_with(
+    references: &[Label],
+    detections: &[Event],
+    collars: &Collars,
+    kinds: Option<&[&str]>,
+) -> Matching {
     let produced = |k: &str| EventKind::parse(k).is_some();
     let in_scope = |k: &str| kinds.map_or(true, |ks| ks.contains(&k));
     let ref_ok: Vec<bool> = references
         .iter()
-        .map(|r| produced(&r.kind) && in_scope(&r.kind))
+        .map(|r| {
+            let k = scored_label_kind(&r.kind);
+            produced(k) && in_scope(k)
+        })
         .collect();
     let det_ok: Vec<bool> = detections
         .iter()
@@ -110,11 +170,12 @@ pub fn match_events(
             continue;
         }
         for (di, d) in detections.iter().enumerate() {
-            if !det_ok[di] || scored_kind(d.kind) != r.kind {
+            let k = scored_kind(d.kind);
+            if !det_ok[di] || k != scored_label_kind(&r.kind) {
                 continue;
             }
             let dist = d.onset.micros_since(r.onset).saturating_abs();
-            if dist <= collar_us {
+            if dist <= collars.for_kind(k) {
                 pairs.push((dist, ri, di));
             }
         }
@@ -362,13 +423,15 @@ pub fn tally(
     }
     for mm in &m.matches {
         let t = into
-            .entry(references[mm.reference].kind.clone())
+            .entry(scored_label_kind(&references[mm.reference].kind).to_string())
             .or_default();
         t.tp += 1;
         t.latencies_us.push(mm.latency_us);
     }
     for &ri in &m.missed {
-        into.entry(references[ri].kind.clone()).or_default().fn_ += 1;
+        into.entry(scored_label_kind(&references[ri].kind).to_string())
+            .or_default()
+            .fn_ += 1;
     }
     for &di in &m.false_alarms {
         into.entry(scored_kind(detections[di].kind).to_string())
@@ -485,6 +548,32 @@ mod tests {
         assert_eq!(m.matches[0].reference, 0);
         assert_eq!(m.missed, vec![1]);
         assert_eq!(m.false_alarms, vec![1]);
+    }
+
+    #[test]
+    fn double_tap_labels_score_as_tap_and_collars_per_kind() {
+        let r = [lab("double_tap", 1_000_000), lab("running", 10_000_000)];
+        let d = [
+            det(EventKind::DoubleTap, 1_010_000, 1_300_000),
+            det(EventKind::Running, 8_000_000, 10_500_000),
+        ];
+        let m = match_events(&r, &d, DEFAULT_COLLAR_US, None);
+        assert_eq!(m.matches.len(), 1);
+        assert_eq!(m.missed, vec![1]);
+        let mut c = Collars::default();
+        c.per_kind.insert("running".into(), 2_000_000);
+        let m = match_events_with(&r, &d, &c, None);
+        assert_eq!(m.matches.len(), 2);
+        assert_eq!(m.matches[1].latency_us, 500_000);
+        let mut t = TallyByKind::new();
+        tally(&mut t, &r, &d, &m, 1, &["tap", "running"]);
+        assert_eq!(t["tap"].tp, 1);
+        assert!(!t.contains_key("double_tap"));
+        // Exactly at the per-kind collar still matches; one microsecond more does not.
+        c.per_kind.insert("running".into(), 2_000_001 - 1);
+        assert_eq!(match_events_with(&r, &d, &c, None).matches.len(), 2);
+        c.per_kind.insert("running".into(), 1_999_999);
+        assert_eq!(match_events_with(&r, &d, &c, None).matches.len(), 1);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use super::corpus::{
     clip_rows, event_rows, CorpusReport, RecordingResult, CLIP_HEADER, EVENT_HEADER,
 };
-use super::metrics::match_events;
+use super::metrics::match_events_with;
 use crate::config::Config;
 use plotters::prelude::*;
 use std::fmt::Write as _;
@@ -70,11 +70,11 @@ pub fn html_table(header: &[&str], rows: &[Vec<String>]) -> String {
 /// The summary tables of a corpus report, as HTML.
 pub fn summary_html(rep: &CorpusReport) -> String {
     let mut s = format!(
-        "<p>{} recordings, {:.1} min, {} unreadable; collar {:.3} s.</p>\n",
+        "<p>{} recordings, {:.1} min, {} unreadable; {}.</p>\n",
         rep.recordings,
         rep.duration_s / 60.0,
         rep.errors,
-        rep.collar_s
+        esc(&super::corpus::describe_collars(&rep.collars))
     );
     if !rep.clips_by_subclass.is_empty() {
         s.push_str(
@@ -274,9 +274,9 @@ pub fn latency_histogram_svg(title: &str, latencies_us: &[i64]) -> String {
         counts[i] += 1;
     }
     let cmax = counts.iter().copied().max().unwrap_or(0).max(1) as f64;
-    svg(640, 260, |root| {
+    svg(430, 240, |root| {
         let Ok(mut c) = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 15))
+            .caption(title, ("sans-serif", 14))
             .margin(8)
             .x_label_area_size(34)
             .y_label_area_size(44)
@@ -286,6 +286,8 @@ pub fn latency_histogram_svg(title: &str, latencies_us: &[i64]) -> String {
         };
         let _ = c
             .configure_mesh()
+            .x_labels(6)
+            .x_label_formatter(&|v| format!("{v:.0}"))
             .x_desc("latency (ms)")
             .y_desc("events")
             .light_line_style(WHITE)
@@ -354,13 +356,17 @@ pub fn curve_svg(title: &str, x_desc: &str, pts: &[CurvePoint], chosen: Option<u
 
 /// Latencies of every matched event per kind, re-derived from the results.
 fn latencies(rep: &CorpusReport, results: &[RecordingResult]) -> Vec<(String, Vec<i64>)> {
-    let collar = (rep.collar_s * 1e6).round() as i64;
     let mut by: std::collections::BTreeMap<String, Vec<i64>> = Default::default();
     for r in results.iter().filter(|r| r.error.is_none()) {
         if let Some(labels) = &r.recording.labels {
-            let m = match_events(labels, &r.detections, collar, Some(&r.recording.kinds));
+            let m = match_events_with(
+                labels,
+                &r.detections,
+                &rep.collars,
+                Some(&r.recording.kinds),
+            );
             for mm in m.matches {
-                by.entry(labels[mm.reference].kind.clone())
+                by.entry(super::metrics::scored_label_kind(&labels[mm.reference].kind).to_string())
                     .or_default()
                     .push(mm.latency_us);
             }
@@ -392,13 +398,14 @@ pub fn eval_html(rep: &CorpusReport, results: &[RecordingResult], config: &Confi
     s.push_str(&summary_html(rep));
     let lats = latencies(rep, results);
     if !lats.is_empty() {
-        s.push_str("<h2>Detection latency</h2>");
+        s.push_str("<h2>Detection latency</h2><div style=\"display:flex;flex-wrap:wrap;gap:8px\">");
         for (k, l) in &lats {
             s.push_str(&latency_histogram_svg(
                 &format!("{k}: decision - reference onset ({} events)", l.len()),
                 l,
             ));
         }
+        s.push_str("</div>");
     }
     let mut order: Vec<usize> = (0..results.len())
         .filter(|&i| results[i].trace.is_some())

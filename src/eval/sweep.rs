@@ -258,8 +258,8 @@ pub fn choose(
 pub struct SweepOptions {
     /// The configuration the swept values are applied to.
     pub base: Config,
-    /// Matching collar, microseconds.
-    pub collar_us: i64,
+    /// Matching collars.
+    pub collars: super::metrics::Collars,
     /// The kind whose recall and false alarms define the operating points.
     pub kind: String,
     /// Reuse feature frames across grid points that share feature parameters.
@@ -341,7 +341,7 @@ pub fn run_sweep(
                         res
                     })
                     .collect();
-                let rep = corpus::evaluate(&results, opts.collar_us);
+                let rep = corpus::evaluate(&results, opts.collars.clone());
                 points.push((
                     j,
                     OperatingPoint::from_report(grid[j].clone(), rep, &opts.kind),
@@ -369,7 +369,7 @@ pub fn run_sweep(
                 res
             })
             .collect();
-        let rep = corpus::evaluate(&results, opts.collar_us);
+        let rep = corpus::evaluate(&results, opts.collars.clone());
         points.push(OperatingPoint::from_report(
             grid[j].clone(),
             rep,

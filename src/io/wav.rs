@@ -19,6 +19,22 @@ impl Audio {
     }
 }
 
+/// Opens `path` for hound. Operating-system errors (missing file, permissions) are reported
+/// as such; anything hound rejects after that, including a file that ends inside its header
+/// (hound's "failed to read enough bytes"), is "not a readable WAV file".
+fn open_reader(
+    path: &Path,
+) -> Result<hound::WavReader<std::io::BufReader<std::fs::File>>, IoError> {
+    let file = std::fs::File::open(path).map_err(|e| IoError::io(path, e))?;
+    hound::WavReader::new(std::io::BufReader::new(file)).map_err(|e| IoError::Wav {
+        path: path.to_path_buf(),
+        message: match e {
+            hound::Error::IoError(io) => format!("not a readable WAV file: {io}"),
+            other => format!("not a readable WAV file: {other}"),
+        },
+    })
+}
+
 /// Reads a WAV file (8/16/24/32-bit integer or 32-bit float PCM, any channel count) and mixes
 /// it to mono.
 ///
@@ -29,10 +45,7 @@ pub fn read_wav(path: &Path) -> Result<Audio, IoError> {
         path: path.to_path_buf(),
         message,
     };
-    let reader = hound::WavReader::open(path).map_err(|e| match e {
-        hound::Error::IoError(io) => IoError::io(path, io),
-        other => wav_err(format!("not a readable WAV file: {other}")),
-    })?;
+    let reader = open_reader(path)?;
     let spec = reader.spec();
     if spec.channels == 0 {
         return Err(wav_err("WAV header declares 0 channels".into()));
@@ -41,7 +54,15 @@ pub fn read_wav(path: &Path) -> Result<Audio, IoError> {
         return Err(wav_err("WAV header declares a sample rate of 0 Hz".into()));
     }
     let channels = spec.channels as usize;
-    let mut interleaved: Vec<f32> = Vec::with_capacity(reader.len() as usize);
+    // The header's sample count is only a claim: a damaged or hostile file can declare 4 GiB of
+    // data in a few bytes. Reserve no more than the file can actually hold, so a lying header
+    // costs an error, not a 16 GiB allocation (an abort on a small machine).
+    let file_len = std::fs::metadata(path)
+        .map_err(|e| IoError::io(path, e))?
+        .len();
+    let bytes_per_sample = u64::from(spec.bits_per_sample.div_ceil(8).max(1));
+    let capacity = u64::from(reader.len()).min(file_len / bytes_per_sample);
+    let mut interleaved: Vec<f32> = Vec::with_capacity(capacity as usize);
     match spec.sample_format {
         hound::SampleFormat::Float => {
             if spec.bits_per_sample != 32 {
@@ -174,10 +195,7 @@ impl WavStream {
             path: path.to_path_buf(),
             message,
         };
-        let reader = hound::WavReader::open(path).map_err(|e| match e {
-            hound::Error::IoError(io) => IoError::io(path, io),
-            other => wav_err(format!("not a readable WAV file: {other}")),
-        })?;
+        let reader = open_reader(path)?;
         let spec = reader.spec();
         if spec.channels == 0 {
             return Err(wav_err("WAV header declares 0 channels".into()));

@@ -5,6 +5,9 @@
 //! be rendered at 8-96 kHz. Frequencies above 0.45 x the sample rate are left out or clamped
 //! (a real microphone's anti-aliasing filter removes them too).
 //!
+//! Out-of-range parameters (zero or negative durations, rates, fundamentals) are clamped to
+//! small sane values rather than panicking; durations must be finite.
+//!
 //! Physics of the models, briefly (each type documents its parameters):
 //! - **Muzzle blast** ([`Gunshot`]): the Friedlander waveform
 //!   `p(t) = P (1 - t/T) exp(-b t/T)`, a sub-millisecond rise to the peak overpressure `P`, a
@@ -44,7 +47,8 @@ impl Biquad {
         }
     }
     fn clamp_f(fs: f64, f: f64) -> f64 {
-        f.clamp(1.0, 0.45 * fs)
+        // Not `clamp`: it panics when 0.45 fs < 1 Hz (absurd rates must not panic).
+        f.min(0.45 * fs).max(1e-3 * fs)
     }
     /// Band-pass with 0 dB peak gain at `f0`.
     fn bandpass(fs: f64, f0: f64, q: f64) -> Self {
@@ -544,6 +548,8 @@ impl Sound {
 /// A bark: harmonic source whose pitch falls by ~30%, a formant near 1.5 kHz, a little breath
 /// noise, 8 ms attack.
 fn harmonic_burst(fs: f64, f0: f64, dur: f64, rng: &mut Rng) -> Vec<f64> {
+    // A fundamental below 20 Hz (or not a number) would make the harmonic loop endless.
+    let f0 = if f0.is_finite() { f0.max(20.0) } else { 500.0 };
     let n = (dur * fs) as usize;
     let formant = rng.range(1000.0, 2000.0);
     let mut phase = 0.0;
@@ -570,6 +576,8 @@ fn harmonic_burst(fs: f64, f0: f64, dur: f64, rng: &mut Rng) -> Vec<f64> {
 /// Speech-like voice: glottal harmonics weighted by the formants of a vowel chosen per
 /// syllable, syllables of 0.12-0.3 s at ~4-5 Hz with short pauses, slow intonation drift.
 fn speech(fs: f64, f0: f64, dur: f64, level_dbfs: f64, rng: &mut Rng) -> Vec<f64> {
+    // A fundamental below 20 Hz (or not a number) would make the harmonic loop endless.
+    let f0 = if f0.is_finite() { f0.max(20.0) } else { 150.0 };
     // (F1, F2, F3) of the vowels a, i, u, e, o (adult male, Peterson & Barney).
     const VOWELS: [[f64; 3]; 5] = [
         [730.0, 1090.0, 2440.0],
@@ -1008,6 +1016,46 @@ mod tests {
                 assert_eq!(r.events.is_empty(), s.label_kind().is_none());
             }
         }
+    }
+
+    #[test]
+    fn degenerate_parameters_neither_panic_nor_hang() {
+        let sounds = [
+            Sound::Speech {
+                level_dbfs: 0.0,
+                f0_hz: 0.0,
+                duration_s: 0.1,
+            },
+            Sound::DogBark {
+                level_dbfs: 0.0,
+                f0_hz: -5.0,
+                barks: 0,
+            },
+            Sound::Jackhammer {
+                level_dbfs: 0.0,
+                rate_hz: 0.0,
+                duration_s: -1.0,
+            },
+            Sound::Burst {
+                shot: Gunshot {
+                    positive_phase_s: 0.0,
+                    rise_s: 0.0,
+                    ..Gunshot::default()
+                },
+                rounds: 0,
+                interval_s: 0.0,
+            },
+            Sound::Clap { level_dbfs: 0.0 },
+        ];
+        for fs in [1, 100, 8000] {
+            for s in &sounds {
+                let r = s.render(fs, &mut Rng::new(1));
+                assert!(r.samples.iter().all(|v| v.is_finite()), "{s:?} @ {fs}");
+            }
+        }
+        let mut sc = AudioScene::new(0, 1.0);
+        sc.add(0.5, &Sound::Gunshot(Gunshot::default()), &mut Rng::new(1));
+        assert_eq!(sc.finish(), (vec![], vec![]));
     }
 
     #[test]

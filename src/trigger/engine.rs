@@ -74,6 +74,7 @@ struct Rules {
     debounce_s: f32,
     cancel_window_s: f32,
     min_recording_s: f32,
+    holdoff_s: f32,
 }
 
 impl Rules {
@@ -96,6 +97,7 @@ impl Rules {
             debounce_s: p.debounce_s as f32,
             cancel_window_s: p.cancel_window_s as f32,
             min_recording_s: p.min_recording_s as f32,
+            holdoff_s: p.holdoff_s as f32,
         }
     }
 
@@ -448,6 +450,10 @@ impl Engine {
             return;
         }
         let mut ev = Evidence::new();
+        if !matches!(input, Input::Sleep(_)) {
+            // The input itself is the evidence of a momentary cause (value 1 = it happened).
+            ev.push(input.as_strs().0, 1.0, None);
+        }
         match input {
             Input::Button(ButtonAction::Press) => self.toggle(Cause::Button, t, t, 1.0, ev),
             Input::Button(ButtonAction::Start) => self.trigger(Cause::Button, t, t, 1.0, ev),
@@ -546,11 +552,19 @@ impl Engine {
         }
         let at = at.max(self.last_at);
         let slot = &mut self.m.last_trigger[cause as usize];
+        let mut ev = ev;
         if let Some(last) = *slot {
-            if at.micros_since(last) < self.rules.holdoff_us {
+            let since = at.micros_since(last);
+            if since < self.rules.holdoff_us {
                 self.counters.held_off += 1;
                 return;
             }
+            // The hold-off rule was checked: say so (dropped when the evidence is full).
+            ev.push(
+                "since_last_s",
+                since as f32 / 1e6,
+                Some(self.rules.holdoff_s),
+            );
         }
         *slot = Some(at);
         if self.m.rec.is_some() {

@@ -247,7 +247,25 @@ fn load_config(path: Option<&Path>) -> Result<Config, String> {
         return Ok(Config::default());
     };
     let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
-    Config::from_toml_str(&text).map_err(|e| format!("{}: {e}", p.display()))
+    Config::from_toml_str(&text)
+        .map_err(|e| format!("{}: {}", p.display(), one_line(&e.to_string())))
+}
+
+/// Folds a multi-line parser message (the TOML parser quotes the offending line with a
+/// caret) into one line: the quoted source lines are dropped, the rest joined with `: `.
+fn one_line(msg: &str) -> String {
+    let is_quote = |l: &str| {
+        let t = l.trim_start();
+        t.is_empty() || t.starts_with('|') || {
+            let digits = t.chars().take_while(char::is_ascii_digit).count();
+            digits > 0 && t[digits..].trim_start().starts_with('|')
+        }
+    };
+    msg.lines()
+        .filter(|l| !is_quote(l))
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 /// Runs `autotrigger detect`.

@@ -1,5 +1,6 @@
 //! `autotrigger eval`: run the detectors over a corpus and score them against the labels.
 use autotrigger::eval::corpus::{self, RunOptions};
+use autotrigger::eval::metrics::Collars;
 use autotrigger::eval::report;
 use clap::Args;
 use std::path::PathBuf;
@@ -18,6 +19,9 @@ pub struct EvalArgs {
     /// Matching collar around each reference onset, seconds.
     #[arg(long, default_value_t = 0.5)]
     pub collar: f64,
+    /// A collar for one kind, `KIND=SECONDS` (for example `running=3`); repeatable.
+    #[arg(long = "collar-for", value_name = "KIND=SECONDS")]
+    pub collar_for: Vec<String>,
     /// Write the figures as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -46,6 +50,27 @@ pub fn collar_us(secs: f64) -> Result<i64, String> {
             "--collar {secs} is out of range: expected 0 ..= 60 s"
         ))
     }
+}
+
+/// `--collar` and `--collar-for KIND=SECONDS` as collars.
+pub fn collars(default_s: f64, per_kind: &[String]) -> Result<Collars, String> {
+    let mut c = Collars::uniform(collar_us(default_s)?);
+    for spec in per_kind {
+        let (k, v) = spec
+            .split_once('=')
+            .ok_or_else(|| format!("--collar-for {spec:?}: expected KIND=SECONDS"))?;
+        let kind = autotrigger::EventKind::parse(k.trim())
+            .ok_or_else(|| format!("--collar-for {spec:?}: unknown kind {:?}", k.trim()))?;
+        let secs: f64 = v
+            .trim()
+            .parse()
+            .map_err(|_| format!("--collar-for {spec:?}: {:?} is not a number", v.trim()))?;
+        c.per_kind.insert(
+            autotrigger::eval::metrics::scored_kind(kind).to_string(),
+            collar_us(secs)?,
+        );
+    }
+    Ok(c)
 }
 
 /// A progress bar on a terminal, nothing otherwise.
@@ -77,7 +102,7 @@ pub fn run(args: EvalArgs) -> ExitCode {
 
 fn run_inner(args: EvalArgs) -> Result<ExitCode, String> {
     let config = load_config(args.config.as_ref())?;
-    let collar = collar_us(args.collar)?;
+    let collar = collars(args.collar, &args.collar_for)?;
     let recs = corpus::collect(&args.inputs).map_err(|e| e.to_string())?;
     if recs.is_empty() {
         return Err("no recordings found in the inputs".into());

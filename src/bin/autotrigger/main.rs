@@ -34,7 +34,7 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Sweep detector parameters over a corpus and pick an operating point.
     Sweep(sweep::SweepArgs),
-    /// Export the gunshot detector's per-hop onset features of a WAV file.
+    /// Export feature matrices: gunshot onset features per hop (WAV), gait features (IMU).
     Features(features::FeaturesArgs),
 }
 

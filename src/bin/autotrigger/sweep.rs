@@ -23,6 +23,9 @@ pub struct SweepArgs {
     /// Matching collar around each reference onset, seconds.
     #[arg(long, default_value_t = 0.5)]
     pub collar: f64,
+    /// A collar for one kind, `KIND=SECONDS`; repeatable.
+    #[arg(long = "collar-for", value_name = "KIND=SECONDS")]
+    pub collar_for: Vec<String>,
     /// The kind whose recall and false alarms define the operating points.
     #[arg(long, default_value = "gunshot")]
     pub kind: String,
@@ -61,7 +64,7 @@ pub fn run(args: SweepArgs) -> ExitCode {
 
 fn run_inner(args: SweepArgs) -> Result<ExitCode, String> {
     let base = crate::eval::load_config(args.config.as_ref())?;
-    let collar_us = crate::eval::collar_us(args.collar)?;
+    let collars = crate::eval::collars(args.collar, &args.collar_for)?;
     let ranges: Vec<ParamRange> = args
         .params
         .iter()
@@ -74,7 +77,7 @@ fn run_inner(args: SweepArgs) -> Result<ExitCode, String> {
     }
     let opts = SweepOptions {
         base: base.clone(),
-        collar_us,
+        collars,
         kind: args.kind.clone(),
         reuse_features: !args.no_reuse,
     };

@@ -1,0 +1,128 @@
+//! No allocation after construction in the detectors, proven with a counting global allocator
+//! (in `alloc_common`; this file is its own test binary).
+//!
+//! - minutes of synthetic audio (`autotrigger::synth`: gunshots and distractors over street
+//!   noise) and IMU (stand, walk, run, fall, lie still, double tap) go through the gunshot and
+//!   IMU detectors with zero allocations, and events are actually produced;
+//! - the bytes each detector allocates at construction, per audio sample rate, are printed
+//!   (`cargo test --release --test alloc_detectors -- --nocapture`).
+
+// The counting `#[global_allocator]` in `alloc_common` needs `unsafe impl GlobalAlloc`; it only
+// forwards to `System`. Test code, never part of the library.
+#![allow(unsafe_code)]
+
+mod alloc_common;
+
+use alloc_common::{audio_scene, count_of, drain, imu_scene, measure};
+use autotrigger::audio::GunshotDetector;
+use autotrigger::detector::EventQueue;
+use autotrigger::imu::ImuDetectors;
+use autotrigger::{Config, EventKind, StreamingDetector};
+
+#[test]
+fn the_counter_sees_allocations() {
+    // Without this the zero-allocation assertions below could pass with a broken counter.
+    let (v, a) = measure(|| {
+        let mut v: Vec<u64> = Vec::with_capacity(4);
+        v.extend([1, 2, 3, 4, 5]); // grows: a realloc
+        v
+    });
+    assert_eq!(a.count, 2, "{a:?}");
+    assert!(a.bytes >= 40, "{a:?}");
+    assert!(a.retained >= 40, "{a:?}");
+    let ((), b) = measure(|| drop(v));
+    assert_eq!(b.count, 0);
+    assert!(b.retained <= -40, "{b:?}");
+}
+
+#[test]
+fn detectors_do_not_allocate_after_construction() {
+    const SECS: u32 = 180;
+    let config = Config::default();
+    for rate in [16_000u32, 48_000] {
+        let (samples, n_shots) = audio_scene(SECS, rate);
+        let (det, _) = measure(|| GunshotDetector::new(&config.gunshot, rate));
+        let mut det = det.unwrap();
+        let mut q: EventQueue<64> = EventQueue::new();
+        let mut counts = [0u32; EventKind::ALL.len()];
+        let block = (rate / 100) as usize; // 10 ms
+        let ((), a) = measure(|| {
+            for b in samples.chunks(block) {
+                det.process(b, &mut q).unwrap();
+                drain(&mut q, &mut counts);
+            }
+            // Odd block sizes too, and a reset in the middle: still nothing allocated.
+            det.reset();
+            for b in samples.chunks(997) {
+                det.process(b, &mut q).unwrap();
+                drain(&mut q, &mut counts);
+            }
+            det.finish(&mut q);
+            drain(&mut q, &mut counts);
+        });
+        assert_eq!(a.count, 0, "gunshot detector at {rate} Hz allocated: {a:?}");
+        assert_eq!(q.dropped(), 0);
+        // The processing loop must have produced events, or it proved nothing.
+        assert!(
+            count_of(&counts, EventKind::Gunshot) as usize >= n_shots,
+            "too few gunshot events at {rate} Hz: {counts:?} for {n_shots} shots x2"
+        );
+        eprintln!(
+            "gunshot {rate} Hz: {SECS} s x2 processed, {} gunshot events for {} shots x2",
+            count_of(&counts, EventKind::Gunshot),
+            n_shots
+        );
+    }
+
+    for rate in [50u32, 100, 200] {
+        let samples = imu_scene(SECS, rate);
+        let (det, _) = measure(|| ImuDetectors::new(&config));
+        let mut det = det.unwrap();
+        let mut q: EventQueue<64> = EventQueue::new();
+        let mut counts = [0u32; EventKind::ALL.len()];
+        let ((), a) = measure(|| {
+            for s in samples.chunks(1) {
+                det.process(s, &mut q).unwrap();
+                drain(&mut q, &mut counts);
+            }
+            det.reset();
+            for s in samples.chunks(37) {
+                det.process(s, &mut q).unwrap();
+                drain(&mut q, &mut counts);
+            }
+            det.finish(&mut q);
+            drain(&mut q, &mut counts);
+        });
+        assert_eq!(a.count, 0, "IMU detectors at {rate} Hz allocated: {a:?}");
+        assert_eq!(q.dropped(), 0);
+        // The scene holds a pursuit, a fall and a long lie: those events must have come out.
+        for kind in [EventKind::Running, EventKind::Fall, EventKind::OfficerDown] {
+            assert!(
+                count_of(&counts, kind) > 0,
+                "no {kind} event at {rate} Hz: {counts:?}"
+            );
+        }
+        eprintln!("imu {rate} Hz: events per kind {counts:?}");
+    }
+}
+
+#[test]
+fn construction_footprint_per_sample_rate() {
+    let config = Config::default();
+    eprintln!("| audio rate | GunshotDetector heap | ImuDetectors heap |");
+    eprintln!("|---:|---:|---:|");
+    for rate in [8_000u32, 16_000, 44_100, 48_000, 96_000] {
+        let (g, ga) = measure(|| GunshotDetector::new(&config.gunshot, rate).unwrap());
+        let (i, ia) = measure(|| ImuDetectors::new(&config).unwrap());
+        eprintln!(
+            "| {rate} Hz | {} B (+{} B inline) | {} B (+{} B inline) |",
+            ga.retained,
+            std::mem::size_of_val(&g),
+            ia.retained,
+            std::mem::size_of_val(&i)
+        );
+        assert!(ga.retained >= 0 && ia.retained >= 0);
+        // `g` and `i` drop here, outside the measurement, so the retained figure is what
+        // the detectors hold.
+    }
+}

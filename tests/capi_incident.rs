@@ -1,0 +1,254 @@
+//! The C example (`examples/c/incident.c`), compiled with the system C compiler against the
+//! static library and the committed header, prints the same decisions on
+//! `fixtures/incident/` as `autotrigger run --format jsonl`.
+//!
+//! Needs the static library first:
+//! ```text
+//! cargo rustc --release --lib --features capi --crate-type staticlib
+//! cargo test --release --features capi --test capi_incident
+//! ```
+//! Without it the test prints SKIPPED, except under CI (`CI` set), where it fails.
+#![cfg(feature = "capi")]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn staticlib() -> Option<PathBuf> {
+    let lib = std::env::var_os("AUTOTRIGGER_STATICLIB")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/release/libautotrigger.a"));
+    if lib.exists() {
+        let built = lib.metadata().and_then(|m| m.modified()).ok();
+        let src = root()
+            .join("src/capi.rs")
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok();
+        if let (Some(built), Some(src)) = (built, src) {
+            assert!(
+                built >= src,
+                "{} is older than src/capi.rs: rebuild it with \
+                 `cargo rustc --release --lib --features capi --crate-type staticlib`",
+                lib.display()
+            );
+        }
+        return Some(lib);
+    }
+    let msg = format!(
+        "capi_incident: {} is absent; build it with \
+         `cargo rustc --release --lib --features capi --crate-type staticlib`",
+        lib.display()
+    );
+    assert!(std::env::var_os("CI").is_none(), "{msg}");
+    eprintln!("SKIPPED {msg}");
+    None
+}
+
+/// Compiles the C example into a temporary directory; returns the executable.
+fn build_c_example(lib: &Path) -> PathBuf {
+    let out = std::env::temp_dir().join(format!("autotrigger_incident_c_{}", std::process::id()));
+    let status = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
+        .args([
+            "-std=c11",
+            "-O2",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-pedantic",
+        ])
+        .arg("-I")
+        .arg(root().join("include"))
+        .arg(root().join("examples/c/incident.c"))
+        .arg(lib)
+        .args(["-lm", "-lpthread", "-ldl", "-o"])
+        .arg(&out)
+        .status()
+        .expect("run the C compiler (cc)");
+    assert!(status.success(), "examples/c/incident.c did not compile");
+    out
+}
+
+/// One decision, in the fields both programs print.
+#[derive(Debug)]
+struct Row {
+    seq: u64,
+    at_us: i64,
+    decision: String,
+    cause: String,
+    state: String,
+    onset_us: i64,
+    keep_from_us: i64,
+    confidence: f64,
+    evidence: Vec<(String, f64, Option<f64>)>,
+}
+
+fn parse_c_output(text: &str) -> Vec<Row> {
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("seq\tat_us\tdecision\tcause\tstate\tonset_us\tkeep_from_us\tconfidence\tevidence")
+    );
+    lines
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            assert_eq!(f.len(), 9, "bad C output line {l:?}");
+            let evidence = f[8]
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(|item| {
+                    let (name, rest) = item.split_once('=').expect("name=value");
+                    let (v, t) = match rest.split_once('/') {
+                        Some((v, t)) => (v, Some(t.parse().unwrap())),
+                        None => (rest, None),
+                    };
+                    (name.to_owned(), v.parse().unwrap(), t)
+                })
+                .collect();
+            Row {
+                seq: f[0].parse().unwrap(),
+                at_us: f[1].parse().unwrap(),
+                decision: f[2].into(),
+                cause: f[3].into(),
+                state: f[4].into(),
+                onset_us: f[5].parse().unwrap(),
+                keep_from_us: f[6].parse().unwrap(),
+                confidence: f[7].parse().unwrap(),
+                evidence,
+            }
+        })
+        .collect()
+}
+
+fn us(v: &serde_json::Value) -> i64 {
+    (v.as_f64().expect("seconds") * 1e6).round() as i64
+}
+
+fn parse_run_output(text: &str) -> Vec<Row> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let j: serde_json::Value = serde_json::from_str(l).expect("JSON line");
+            let evidence = j["evidence"]
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| {
+                            (
+                                k.clone(),
+                                v["value"].as_f64().unwrap_or(f64::NAN),
+                                v.get("threshold").and_then(serde_json::Value::as_f64),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            Row {
+                seq: j["seq"].as_u64().expect("seq"),
+                at_us: us(&j["t_s"]),
+                decision: j["decision"].as_str().expect("decision").into(),
+                cause: j["cause"].as_str().unwrap_or("").into(),
+                state: j["state"].as_str().expect("state").into(),
+                onset_us: us(&j["onset_s"]),
+                keep_from_us: us(&j["keep_from_s"]),
+                confidence: j["confidence"].as_f64().unwrap_or(f64::NAN),
+                evidence,
+            }
+        })
+        .collect()
+}
+
+fn close(a: f64, b: f64) -> bool {
+    // The C side prints 6 significant digits.
+    (a - b).abs() <= 1e-5 * a.abs().max(b.abs()).max(1e-3)
+}
+
+#[test]
+fn c_example_matches_autotrigger_run_on_the_incident() {
+    let dir = root().join("fixtures/incident");
+    let (wav, imu, inputs) = (
+        dir.join("incident.wav"),
+        dir.join("incident.csv"),
+        dir.join("incident.inputs.csv"),
+    );
+    assert!(
+        wav.exists() && imu.exists() && inputs.exists(),
+        "fixtures/incident/ is incomplete"
+    );
+    let Some(lib) = staticlib() else { return };
+    let exe = build_c_example(&lib);
+    let c = Command::new(&exe)
+        .args([&wav, &imu, &inputs])
+        .output()
+        .expect("run the C example");
+    let _ = std::fs::remove_file(&exe);
+    assert!(
+        c.status.success(),
+        "C example failed: {}",
+        String::from_utf8_lossy(&c.stderr)
+    );
+    let c_rows = parse_c_output(&String::from_utf8(c.stdout).unwrap());
+
+    let run = Command::new(env!("CARGO_BIN_EXE_autotrigger"))
+        .arg("run")
+        .arg("--audio")
+        .arg(&wav)
+        .arg("--imu")
+        .arg(&imu)
+        .arg("--inputs")
+        .arg(&inputs)
+        .args(["--format", "jsonl"])
+        .output()
+        .expect("run autotrigger run");
+    assert!(
+        run.status.success(),
+        "autotrigger run failed: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let rust_rows = parse_run_output(&String::from_utf8(run.stdout).unwrap());
+
+    for r in &c_rows {
+        eprintln!(
+            "{:>10.3} s  {:<20} {:<16} -> {}",
+            r.at_us as f64 / 1e6,
+            r.decision,
+            r.cause,
+            r.state
+        );
+    }
+    // The incident tells a story (pursuit, draw, shot, fall, officer down): a handful of
+    // decisions at least, or the comparison proves nothing.
+    assert!(c_rows.len() >= 3, "too few decisions: {c_rows:?}");
+    assert_eq!(
+        c_rows.len(),
+        rust_rows.len(),
+        "C: {c_rows:#?}\nrun: {rust_rows:#?}"
+    );
+    for (c, r) in c_rows.iter().zip(&rust_rows) {
+        let same = c.seq == r.seq
+            && c.at_us == r.at_us
+            && c.decision == r.decision
+            && c.cause == r.cause
+            && c.state == r.state
+            && c.onset_us == r.onset_us
+            && c.keep_from_us == r.keep_from_us
+            && close(c.confidence, r.confidence);
+        assert!(same, "decisions differ:\nC:   {c:?}\nrun: {r:?}");
+        // Every evidence item the C struct carries is in the JSON, with the same numbers.
+        for (name, v, t) in &c.evidence {
+            let (_, rv, rt) = r
+                .evidence
+                .iter()
+                .find(|(n, _, _)| n == name)
+                .unwrap_or_else(|| panic!("evidence {name} missing from run output: {r:?}"));
+            assert!(close(*v, *rv), "{name}: {v} vs {rv}");
+            assert_eq!(t.is_some(), rt.is_some(), "{name} threshold");
+            if let (Some(t), Some(rt)) = (t, rt) {
+                assert!(close(*t, *rt), "{name} threshold: {t} vs {rt}");
+            }
+        }
+    }
+}

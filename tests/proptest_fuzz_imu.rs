@@ -1,0 +1,145 @@
+//! The fuzz target `imu_detectors` as a fast proptest: IMU streams with hostile times (zero,
+//! negative and huge steps, restarts) and hostile values (NaN, infinities, absurd
+//! magnitudes, missing gyro), cut into arbitrary bursts. No panic; every rejected sample is
+//! counted; events well-formed; and the events are the same for two different partitions of
+//! the same hostile stream.
+
+use autotrigger::imu::{ImuDetectors, ImuSample};
+use autotrigger::{Config, Event, ProcessError, StreamingDetector, Timestamp};
+use proptest::prelude::*;
+
+#[path = "robust_support/signals.rs"]
+mod signals;
+use signals::Activity;
+
+fn feed(d: &mut ImuDetectors, x: &[ImuSample], cuts: &[usize]) -> (Vec<Event>, usize) {
+    let mut ev = Vec::new();
+    let mut errs = 0;
+    let mut rest = x;
+    for &c in cuts.iter().cycle() {
+        if rest.is_empty() {
+            break;
+        }
+        let n = c.clamp(1, rest.len());
+        match d.process(&rest[..n], &mut ev) {
+            Ok(()) => {}
+            Err(ProcessError::OutOfOrder { .. }) => errs += 1,
+            Err(e) => panic!("unexpected error {e}"),
+        }
+        rest = &rest[n..];
+    }
+    d.finish(&mut ev);
+    (ev, errs)
+}
+
+fn value() -> impl Strategy<Value = f32> {
+    prop_oneof![
+        6 => -30.0f32..30.0,
+        // Any bit pattern within the physical range the CSV reader enforces (2000 m/s^2);
+        // absurd finite values are the subject of `absurd_finite_accel_gives_finite_evidence`.
+        1 => any::<u32>().prop_map(f32::from_bits).prop_filter("physical", |v| !v.is_finite() || v.abs() <= 2000.0),
+        1 => prop_oneof![Just(f32::NAN), Just(f32::INFINITY), Just(f32::NEG_INFINITY), Just(2000.0), Just(0.0)],
+    ]
+}
+
+/// Time steps in microseconds: mostly regular, sometimes zero, negative, a gap or a restart.
+fn step() -> impl Strategy<Value = i64> {
+    prop_oneof![
+        12 => Just(10_000i64),
+        4 => 1_000i64..60_000,
+        1 => Just(0i64),
+        1 => -50_000i64..0,
+        1 => 500_000i64..100_000_000,
+        1 => Just(i64::MIN), // restart at 0 (handled below)
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn hostile_imu_any_partition(
+        base_seed in 1u64..1000,
+        edits in prop::collection::vec((any::<prop::sample::Index>(), step(), prop::array::uniform3(value()), prop::option::of(prop::array::uniform3(value()))), 0..60),
+        cuts_a in prop::collection::vec(1usize..40, 1..10),
+        cuts_b in prop::collection::vec(1usize..40, 1..10),
+    ) {
+        // A real stream (stand, run, fall, lie) with hostile samples spliced in.
+        let mut x = signals::imu_stream(
+            Timestamp::ZERO,
+            100,
+            &[(Activity::Stand, 3.0), (Activity::Run, 10.0), (Activity::Fall, 1.0), (Activity::Lie, 5.0)],
+            base_seed,
+        );
+        for (i, st, acc, gyr) in edits {
+            let k = i.index(x.len());
+            let prev = if k == 0 { 0 } else { x[k - 1].t.as_micros() };
+            let t = if st == i64::MIN { 0 } else { prev.saturating_add(st) };
+            x.insert(k, ImuSample { t: Timestamp(t), accel: acc, gyro: gyr });
+        }
+        let mut d = ImuDetectors::new(&Config::default()).unwrap();
+        let (a, _) = feed(&mut d, &x, &cuts_a);
+        let (b, _) = feed(&mut d, &x, &cuts_b);
+        prop_assert_eq!(&a, &b, "events depend on the burst partition");
+        // Health counts every sample exactly once: accepted, out of order or non-finite.
+        let mut d = ImuDetectors::new(&Config::default()).unwrap();
+        let mut ev = Vec::new();
+        for s in &x {
+            let _ = d.process(std::slice::from_ref(s), &mut ev);
+        }
+        let h = d.health();
+        prop_assert_eq!(h.samples + h.out_of_order + h.non_finite_accel, x.len() as u64, "{:?}", h);
+        for e in &a {
+            prop_assert!(e.confidence.is_finite() && (0.0..=1.0).contains(&e.confidence), "{:?}", e);
+            prop_assert!(e.onset <= e.decided, "{:?}", e);
+            prop_assert!(!e.evidence.is_empty());
+            for it in e.evidence.items() {
+                prop_assert!(it.value.is_finite(), "non-finite evidence {:?} in {:?}", it, e);
+            }
+        }
+    }
+}
+
+/// FINDING (IMU, owner: src/imu): one finite but absurd acceleration (1.8e20 m/s^2, a bus
+/// glitch) spliced into a run overflows |a| to infinity: the detectors emit a *fall* with
+/// evidence `peak_g = inf` and a `running_ended` with `rms_now_g = NaN` (other splices gave a
+/// tap with `tap_peak_g = inf`). NaN/Inf readings are already dropped and counted; treating
+/// values far outside any sensor's range (say |a| > 2000 m/s^2, the CSV reader's limit) the
+/// same way would keep every evidence value finite and not turn one glitch into a fall.
+#[test]
+#[ignore = "imu: one absurd finite accel sample gives a fall with inf evidence; reported to the IMU owner"]
+fn absurd_finite_accel_gives_finite_evidence() {
+    // The case proptest found: a glitch sample spliced into a run, one sample a call.
+    let mut x = signals::imu_stream(
+        Timestamp::ZERO,
+        100,
+        &[
+            (Activity::Stand, 3.0),
+            (Activity::Run, 10.0),
+            (Activity::Fall, 1.0),
+            (Activity::Lie, 5.0),
+        ],
+        1,
+    );
+    let t = x[426].t.add_micros(10_000);
+    x.insert(
+        427,
+        ImuSample {
+            t,
+            accel: [0.0, 1.809_007_7e20, 0.0],
+            gyro: None,
+        },
+    );
+    let mut d = ImuDetectors::new(&Config::default()).unwrap();
+    let (ev, _) = feed(&mut d, &x, &[1]);
+    let bad: Vec<_> = ev
+        .iter()
+        .flat_map(|e| e.evidence.items().iter().map(move |it| (e.kind, *it)))
+        .filter(|(_, it)| !it.value.is_finite())
+        .collect();
+    assert!(bad.is_empty(), "non-finite evidence: {bad:?}");
+    assert!(
+        ev.iter().all(|e| e.kind != autotrigger::EventKind::Fall),
+        "one glitch sample made a fall: {ev:?}"
+    );
+}
