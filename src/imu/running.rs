@@ -12,13 +12,28 @@
 //!   walking and most stair walking keep a foot on the ground and |a| stays near 1 g.
 //!
 //! A window qualifies when cadence, periodicity and both intensities pass their thresholds.
-//! Running starts (event `running`, onset = start of the first qualifying window) once
-//! qualifying windows have covered `min_duration_s` without a break; it ends (event
-//! `running_ended`, onset = the last qualifying window) after `end_after_s` without one.
-//! Walking (100-130 steps/min, 1.5-2.5 g) fails the cadence, intensity and flight tests,
-//! vehicle vibration the intensity and periodicity tests, single jumps and stumbles the
-//! periodicity and duration tests. Fast stair descents are the known confusion: they do
-//! have flight phases; only their short duration separates them.
+//! Running starts (event `running`) once qualifying windows have covered a required duration
+//! without a break; it ends (event `running_ended`, onset = the last qualifying window) after
+//! `end_after_s` without one. Walking (100-130 steps/min, 1.5-2.5 g) fails the cadence,
+//! intensity and flight tests, vehicle vibration the intensity and periodicity tests, single
+//! jumps and stumbles the periodicity and duration tests.
+//!
+//! The required duration depends on how unambiguous the current window is (its *clarity*,
+//! 0..1): `min_duration_s` for a clear run, up to `min_duration_s + borderline_extra_s` for a
+//! borderline one. Clarity is the weakest of three margins: the flight phase (step minimum
+//! between `max_step_min_g` and `clear_step_min_g`), the regularity (periodicity between
+//! `min_periodicity` and `clear_periodicity`) and the cadence (full below
+//! `clear_max_cadence_spm`, falling to 0 at `max_cadence_spm`). Fast stair descents, the
+//! known confusion, do have flight phases but usually at a stair cadence (190-220 steps/min)
+//! with less regular steps (landings, turns); a flight of stairs lasts a few seconds, so
+//! asking such windows for more time removes most of them while a clear run is still decided
+//! on its first qualifying window.
+//!
+//! Onset: the first step of the sustained run. In the first qualifying window of a streak the
+//! detector walks back from the window's end, one step period at a time, while each step
+//! still shows a flight phase (raw minimum <= `max_step_min_g`); the onset is the start of the
+//! earliest such step (a window qualifies once running fills about half of it, so the start
+//! of the window would be too early).
 //!
 //! |a| is orientation-free, so the mounting does not matter, and it is what a clipped 2 g
 //! phone still shows periodically (the intensity thresholds sit below the clip level).
@@ -57,10 +72,24 @@ pub struct RunningConfig {
     /// (|a| drops towards 0 g), walking and stairs keep a foot on the ground (|a| stays
     /// near 1 g). Default 0.5; range 0..=1.5 (1.5 disables the test).
     pub max_step_min_g: f64,
-    /// How long qualifying windows must cover before running is reported, seconds.
-    /// Default 3.0; range 2.5..=60 (at least one window). Fast stair descents look like
-    /// running for 3-5 s; 5.5 s removes them at the cost of later decisions (docs/imu.md).
+    /// How long qualifying windows must cover before running is reported when the gait is
+    /// unambiguous (clarity 1), seconds. Default 2.5 (the first qualifying window); range
+    /// 2.5..=60 (at least one window).
     pub min_duration_s: f64,
+    /// Extra duration asked of a borderline gait (clarity 0), seconds; the requirement is
+    /// `min_duration_s + borderline_extra_s * (1 - clarity)`. Default 2.0; range 0..=60.
+    /// Fast stair descents look like running for 3-5 s (docs/imu.md).
+    pub borderline_extra_s: f64,
+    /// Step minimum of |a| at or below which the flight phase counts as unambiguous, g.
+    /// Default 0.25; range 0..=1.5 (at most `max_step_min_g`).
+    pub clear_step_min_g: f64,
+    /// Periodicity at or above which the step regularity counts as unambiguous. Default
+    /// 0.7; range 0..=1 (at least `min_periodicity`).
+    pub clear_periodicity: f64,
+    /// Cadence up to which the cadence counts as unambiguous running, steps per minute;
+    /// above it clarity falls linearly to 0 at `max_cadence_spm` (fast stair descents step
+    /// at 190-220). Default 185; range 60..=300 (at most `max_cadence_spm`).
+    pub clear_max_cadence_spm: f64,
     /// How long without a qualifying window ends running, seconds. Default 2.0; range
     /// 0.25..=60.
     pub end_after_s: f64,
@@ -76,7 +105,11 @@ impl Default for RunningConfig {
             min_rms_g: 0.45,
             min_step_peak_g: 1.8,
             max_step_min_g: 0.5,
-            min_duration_s: 3.0,
+            min_duration_s: 2.5,
+            borderline_extra_s: 2.0,
+            clear_step_min_g: 0.25,
+            clear_periodicity: 0.7,
+            clear_max_cadence_spm: 185.0,
             end_after_s: 2.0,
         }
     }
@@ -100,6 +133,43 @@ impl RunningConfig {
         ConfigError::check_range("running.max_step_min_g", self.max_step_min_g, 0.0, 1.5)?;
         ConfigError::check_range("running.min_duration_s", self.min_duration_s, 2.5, 60.0)?;
         ConfigError::check_range("running.end_after_s", self.end_after_s, 0.25, 60.0)?;
+        ConfigError::check_range(
+            "running.borderline_extra_s",
+            self.borderline_extra_s,
+            0.0,
+            60.0,
+        )?;
+        ConfigError::check_range("running.clear_step_min_g", self.clear_step_min_g, 0.0, 1.5)?;
+        ConfigError::check_range(
+            "running.clear_periodicity",
+            self.clear_periodicity,
+            0.0,
+            1.0,
+        )?;
+        ConfigError::check_range(
+            "running.clear_max_cadence_spm",
+            self.clear_max_cadence_spm,
+            60.0,
+            300.0,
+        )?;
+        if self.clear_step_min_g > self.max_step_min_g {
+            return Err(ConfigError::Inconsistent {
+                param: "running.clear_step_min_g",
+                reason: "must not exceed running.max_step_min_g",
+            });
+        }
+        if self.clear_periodicity < self.min_periodicity {
+            return Err(ConfigError::Inconsistent {
+                param: "running.clear_periodicity",
+                reason: "must not be below running.min_periodicity",
+            });
+        }
+        if self.clear_max_cadence_spm > self.max_cadence_spm {
+            return Err(ConfigError::Inconsistent {
+                param: "running.clear_max_cadence_spm",
+                reason: "must not exceed running.max_cadence_spm",
+            });
+        }
         Ok(())
     }
 }
@@ -118,6 +188,64 @@ pub struct GaitFeatures {
     /// Mean per-step minimum of raw |a|, g: near 0 when each step has a flight phase
     /// (running), near 1 g when a foot is always on the ground (walking, stairs).
     pub step_min_g: f32,
+}
+
+/// How unambiguous a qualifying window is (0 = borderline, 1 = clear running): the weakest
+/// of the flight-phase, regularity and cadence margins (module docs). Pure function.
+pub(crate) fn clarity(c: &RunningConfig, g: &GaitFeatures) -> f32 {
+    // Linear ramp from `lo` (0) to `hi` (1); a degenerate ramp is a step at `hi`.
+    let ramp = |x: f64, lo: f64, hi: f64| -> f64 {
+        if (hi - lo).abs() < 1e-9 {
+            if x >= hi {
+                1.0
+            } else {
+                0.0
+            }
+        } else {
+            ((x - lo) / (hi - lo)).clamp(0.0, 1.0)
+        }
+    };
+    let flight = ramp(
+        -(g.step_min_g as f64),
+        -c.max_step_min_g,
+        -c.clear_step_min_g,
+    );
+    let regular = ramp(g.periodicity as f64, c.min_periodicity, c.clear_periodicity);
+    let cadence = ramp(
+        -(g.cadence_spm as f64),
+        -c.max_cadence_spm,
+        -c.clear_max_cadence_spm,
+    );
+    flight.min(regular).min(cadence) as f32
+}
+
+/// Start (index into the window) of the earliest step of the trailing run of steps that each
+/// show a flight phase: walks back from the end of `mins` in chunks of `step` frames while a
+/// chunk's minimum is at most `max_min`. Returns `mins.len()` when the last step has none.
+pub(crate) fn run_start_index(mins: &[f32], step: usize, max_min: f32) -> usize {
+    let mut start = mins.len();
+    if step == 0 {
+        return start;
+    }
+    while start >= step {
+        let lo = start - step;
+        let m = mins[lo..start]
+            .iter()
+            .copied()
+            .fold(f32::INFINITY, f32::min);
+        if m > max_min {
+            break;
+        }
+        start = lo;
+    }
+    // The partial step left at the window's start belongs to the run when it also dips.
+    if start > 0 && start < step {
+        let m = mins[..start].iter().copied().fold(f32::INFINITY, f32::min);
+        if m <= max_min {
+            start = 0;
+        }
+    }
+    start
 }
 
 /// Gait analysis of a window of |a| (`x`) and raw peaks (`peaks`), both on the internal grid.
@@ -229,6 +357,7 @@ pub(crate) struct RunningCore {
     filled: usize,
     since_hop: usize,
     streak_start: Option<Timestamp>,
+    onset: Option<Timestamp>,
     last_ok: Option<(Timestamp, GaitFeatures)>,
     running: bool,
     last: Option<GaitFeatures>,
@@ -255,6 +384,7 @@ impl RunningCore {
             filled: 0,
             since_hop: 0,
             streak_start: None,
+            onset: None,
             last_ok: None,
             running: false,
             last: None,
@@ -266,13 +396,15 @@ impl RunningCore {
         self.filled = 0;
         self.since_hop = 0;
         self.streak_start = None;
+        self.onset = None;
         self.last_ok = None;
         self.running = false;
         self.last = None;
     }
 
     pub(crate) fn latency_us(&self) -> i64 {
-        secs_to_micros(self.cfg.min_duration_s.max(self.cfg.end_after_s) + 0.25)
+        let c = &self.cfg;
+        secs_to_micros((c.min_duration_s + c.borderline_extra_s).max(c.end_after_s) + 0.25)
     }
 
     pub(crate) fn is_running(&self) -> bool {
@@ -283,7 +415,7 @@ impl RunningCore {
         self.last
     }
 
-    fn evidence(&self, g: &GaitFeatures, duration_s: f32) -> Evidence {
+    fn evidence(&self, g: &GaitFeatures, duration_s: f32, required_s: f32) -> Evidence {
         let c = &self.cfg;
         let mut e = Evidence::new();
         e.push("cadence_spm", g.cadence_spm, Some(c.min_cadence_spm as f32));
@@ -291,7 +423,8 @@ impl RunningCore {
         e.push("rms_g", g.rms_g, Some(c.min_rms_g as f32));
         e.push("step_peak_g", g.step_peak_g, Some(c.min_step_peak_g as f32));
         e.push("step_min_g", g.step_min_g, Some(c.max_step_min_g as f32));
-        e.push("duration_s", duration_s, Some(c.min_duration_s as f32));
+        e.push("clarity", clarity(c, g), None);
+        e.push("duration_s", duration_s, Some(required_s));
         e
     }
 
@@ -331,12 +464,19 @@ impl RunningCore {
             && g.step_min_g <= c.max_step_min_g as f32;
         let t = f.t;
         if ok {
-            let start = *self
-                .streak_start
-                .get_or_insert(t.add_micros(-secs_to_micros(c.window_s)));
+            if self.streak_start.is_none() {
+                self.streak_start = Some(t.add_micros(-secs_to_micros(c.window_s)));
+                // First step of the run inside this first qualifying window.
+                let step = (60.0 * INTERNAL_RATE_HZ as f32 / g.cadence_spm).round() as usize;
+                let i = run_start_index(&self.lin_min, step, c.max_step_min_g as f32);
+                let back = (self.win - i) as i64 * 1_000_000 / INTERNAL_RATE_HZ as i64;
+                self.onset = Some(t.add_micros(-back));
+            }
+            let start = self.streak_start.unwrap_or(t);
             self.last_ok = Some((t, g));
             let dur = t.micros_since(start);
-            if !self.running && dur >= secs_to_micros(c.min_duration_s) {
+            let required = c.min_duration_s + c.borderline_extra_s * (1.0 - clarity(c, &g) as f64);
+            if !self.running && dur >= secs_to_micros(required) {
                 self.running = true;
                 let conf = (0.5
                     + 0.5 * (g.periodicity - c.min_periodicity as f32).max(0.0)
@@ -344,20 +484,22 @@ impl RunningCore {
                 .min(1.0);
                 out.extend(Some(Event {
                     kind: EventKind::Running,
-                    onset: start,
+                    onset: self.onset.unwrap_or(start),
                     decided: t,
                     confidence: conf,
-                    evidence: self.evidence(&g, dur as f32 * 1e-6),
+                    evidence: self.evidence(&g, dur as f32 * 1e-6, required as f32),
                 }));
             }
         } else if !self.running {
             self.streak_start = None;
+            self.onset = None;
         } else if let Some((last_t, lg)) = self.last_ok {
             if t.micros_since(last_t) >= secs_to_micros(c.end_after_s) {
                 self.running = false;
                 let dur = self.streak_start.map_or(0, |s| last_t.micros_since(s));
                 self.streak_start = None;
-                let mut e = self.evidence(&lg, dur as f32 * 1e-6);
+                self.onset = None;
+                let mut e = self.evidence(&lg, dur as f32 * 1e-6, c.min_duration_s as f32);
                 e.push("cadence_now_spm", g.cadence_spm, None);
                 e.push("rms_now_g", g.rms_g, None);
                 out.extend(Some(Event {
@@ -434,6 +576,92 @@ mod tests {
         }
         assert!(checked > 30);
         assert_eq!(out.first().map(|e| e.kind), Some(EventKind::Running));
+    }
+
+    /// `run_start_index` against a forward scan (reference): the earliest step boundary
+    /// (counted back from the end) after which every whole step dips to the threshold.
+    #[test]
+    fn run_start_matches_reference() {
+        let mut seed = 7u32;
+        for _ in 0..200 {
+            let n = 40 + (seed % 60) as usize;
+            let step = 1 + (seed / 7 % 12) as usize;
+            let mins: Vec<f32> = (0..n)
+                .map(|_| {
+                    seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                    if (seed >> 16) % 5 == 0 {
+                        0.9
+                    } else {
+                        0.2 + ((seed >> 8) % 64) as f32 / 1000.0
+                    }
+                })
+                .collect();
+            let got = run_start_index(&mins, step, 0.5);
+            // Reference: try every candidate boundary from the end; all steps after it dip.
+            let mut want = n;
+            let mut b = n;
+            while b >= step {
+                if mins[b - step..b].iter().all(|&m| m > 0.5) {
+                    break;
+                }
+                b -= step;
+                want = b;
+            }
+            if want > 0 && want < step && mins[..want].iter().any(|&m| m <= 0.5) {
+                want = 0;
+            }
+            assert_eq!(got, want, "n {n} step {step} {mins:?}");
+        }
+        assert_eq!(run_start_index(&[0.1; 10], 0, 0.5), 10);
+    }
+
+    #[test]
+    fn clarity_ramps() {
+        let c = RunningConfig::default();
+        let g = |cad: f32, per: f32, min: f32| GaitFeatures {
+            cadence_spm: cad,
+            periodicity: per,
+            rms_g: 1.0,
+            step_peak_g: 3.0,
+            step_min_g: min,
+        };
+        assert_eq!(clarity(&c, &g(160.0, 0.9, 0.1)), 1.0);
+        assert_eq!(clarity(&c, &g(160.0, 0.9, 0.5)), 0.0);
+        assert!((clarity(&c, &g(160.0, 0.65, 0.1)) - 0.5).abs() < 1e-5);
+        assert!((clarity(&c, &g(207.5, 0.9, 0.1)) - 0.5).abs() < 1e-5);
+        assert_eq!(clarity(&c, &g(230.0, 0.9, 0.1)), 0.0);
+        // Degenerate ramps are steps.
+        let d = RunningConfig {
+            clear_periodicity: 0.6,
+            ..RunningConfig::default()
+        };
+        assert_eq!(clarity(&d, &g(160.0, 0.6, 0.1)), 1.0);
+    }
+
+    #[test]
+    fn clear_settings_are_validated() {
+        let bad = [
+            RunningConfig {
+                clear_step_min_g: 0.6,
+                ..RunningConfig::default()
+            },
+            RunningConfig {
+                clear_periodicity: 0.5,
+                ..RunningConfig::default()
+            },
+            RunningConfig {
+                clear_max_cadence_spm: 240.0,
+                ..RunningConfig::default()
+            },
+            RunningConfig {
+                borderline_extra_s: -1.0,
+                ..RunningConfig::default()
+            },
+        ];
+        for b in bad {
+            assert!(b.validate().is_err(), "{b:?}");
+        }
+        assert!(RunningConfig::default().validate().is_ok());
     }
 
     #[test]
