@@ -41,72 +41,31 @@ fn open_reader(
 /// Integer samples are scaled so that full scale maps to 1.0. A file whose data ends early
 /// (truncated) is an error naming the file, not a silently shorter recording.
 pub fn read_wav(path: &Path) -> Result<Audio, IoError> {
-    let wav_err = |message: String| IoError::Wav {
-        path: path.to_path_buf(),
-        message,
-    };
-    let reader = open_reader(path)?;
-    let spec = reader.spec();
-    if spec.channels == 0 {
-        return Err(wav_err("WAV header declares 0 channels".into()));
-    }
-    if spec.sample_rate == 0 {
-        return Err(wav_err("WAV header declares a sample rate of 0 Hz".into()));
-    }
-    let channels = spec.channels as usize;
+    // One decoder for both entry points: the whole-file reader is the streaming reader run to
+    // the end, so the two cannot disagree on formats, scaling, mixing or errors.
+    let mut stream = WavStream::open(path)?;
     // The header's sample count is only a claim: a damaged or hostile file can declare 4 GiB of
-    // data in a few bytes. Reserve no more than the file can actually hold, so a lying header
-    // costs an error, not a 16 GiB allocation (an abort on a small machine).
+    // data in a few bytes. Reserve no more than the file can actually hold (at least one byte
+    // per sample), so a lying header costs an error, not a 16 GiB allocation.
     let file_len = std::fs::metadata(path)
         .map_err(|e| IoError::io(path, e))?
         .len();
-    let bytes_per_sample = u64::from(spec.bits_per_sample.div_ceil(8).max(1));
-    let capacity = u64::from(reader.len()).min(file_len / bytes_per_sample);
-    let mut interleaved: Vec<f32> = Vec::with_capacity(capacity as usize);
-    match spec.sample_format {
-        hound::SampleFormat::Float => {
-            if spec.bits_per_sample != 32 {
-                return Err(wav_err(format!(
-                    "unsupported float WAV: {} bits per sample (expected 32)",
-                    spec.bits_per_sample
-                )));
-            }
-            for s in reader.into_samples::<f32>() {
-                interleaved.push(s.map_err(|e| wav_err(format!("bad sample data: {e}")))?);
-            }
+    let capacity = stream
+        .len_frames()
+        .min(file_len / u64::from(stream.channels()));
+    let mut samples: Vec<f32> = Vec::with_capacity(capacity as usize);
+    let mut block = [0f32; 4096];
+    loop {
+        let n = stream.fill(&mut block)?;
+        if n == 0 {
+            break;
         }
-        hound::SampleFormat::Int => {
-            let bits = spec.bits_per_sample;
-            if !(1..=32).contains(&bits) {
-                return Err(wav_err(format!(
-                    "unsupported integer WAV: {bits} bits per sample"
-                )));
-            }
-            let scale = 1.0 / (1u64 << (bits - 1)) as f64;
-            for s in reader.into_samples::<i32>() {
-                let v = s.map_err(|e| wav_err(format!("bad sample data: {e}")))?;
-                interleaved.push((v as f64 * scale) as f32);
-            }
-        }
+        samples.extend_from_slice(&block[..n]);
     }
-    if interleaved.len() % channels != 0 {
-        return Err(wav_err(format!(
-            "data holds {} samples, not a whole number of {channels}-channel frames (truncated?)",
-            interleaved.len()
-        )));
-    }
-    let samples = if channels == 1 {
-        interleaved
-    } else {
-        interleaved
-            .chunks_exact(channels)
-            .map(|f| f.iter().sum::<f32>() / channels as f32)
-            .collect()
-    };
     Ok(Audio {
         samples,
-        sample_rate: spec.sample_rate,
-        channels: spec.channels,
+        sample_rate: stream.sample_rate(),
+        channels: stream.channels(),
     })
 }
 
@@ -222,6 +181,12 @@ impl WavStream {
             }
         };
         let channels = usize::from(spec.channels);
+        if reader.len() as usize % channels != 0 {
+            return Err(wav_err(format!(
+                "data holds {} samples, not a whole number of {channels}-channel frames (truncated?)",
+                reader.len()
+            )));
+        }
         let frames = u64::from(reader.len()) / channels as u64;
         Ok(WavStream {
             path: path.to_path_buf(),
