@@ -13,10 +13,19 @@ use thiserror::Error;
 
 /// How many decisions the engine holds until they are polled. Poll after every push: one
 /// push decides at most a handful.
-pub const DECISION_QUEUE_CAPACITY: usize = 64;
+pub const DECISION_QUEUE_CAPACITY: usize = 16;
 
-/// How many detector events one push can produce before the engine consumes them.
-const EVENT_QUEUE_CAPACITY: usize = 64;
+/// How many detector events one detector call can produce before the engine consumes them.
+/// Pushes are fed to the detectors in slices (100 ms of audio, [`IMU_SLICE`] IMU samples)
+/// with the queue drained after each, and no detector decides more than a few events in
+/// such a slice (gunshots are at least 70 ms apart).
+const EVENT_QUEUE_CAPACITY: usize = 16;
+
+/// Audio is fed to the gunshot detector in slices of 1/this of a second.
+const AUDIO_SLICES_PER_SECOND: u32 = 10;
+
+/// IMU samples are fed to the IMU detectors in slices of this many samples.
+const IMU_SLICE: usize = 32;
 
 /// i16 audio is converted to f32 in chunks of this many samples (a stack buffer, no
 /// allocation).
@@ -181,7 +190,7 @@ pub struct Engine {
     imu: ImuDetectors,
     audio_rate: u32,
     audio_samples: u64,
-    /// Boxed: 64 inline events are 35 KB, too much to move around or keep on a small stack.
+    /// Boxed: 16 inline events are 9 KB, too much to move around or keep on a small stack.
     events: Box<EventQueue<EVENT_QUEUE_CAPACITY>>,
     events_dropped: u64,
     /// Decisions dropped already reported: an overflow is reported once, not on every
@@ -241,12 +250,19 @@ impl Engine {
     /// Feeds a block of mono audio samples (full scale ±1) of any length. The block's time
     /// follows from the number of samples pushed so far and the sample rate.
     pub fn push_audio_f32(&mut self, block: &[f32]) -> Result<(), EngineError> {
-        let r = self.gunshot.process(block, &mut *self.events);
-        self.audio_samples += block.len() as u64;
-        let end = Timestamp::from_samples(self.audio_samples, self.audio_rate);
-        self.consume_events();
-        self.tick(end);
-        r?;
+        // The detector is fed at most 100 ms at a time and its events are drained after each
+        // slice, so the small event queue cannot overflow whatever block size the caller
+        // pushes (the detector gives the same events for any partition).
+        let slice = (self.audio_rate / AUDIO_SLICES_PER_SECOND).max(1) as usize;
+        for part in block.chunks(slice) {
+            // The gunshot detector never rejects samples (non-finite ones are counted).
+            let r = self.gunshot.process(part, &mut *self.events);
+            self.audio_samples += part.len() as u64;
+            let end = Timestamp::from_samples(self.audio_samples, self.audio_rate);
+            self.consume_events();
+            self.tick(end);
+            r?;
+        }
         self.check_queues()
     }
 
@@ -267,14 +283,25 @@ impl Engine {
 
     /// Feeds IMU samples (timestamps increasing, as the IMU detectors require).
     pub fn push_imu(&mut self, samples: &[ImuSample]) -> Result<(), EngineError> {
-        let r = self.imu.process(samples, &mut *self.events);
-        self.consume_events();
-        if let Some(last) = samples.last() {
-            if r.is_ok() {
-                self.tick(last.t);
+        // Fed in slices, events drained after each, for the same reason as audio.
+        let mut first_err = None;
+        for part in samples.chunks(IMU_SLICE) {
+            let r = self.imu.process(part, &mut *self.events);
+            self.consume_events();
+            match r {
+                Ok(()) => {
+                    if let Some(last) = part.last() {
+                        self.tick(last.t);
+                    }
+                }
+                Err(e) => {
+                    first_err.get_or_insert(e);
+                }
             }
         }
-        r?;
+        if let Some(e) = first_err {
+            return Err(e.into());
+        }
         self.check_queues()
     }
 
