@@ -102,13 +102,13 @@ fn the_clean_signal_has_both_shots_at_every_rate() {
     }
 }
 
-/// FINDING (audio, owner: src/audio): finite but absurd samples (|x| ~ 1e19 and above, a
-/// corrupted DMA buffer read as f32) overflow the frame power to infinity, and the event's
+/// Former FINDING (audio, fixed: the front end clamps samples to +-1e6 FS): finite but absurd
+/// samples (|x| ~ 1e19 and above, a corrupted DMA buffer read as f32) overflowed the frame
+/// power to infinity, and the event's
 /// evidence then carries `flux_db = inf` (JSON `null`). Non-finite samples are already replaced
 /// by 0 and counted; clamping finite samples to a sane range (say +-1e3 full scale) would
 /// keep every evidence value finite.
 #[test]
-#[ignore = "audio: samples of 1e25 give inf evidence; reported to the audio owner"]
 fn huge_finite_samples_give_finite_evidence() {
     // A shot whose decay window holds one huge sample: found, with every evidence finite.
     let rate = 8_000;

@@ -153,14 +153,12 @@ fn a_caller_that_never_polls_is_told_how_many_decisions_were_lost() {
     assert!(d.windows(2).all(|w| w[0].seq < w[1].seq));
 }
 
-/// FINDING (engine, owner: src/trigger/engine.rs): after the decision queue overflowed once,
-/// every later push returns `QueueFull { queue: "decision", dropped }` with the same count,
-/// even after the caller has drained the queue and nothing new is lost (the event queue, by
-/// contrast, reports only new drops). A firmware loop that treats an error as a fault stays
-/// in the fault state for the rest of the shift. Reporting only new drops (as for events)
-/// would fix it.
+/// Former FINDING (engine, fixed): after the decision queue overflowed once, every later
+/// push returned `QueueFull { queue: "decision", dropped }` with the same count, even after
+/// the caller had drained the queue and nothing new was lost. A firmware loop that treats an
+/// error as a fault stayed in the fault state for the rest of the shift. The engine now
+/// reports each overflow once (as for events).
 #[test]
-#[ignore = "engine: QueueFull(decision) is sticky after one overflow; reported to the engine owner"]
 fn after_an_overflow_is_drained_pushes_succeed_again() {
     let mut e = engine();
     let n = DECISION_QUEUE_CAPACITY + 10;

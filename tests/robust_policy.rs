@@ -122,14 +122,13 @@ fn a_valid_policy_the_engine_cannot_honour_is_a_typed_error() {
     }
 }
 
-/// FINDING (engine, owner: src/trigger/policy.rs): `Policy::validate` resolves only the
-/// *selected* sensitivity level's detector overlay, so a NaN, an out-of-range value or an
+/// Former FINDING (engine, fixed: `validate` now resolves every level): `Policy::validate`
+/// resolved only the *selected* sensitivity level's detector overlay, so a NaN, an out-of-range value or an
 /// unknown key in another level (`presets.fall.high.config.impact_g = nan`,
 /// `[presets.gunshot.low.config] no_such_key = 1`) is accepted and only fails when an agency
 /// later selects that level. Validating every level's overlay in `validate` would catch it
 /// when the policy is loaded.
 #[test]
-#[ignore = "engine: unselected preset overlays are not validated; reported to the engine owner"]
 fn every_preset_overlay_is_validated_even_when_not_selected() {
     let (_, leaves) = walked(PRESET_OVERLAYS);
     assert!(

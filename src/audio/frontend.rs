@@ -13,6 +13,11 @@ use realfft::num_complex::Complex;
 use realfft::{RealFftPlanner, RealToComplex};
 use std::sync::Arc;
 
+/// Input samples are clamped to +-this many full scale (1e6 FS = +120 dB over full scale,
+/// far beyond any clipping microphone path), so frame powers, flux and HFC stay finite in
+/// f32 whatever finite value arrives. Normal signals (|x| <= 1) are unchanged.
+pub const MAX_SAMPLE_FS: f32 = 1e6;
+
 /// Sizes of the analysis, in samples and hertz, derived from seconds at construction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FrameTiming {
@@ -220,7 +225,9 @@ impl Framer {
     #[inline]
     fn push_sample(&mut self, x: f32, f: &mut impl FnMut(&SpectrumFrame<'_>)) {
         let x = if x.is_finite() {
-            x
+            // Finite but absurd samples (a corrupt buffer read as f32) would overflow the
+            // frame power to infinity; no real microphone path exceeds this bound.
+            x.clamp(-MAX_SAMPLE_FS, MAX_SAMPLE_FS)
         } else {
             // A corrupt sample must not poison the spectra or the noise floor for ever.
             self.non_finite += 1;

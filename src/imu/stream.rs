@@ -51,7 +51,8 @@ pub struct ImuHealth {
     /// Samples rejected because their timestamp was not after the previous one (out of
     /// order or duplicate).
     pub out_of_order: u64,
-    /// Samples dropped because an acceleration value was NaN or infinite.
+    /// Samples dropped because an acceleration value was NaN, infinite, or beyond the
+    /// physical bound [`MAX_ACCEL_MS2`] (a bus glitch, not a motion).
     pub non_finite_accel: u64,
     /// Samples whose gyro was NaN or infinite (the sample is used without its gyro).
     pub non_finite_gyro: u64,
@@ -145,6 +146,16 @@ fn finite3(v: [f32; 3]) -> bool {
     v.iter().all(|x| x.is_finite())
 }
 
+/// Largest plausible |acceleration| on any axis, m/s^2 (~200 g, beyond any body-worn IMU's
+/// range; the IMU CSV reader rejects the same values in files). A larger finite value is a
+/// glitch: it is dropped and counted like a NaN, so it cannot overflow |a| into a false fall.
+pub const MAX_ACCEL_MS2: f32 = 2000.0;
+
+/// Every axis finite and within [`MAX_ACCEL_MS2`].
+fn physical3(v: [f32; 3]) -> bool {
+    v.iter().all(|x| x.is_finite() && x.abs() <= MAX_ACCEL_MS2)
+}
+
 impl FrontEnd {
     /// A front end that reports a gap when samples are more than `max_gap_us` apart.
     pub(crate) fn new(max_gap_us: i64) -> Self {
@@ -210,7 +221,7 @@ impl FrontEnd {
                 });
             }
         }
-        if !finite3(s.accel) {
+        if !physical3(s.accel) {
             self.health.non_finite_accel += 1;
             return Ok(());
         }

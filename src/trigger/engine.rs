@@ -40,7 +40,8 @@ pub enum EngineError {
     #[error(transparent)]
     Process(#[from] ProcessError),
     /// A fixed-capacity queue overflowed and decisions or detector events were lost
-    /// (decisions: poll after every push).
+    /// (decisions: poll after every push). Reported once per overflow, by the push during
+    /// which the loss happened; later pushes succeed unless more is lost.
     #[error("the {queue} queue is full: {dropped} dropped since construction")]
     QueueFull {
         /// `"decision"` or `"event"`.
@@ -192,6 +193,9 @@ pub struct Engine {
     /// Boxed: 16 inline events are 9 KB, too much to move around or keep on a small stack.
     events: Box<EventQueue<EVENT_QUEUE_CAPACITY>>,
     events_dropped: u64,
+    /// Decisions dropped already reported: an overflow is reported once, not on every
+    /// later push (a caller that drained the queue has lost nothing new).
+    decisions_dropped: u64,
     m: Machine,
     out: DecisionQueue,
     seq: u64,
@@ -233,6 +237,7 @@ impl Engine {
             audio_samples: 0,
             events: Box::new(EventQueue::new()),
             events_dropped: 0,
+            decisions_dropped: 0,
             out: DecisionQueue::with_capacity(DECISION_QUEUE_CAPACITY),
             seq: 0,
             clock: Timestamp::ZERO,
@@ -414,10 +419,11 @@ impl Engine {
                 dropped: self.events_dropped,
             });
         }
-        if self.out.dropped() > 0 {
+        if self.out.dropped() > self.decisions_dropped {
+            self.decisions_dropped = self.out.dropped();
             return Err(EngineError::QueueFull {
                 queue: "decision",
-                dropped: self.out.dropped(),
+                dropped: self.decisions_dropped,
             });
         }
         Ok(())

@@ -279,6 +279,44 @@ impl Default for Policy {
     }
 }
 
+/// Names the preset overlay an out-of-range detector parameter came from: the error of an
+/// unselected level says `presets.<detector>.<level>.config.*` (the value and range are kept),
+/// so the agency knows which table to fix. Other errors already name the key.
+fn in_preset(e: ConfigError, level: Sensitivity) -> ConfigError {
+    use Sensitivity::{High, Low, Medium};
+    let ConfigError::OutOfRange {
+        param,
+        value,
+        min,
+        max,
+    } = e
+    else {
+        return e;
+    };
+    let section = param.split('.').next().unwrap_or("");
+    let named = match (section, level) {
+        ("gunshot", Low) => "presets.gunshot.low.config.*",
+        ("gunshot", Medium) => "presets.gunshot.medium.config.*",
+        ("gunshot", High) => "presets.gunshot.high.config.*",
+        ("running", Low) => "presets.running.low.config.*",
+        ("running", Medium) => "presets.running.medium.config.*",
+        ("running", High) => "presets.running.high.config.*",
+        ("fall", Low) => "presets.fall.low.config.*",
+        ("fall", Medium) => "presets.fall.medium.config.*",
+        ("fall", High) => "presets.fall.high.config.*",
+        ("tap", Low) => "presets.tap.low.config.*",
+        ("tap", Medium) => "presets.tap.medium.config.*",
+        ("tap", High) => "presets.tap.high.config.*",
+        _ => param,
+    };
+    ConfigError::OutOfRange {
+        param: named,
+        value,
+        min,
+        max,
+    }
+}
+
 /// Recursively merges `over` into `base`: tables merge key by key, anything else replaces.
 fn deep_merge(base: &mut toml::Table, over: &toml::Table) {
     for (k, v) in over {
@@ -340,6 +378,17 @@ impl Policy {
             }
         }
         self.detector_config()?;
+        // Every level's overlay, not only the selected one: a bad value in a level nobody
+        // selected yet must fail when the policy is loaded, not when an agency switches to it.
+        for level in [Sensitivity::Low, Sensitivity::Medium, Sensitivity::High] {
+            let all = Sensitivities {
+                gunshot: level,
+                running: level,
+                fall: level,
+                tap: level,
+            };
+            self.resolve(all).map_err(|e| in_preset(e, level))?;
+        }
         Ok(())
     }
 
@@ -362,12 +411,18 @@ impl Policy {
     /// The detector configuration this policy resolves to: `Config::default()`, then each
     /// detector's chosen preset overlay, then the raw `[config]` overrides; validated.
     pub fn detector_config(&self) -> Result<Config, ConfigError> {
+        self.resolve(self.sensitivity)
+    }
+
+    /// The detector configuration for the given sensitivities (see
+    /// [`Policy::detector_config`]).
+    fn resolve(&self, sens: Sensitivities) -> Result<Config, ConfigError> {
         let mut t = toml::Table::try_from(Config::default()).map_err(parse_err)?;
         for (section, levels, s) in [
-            ("gunshot", &self.presets.gunshot, self.sensitivity.gunshot),
-            ("running", &self.presets.running, self.sensitivity.running),
-            ("fall", &self.presets.fall, self.sensitivity.fall),
-            ("tap", &self.presets.tap, self.sensitivity.tap),
+            ("gunshot", &self.presets.gunshot, sens.gunshot),
+            ("running", &self.presets.running, sens.running),
+            ("fall", &self.presets.fall, sens.fall),
+            ("tap", &self.presets.tap, sens.tap),
         ] {
             let overlay = &levels.get(s).config;
             if !overlay.is_empty() {
