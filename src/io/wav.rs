@@ -19,19 +19,41 @@ impl Audio {
     }
 }
 
-/// Opens `path` for hound. Operating-system errors (missing file, permissions) are reported
-/// as such; anything hound rejects after that, including a file that ends inside its header
-/// (hound's "failed to read enough bytes"), is "not a readable WAV file".
-fn open_reader(
-    path: &Path,
-) -> Result<hound::WavReader<std::io::BufReader<std::fs::File>>, IoError> {
+/// What hound found in a WAV header.
+struct Header {
+    spec: hound::WavSpec,
+    /// Samples (all channels) in the data chunk.
+    samples: u32,
+    /// The data chunk's length in bytes.
+    data_len: u32,
+    /// Positioned at the data chunk's first byte.
+    reader: std::io::BufReader<std::fs::File>,
+}
+
+/// Parses the header of `path` with hound. Operating-system errors (missing file,
+/// permissions) are reported as such; anything hound rejects after that, including a file that
+/// ends inside its header (hound's "failed to read enough bytes"), is "not a readable WAV file".
+fn open_reader(path: &Path) -> Result<Header, IoError> {
     let file = std::fs::File::open(path).map_err(|e| IoError::io(path, e))?;
-    hound::WavReader::new(std::io::BufReader::new(file)).map_err(|e| IoError::Wav {
+    let tap = Tap {
+        inner: std::io::BufReader::new(file),
+        last: [0; 4],
+    };
+    let reader = hound::WavReader::new(tap).map_err(|e| IoError::Wav {
         path: path.to_path_buf(),
         message: match e {
             hound::Error::IoError(io) => format!("not a readable WAV file: {io}"),
             other => format!("not a readable WAV file: {other}"),
         },
+    })?;
+    let (spec, samples) = (reader.spec(), reader.len());
+    let tap = reader.into_inner();
+    Ok(Header {
+        spec,
+        samples,
+        // Only the header went through the tap: its last four bytes are the data length.
+        data_len: u32::from_le_bytes(tap.last),
+        reader: tap.inner,
     })
 }
 
@@ -98,16 +120,63 @@ pub fn write_wav_i16(path: &Path, samples: &[f32], sample_rate: u32) -> Result<(
     w.finalize().map_err(wav_err)
 }
 
-/// How raw samples become `f32`.
-#[derive(Debug, Clone, Copy)]
-enum Conversion {
-    Float,
-    /// Integer samples times `scale` (1 / 2^(bits-1)).
-    Int(f64),
+/// How the data chunk's bytes become samples: the container width and the integer or float
+/// interpretation, exactly as hound decodes them (`bytes_per_sample`, `bits_per_sample`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// 8-bit unsigned (128 = 0).
+    U8,
+    /// 16-bit signed little-endian.
+    I16,
+    /// 24-bit signed little-endian in 3 bytes.
+    I24,
+    /// 24 valid bits in a 4-byte container (WAVE_FORMAT_EXTENSIBLE): the top byte is ignored
+    /// and bit 23 is the sign, as hound does.
+    I24In4,
+    /// 32-bit signed little-endian.
+    I32,
+    /// 32-bit IEEE float little-endian.
+    F32,
+}
+
+impl Layout {
+    fn bytes(self) -> usize {
+        match self {
+            Layout::U8 => 1,
+            Layout::I16 => 2,
+            Layout::I24 => 3,
+            Layout::I24In4 | Layout::I32 | Layout::F32 => 4,
+        }
+    }
+}
+
+/// The byte buffer one bulk read fills (rounded down to whole frames, at least one frame).
+const READ_BYTES: usize = 64 * 1024;
+
+/// Remembers the last four bytes read through it. `hound::WavReader::new` stops right after
+/// the data chunk's 8-byte header (it reads nothing it does not need), so when it returns these
+/// are the data chunk's length in bytes, from which the container width follows (hound keeps
+/// `block_align / channels` private).
+struct Tap<R> {
+    inner: R,
+    last: [u8; 4],
+}
+
+impl<R: std::io::Read> std::io::Read for Tap<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            self.last = [self.last[1], self.last[2], self.last[3], b];
+        }
+        Ok(n)
+    }
 }
 
 /// A WAV file read block by block: mono `f32` samples, converted and mixed exactly as
 /// [`read_wav`] does, without loading the file (for hours of audio).
+///
+/// The header is parsed by hound; the sample data is then read in bulk (64 KiB at a time into
+/// a buffer allocated once in [`WavStream::open`]) and converted a whole block at a time.
 ///
 /// ```no_run
 /// # fn main() -> Result<(), autotrigger::io::IoError> {
@@ -125,14 +194,17 @@ enum Conversion {
 /// ```
 pub struct WavStream {
     path: PathBuf,
-    reader: hound::WavReader<std::io::BufReader<std::fs::File>>,
-    conversion: Conversion,
+    /// Positioned at the next unread byte of the data chunk.
+    reader: std::io::BufReader<std::fs::File>,
+    layout: Layout,
+    /// `1 / 2^(bits-1)` for integer layouts (full scale = 1.0), 1 for float.
+    scale: f32,
     channels: usize,
     sample_rate: u32,
     frames: u64,
     frames_read: u64,
-    /// One interleaved frame, reused (allocated once in `open`).
-    frame: Vec<f32>,
+    /// Raw bytes of whole frames, reused by every `fill` (allocated once in `open`).
+    bytes: Vec<u8>,
 }
 
 impl std::fmt::Debug for WavStream {
@@ -154,49 +226,76 @@ impl WavStream {
             path: path.to_path_buf(),
             message,
         };
-        let reader = open_reader(path)?;
-        let spec = reader.spec();
+        let header = open_reader(path)?;
+        let spec = header.spec;
         if spec.channels == 0 {
             return Err(wav_err("WAV header declares 0 channels".into()));
         }
         if spec.sample_rate == 0 {
             return Err(wav_err("WAV header declares a sample rate of 0 Hz".into()));
         }
-        let conversion = match spec.sample_format {
-            hound::SampleFormat::Float if spec.bits_per_sample == 32 => Conversion::Float,
+        let bits = spec.bits_per_sample;
+        let float = match spec.sample_format {
+            hound::SampleFormat::Float if bits == 32 => true,
             hound::SampleFormat::Float => {
                 return Err(wav_err(format!(
-                    "unsupported float WAV: {} bits per sample (expected 32)",
-                    spec.bits_per_sample
+                    "unsupported float WAV: {bits} bits per sample (expected 32)"
                 )))
             }
-            hound::SampleFormat::Int if (1..=32).contains(&spec.bits_per_sample) => {
-                Conversion::Int(1.0 / (1u64 << (spec.bits_per_sample - 1)) as f64)
-            }
+            hound::SampleFormat::Int if (1..=32).contains(&bits) => false,
             hound::SampleFormat::Int => {
                 return Err(wav_err(format!(
-                    "unsupported integer WAV: {} bits per sample",
-                    spec.bits_per_sample
+                    "unsupported integer WAV: {bits} bits per sample"
                 )))
             }
         };
         let channels = usize::from(spec.channels);
-        if reader.len() as usize % channels != 0 {
+        let samples = header.samples;
+        if samples as usize % channels != 0 {
             return Err(wav_err(format!(
-                "data holds {} samples, not a whole number of {channels}-channel frames (truncated?)",
-                reader.len()
+                "data holds {samples} samples, not a whole number of {channels}-channel frames (truncated?)"
             )));
         }
-        let frames = u64::from(reader.len()) / channels as u64;
+        let frames = u64::from(samples) / channels as u64;
+        // hound checked that the data length is exactly `samples` containers.
+        let container = header
+            .data_len
+            .checked_div(samples)
+            .map_or(usize::from(bits).div_ceil(8), |c| c as usize);
+        let layout = match (float, container, bits) {
+            (true, 4, 32) => Layout::F32,
+            (false, 1, 8) => Layout::U8,
+            (false, 2, 16) => Layout::I16,
+            (false, 3, 24) => Layout::I24,
+            (false, 4, 24) => Layout::I24In4,
+            (false, 4, 32) => Layout::I32,
+            // No data, nothing to decode: an empty recording, whatever its layout.
+            _ if frames == 0 => Layout::I16,
+            _ => {
+                return Err(wav_err(format!(
+                    "unsupported WAV sample layout: {bits}-bit {} samples in {container}-byte containers",
+                    if float { "float" } else { "integer" }
+                )))
+            }
+        };
+        let scale = if float {
+            1.0
+        } else {
+            // Exact in f32 (a power of two), so `v as f32 * scale` rounds like the f64 product.
+            (1.0 / (1u64 << (bits - 1)) as f64) as f32
+        };
+        let frame_bytes = channels * layout.bytes();
+        let buf_len = (READ_BYTES / frame_bytes).max(1) * frame_bytes;
         Ok(WavStream {
             path: path.to_path_buf(),
-            reader,
-            conversion,
+            reader: header.reader,
+            layout,
+            scale,
             channels,
             sample_rate: spec.sample_rate,
             frames,
             frames_read: 0,
-            frame: vec![0.0; channels],
+            bytes: vec![0; buf_len],
         })
     }
 
@@ -229,47 +328,115 @@ impl WavStream {
     /// except at the end of the file (0 once it is exhausted). A file whose data ends before
     /// its header says (truncated) is an error naming the file.
     pub fn fill(&mut self, block: &mut [f32]) -> Result<usize, IoError> {
+        let frame_bytes = self.channels * self.layout.bytes();
+        let per_read = self.bytes.len() / frame_bytes;
+        let left = self.frames - self.frames_read;
+        let want = (block.len() as u64).min(left) as usize;
         let mut n = 0;
-        while n < block.len() && self.frames_read < self.frames {
-            self.read_frame()?;
-            block[n] = if self.channels == 1 {
-                self.frame[0]
-            } else {
-                self.frame.iter().sum::<f32>() / self.channels as f32
-            };
-            n += 1;
-            self.frames_read += 1;
+        while n < want {
+            let k = (want - n).min(per_read);
+            let buf = &mut self.bytes[..k * frame_bytes];
+            let got = read_full(&mut self.reader, buf).map_err(|e| {
+                IoError::io(
+                    &self.path,
+                    std::io::Error::new(
+                        e.kind(),
+                        format!("reading sample data at frame {}: {e}", self.frames_read),
+                    ),
+                )
+            })?;
+            if got < buf.len() {
+                let at = self.frames_read + (got / frame_bytes) as u64;
+                // Stay at the end of the readable data: a retry fails the same way.
+                self.frames_read = at;
+                return Err(IoError::Wav {
+                    path: self.path.clone(),
+                    message: format!(
+                        "data ends at frame {at} of the {} the header declares (truncated?)",
+                        self.frames
+                    ),
+                });
+            }
+            convert(
+                self.layout,
+                self.scale,
+                self.channels,
+                buf,
+                &mut block[n..n + k],
+            );
+            n += k;
+            self.frames_read += k as u64;
         }
         Ok(n)
     }
+}
 
-    fn read_frame(&mut self) -> Result<(), IoError> {
-        let path = &self.path;
-        let at = self.frames_read;
-        let bad = |e: hound::Error| IoError::Wav {
-            path: path.to_path_buf(),
-            message: format!("bad sample data at frame {at} (truncated?): {e}"),
-        };
-        let missing = || IoError::Wav {
-            path: path.to_path_buf(),
-            message: format!("data ends at frame {at}, header declares more (truncated?)"),
-        };
-        match self.conversion {
-            Conversion::Float => {
-                let mut it = self.reader.samples::<f32>();
-                for slot in self.frame.iter_mut() {
-                    *slot = it.next().ok_or_else(missing)?.map_err(bad)?;
-                }
-            }
-            Conversion::Int(scale) => {
-                let mut it = self.reader.samples::<i32>();
-                for slot in self.frame.iter_mut() {
-                    let v = it.next().ok_or_else(missing)?.map_err(bad)?;
-                    *slot = (v as f64 * scale) as f32;
-                }
-            }
+/// Reads until `buf` is full or the file ends; returns the bytes read.
+fn read_full(r: &mut impl std::io::Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match r.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(m) => got += m,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
-        Ok(())
+    }
+    Ok(got)
+}
+
+/// Decodes whole interleaved frames of `bytes` into `out` (one mono sample per frame).
+fn convert(layout: Layout, scale: f32, channels: usize, bytes: &[u8], out: &mut [f32]) {
+    // Integer containers are widened to i32 exactly as hound does (8-bit is unsigned around
+    // 128; 24-bit is sign-extended from bit 23), then scaled in f32: the scale is a power of
+    // two, so the product rounds exactly as the f64 product rounded to f32 does.
+    match layout {
+        Layout::U8 => mix::<1>(bytes, out, channels, |b| {
+            (i32::from(b[0]) - 128) as f32 * scale
+        }),
+        Layout::I16 => mix::<2>(bytes, out, channels, |b| {
+            f32::from(i16::from_le_bytes(b)) * scale
+        }),
+        Layout::I24 => mix::<3>(bytes, out, channels, |b| {
+            (i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8) as f32 * scale
+        }),
+        Layout::I24In4 => mix::<4>(bytes, out, channels, |b| {
+            ((i32::from_le_bytes(b) << 8) >> 8) as f32 * scale
+        }),
+        Layout::I32 => mix::<4>(bytes, out, channels, |b| {
+            i32::from_le_bytes(b) as f32 * scale
+        }),
+        Layout::F32 => mix::<4>(bytes, out, channels, f32::from_le_bytes),
+    }
+}
+
+/// Mono output: each frame's `channels` decoded samples summed in channel order (as
+/// `Iterator::sum` does, from its own starting value) and divided by the channel count; one
+/// channel is passed through.
+#[inline(always)]
+fn mix<const B: usize>(
+    bytes: &[u8],
+    out: &mut [f32],
+    channels: usize,
+    decode: impl Fn([u8; B]) -> f32,
+) {
+    let sample = |c: &[u8]| decode(c.try_into().expect("chunks_exact yields B bytes"));
+    if channels == 1 {
+        for (o, c) in out.iter_mut().zip(bytes.chunks_exact(B)) {
+            *o = sample(c);
+        }
+        return;
+    }
+    // `Iterator::sum` for f32 starts from -0.0 in current std (0.0 in older): take its own
+    // starting value so a frame of signed zeros mixes bit-identically to the per-sample path.
+    let zero: f32 = core::iter::empty::<f32>().sum();
+    let n = channels as f32;
+    for (o, frame) in out.iter_mut().zip(bytes.chunks_exact(B * channels)) {
+        let mut acc = zero;
+        for c in frame.chunks_exact(B) {
+            acc += sample(c);
+        }
+        *o = acc / n;
     }
 }
 
