@@ -298,3 +298,99 @@ fn i16_push_scales_full_scale_to_one() {
     assert_eq!(fa.len(), 20);
     assert!(fa.iter().any(|fr| fr.clipped_frac > 0.0));
 }
+
+/// The framer's sample-level outputs (ring copy, envelope, hop statistics), computed one
+/// sample at a time from the documented definitions: the fast segment loop must match them bit
+/// for bit, for any partition of the input.
+#[test]
+fn framer_sample_path_matches_a_per_sample_reference_bit_for_bit() {
+    use autotrigger::audio::frontend::{HopStats, MAX_SAMPLE_FS};
+    let rate = 16_000u32;
+    let t = FrameTiming::new(rate, 0.005, 0.01);
+    let (clip, release_s) = (0.5f32, 0.002);
+    let r = (-1.0 / (release_s * rate as f64)).exp() as f32;
+    // Noise, a loud burst decaying into digital silence (the envelope must reach the flush
+    // level), non-finite and absurd samples, then noise again.
+    let mut x = signal(rate, 0.3);
+    x.extend(std::iter::repeat_n(0.0, 6000));
+    x.extend([f32::NAN, 3e30, -f32::INFINITY, 1e-40, -2e6, 0.7, -0.0]);
+    x.extend(signal(rate, 0.1));
+    // Reference: per sample, as documented.
+    let mut env = 0f32;
+    let mut want_env = Vec::new();
+    let mut clean = Vec::new();
+    let mut stats = Vec::new();
+    let mut st = HopStats::default();
+    for (i, &v) in x.iter().enumerate() {
+        let v = if v.is_finite() {
+            v.clamp(-MAX_SAMPLE_FS, MAX_SAMPLE_FS)
+        } else {
+            0.0
+        };
+        let a = v.abs();
+        env = a.max(env * r);
+        if env < 1e-30 {
+            env = 0.0;
+        }
+        want_env.push(env);
+        clean.push(v);
+        st.sum_sq += f64::from(v) * f64::from(v);
+        if a > st.peak {
+            st.peak = a;
+            st.peak_sample = i as u64;
+        }
+        if a >= clip {
+            st.clipped += 1;
+        }
+        if (i + 1) % t.hop == 0 {
+            stats.push(st);
+            st = HopStats::default();
+        }
+    }
+    assert!(want_env.iter().any(|&e| e == 0.0) && want_env.iter().any(|&e| e > 1.0));
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    let window = |v: &[f32], end: usize| -> Vec<f32> {
+        (0..t.frame_len)
+            .map(|i| {
+                let j = end as i64 - t.frame_len as i64 + i as i64;
+                if j < 0 {
+                    0.0
+                } else {
+                    v[j as usize]
+                }
+            })
+            .collect()
+    };
+    for blocks in [
+        vec![1usize],
+        vec![7, 1, 160, 333],
+        vec![4096],
+        vec![x.len()],
+    ] {
+        let mut fr = Framer::new(t, clip, release_s).unwrap();
+        let mut hops = 0usize;
+        let mut at = 0;
+        let mut k = 0;
+        while at < x.len() {
+            let n = blocks[k % blocks.len()].min(x.len() - at);
+            fr.push(&x[at..at + n], |sf| {
+                let h = sf.index as usize;
+                let end = (h + 1) * t.hop;
+                assert_eq!(bits(sf.samples), bits(&window(&clean, end)), "hop {h}");
+                assert_eq!(bits(sf.envelope), bits(&window(&want_env, end)), "hop {h}");
+                let (g, w) = (sf.hop, stats[h]);
+                assert_eq!(g.sum_sq.to_bits(), w.sum_sq.to_bits(), "hop {h}");
+                assert_eq!(
+                    (g.peak.to_bits(), g.peak_sample, g.clipped),
+                    (w.peak.to_bits(), w.peak_sample, w.clipped),
+                    "hop {h}"
+                );
+                hops += 1;
+            });
+            at += n;
+            k += 1;
+        }
+        assert_eq!(hops, stats.len(), "{blocks:?}");
+        assert_eq!(fr.non_finite_samples(), 2);
+    }
+}

@@ -18,6 +18,20 @@ use std::sync::Arc;
 /// f32 whatever finite value arrives. Normal signals (|x| <= 1) are unchanged.
 pub const MAX_SAMPLE_FS: f32 = 1e6;
 
+/// Envelope values below this are flushed to 0: a decaying envelope would otherwise crawl
+/// through subnormals (each a slow microcode assist) after a sound ends in digital silence.
+const ENV_FLUSH: f32 = 1e-30;
+
+/// The envelope recursion is carried as `g[n] = max(|x[n]|, ENV_CARRY_FLOOR, g[n-1] * r)` and
+/// flushed only when stored. That is exactly the documented, flushed-every-sample
+/// `e[n] = flush(max(|x[n]|, e[n-1] * r))`: rounding is monotone, so `r * max(u, v)` rounds to
+/// `max(r * u, r * v)` and the recursion distributes over `max`; hence `g = max(u, floor)`
+/// where `u` is the unflushed recursion, `flush(u) = e` (once `u` is below the flush level it
+/// stays there until a new sample lifts it), and `flush(max(u, floor)) = flush(u)` because the
+/// floor is itself below the flush level. The floor keeps `g` normal (no subnormal
+/// arithmetic), and the flush test no longer sits on the per-sample dependency chain.
+const ENV_CARRY_FLOOR: f32 = 1e-31;
+
 /// Sizes of the analysis, in samples and hertz, derived from seconds at construction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FrameTiming {
@@ -101,6 +115,7 @@ pub struct Framer {
     ring: Vec<f32>,
     env_ring: Vec<f32>,
     pos: usize,
+    /// The envelope recursion's carried value (see `ENV_CARRY_FLOOR`).
     env: f32,
     // Ordered copies handed to the consumer.
     ordered: Vec<f32>,
@@ -162,7 +177,7 @@ impl Framer {
             ring: vec![0.0; n],
             env_ring: vec![0.0; n],
             pos: 0,
-            env: 0.0,
+            env: ENV_CARRY_FLOOR,
             ordered: vec![0.0; n],
             env_ordered: vec![0.0; n],
             window,
@@ -200,7 +215,7 @@ impl Framer {
         self.ring.fill(0.0);
         self.env_ring.fill(0.0);
         self.pos = 0;
-        self.env = 0.0;
+        self.env = ENV_CARRY_FLOOR;
         self.samples_seen = 0;
         self.hop_fill = 0;
         self.hop_index = 0;
@@ -210,54 +225,100 @@ impl Framer {
 
     /// Consumes `block`, calling `f` once for every completed hop.
     pub fn push(&mut self, block: &[f32], mut f: impl FnMut(&SpectrumFrame<'_>)) {
-        for &x in block {
-            self.push_sample(x, &mut f);
+        let mut rest = block;
+        while !rest.is_empty() {
+            let m = self.segment_len(rest.len());
+            let (seg, tail) = rest.split_at(m);
+            self.push_segment(seg);
+            rest = tail;
+            if self.hop_fill == self.timing.hop {
+                self.analyse(&mut f);
+            }
         }
     }
 
     /// Consumes 16-bit PCM (`i16::MIN` = -1.0 full scale), calling `f` for every completed hop.
     pub fn push_i16(&mut self, block: &[i16], mut f: impl FnMut(&SpectrumFrame<'_>)) {
-        for &x in block {
-            self.push_sample(f32::from(x) * (1.0 / 32768.0), &mut f);
+        // Converted through a small stack buffer: no allocation, same samples as `push` of the
+        // converted block.
+        let mut buf = [0f32; 256];
+        for chunk in block.chunks(buf.len()) {
+            let conv = &mut buf[..chunk.len()];
+            for (d, &x) in conv.iter_mut().zip(chunk) {
+                *d = f32::from(x) * (1.0 / 32768.0);
+            }
+            self.push(conv, &mut f);
         }
     }
 
+    /// Samples of the next segment: up to the end of the input, the hop and the ring.
     #[inline]
-    fn push_sample(&mut self, x: f32, f: &mut impl FnMut(&SpectrumFrame<'_>)) {
-        let x = if x.is_finite() {
-            // Finite but absurd samples (a corrupt buffer read as f32) would overflow the
-            // frame power to infinity; no real microphone path exceeds this bound.
-            x.clamp(-MAX_SAMPLE_FS, MAX_SAMPLE_FS)
-        } else {
-            // A corrupt sample must not poison the spectra or the noise floor for ever.
-            self.non_finite += 1;
-            0.0
-        };
-        let a = x.abs();
-        self.env = a.max(self.env * self.release);
-        // Flush denormals: a decaying envelope would otherwise crawl through subnormals.
-        if self.env < 1e-30 {
-            self.env = 0.0;
+    fn segment_len(&self, available: usize) -> usize {
+        available
+            .min(self.timing.hop - self.hop_fill)
+            .min(self.ring.len() - self.pos)
+    }
+
+    /// Consumes a segment that neither completes more than the current hop nor wraps the ring.
+    /// The per-sample state lives in locals for the whole segment (written back once), and the
+    /// independent work runs in separate, vectorisable passes; only the envelope and the f64
+    /// energy are sequential.
+    fn push_segment(&mut self, seg: &[f32]) {
+        let m = seg.len();
+        let pos = self.pos;
+        let ring = &mut self.ring[pos..pos + m];
+        // Pass 1: sanitise into the ring.
+        let mut bad = 0u32;
+        for (d, &x) in ring.iter_mut().zip(seg) {
+            let ok = x.is_finite();
+            bad += u32::from(!ok);
+            // Finite but absurd samples (a corrupt buffer read as f32) would overflow the frame
+            // power to infinity; no real microphone path exceeds this bound. A NaN or infinite
+            // sample becomes 0: it must not poison the spectra or the noise floor for ever.
+            *d = if ok {
+                x.clamp(-MAX_SAMPLE_FS, MAX_SAMPLE_FS)
+            } else {
+                0.0
+            };
         }
-        self.ring[self.pos] = x;
-        self.env_ring[self.pos] = self.env;
-        self.pos += 1;
+        self.non_finite += u64::from(bad);
+        // Pass 2: envelope (a sequential recursion) and the hop's energy, peak and clip count.
+        let ring = &self.ring[pos..pos + m];
+        let env_out = &mut self.env_ring[pos..pos + m];
+        let release = self.release;
+        let clip_level = self.clip_level;
+        let mut g = self.env;
+        let mut sum_sq = self.stats.sum_sq;
+        let mut peak = self.stats.peak;
+        let mut peak_at = usize::MAX;
+        let mut clipped = 0u32;
+        for (i, (&x, e)) in ring.iter().zip(env_out.iter_mut()).enumerate() {
+            let a = x.abs();
+            // See `ENV_CARRY_FLOOR`: `g = max(|x|, floor, g * release)` carries the documented
+            // envelope `max(|x|, e * release)` flushed below 1e-30, exactly, with the flush
+            // off the sequential dependency chain.
+            g = a.max(ENV_CARRY_FLOOR).max(g * release);
+            *e = if g < ENV_FLUSH { 0.0 } else { g };
+            sum_sq += f64::from(x) * f64::from(x);
+            if a > peak {
+                peak = a;
+                peak_at = i;
+            }
+            clipped += u32::from(a >= clip_level);
+        }
+        self.env = g;
+        let st = &mut self.stats;
+        st.sum_sq = sum_sq;
+        if peak_at != usize::MAX {
+            st.peak = peak;
+            st.peak_sample = self.samples_seen + peak_at as u64;
+        }
+        st.clipped += clipped;
+        self.samples_seen += m as u64;
+        self.hop_fill += m;
+        self.pos += m;
         if self.pos == self.ring.len() {
             self.pos = 0;
-        }
-        let st = &mut self.stats;
-        st.sum_sq += f64::from(x) * f64::from(x);
-        if a > st.peak {
-            st.peak = a;
-            st.peak_sample = self.samples_seen;
-        }
-        if a >= self.clip_level {
-            st.clipped += 1;
-        }
-        self.samples_seen += 1;
-        self.hop_fill += 1;
-        if self.hop_fill == self.timing.hop {
-            self.analyse(f);
         }
     }
 
