@@ -347,7 +347,7 @@ fn framer_sample_path_matches_a_per_sample_reference_bit_for_bit() {
             st = HopStats::default();
         }
     }
-    assert!(want_env.iter().any(|&e| e == 0.0) && want_env.iter().any(|&e| e > 1.0));
+    assert!(want_env.contains(&0.0) && want_env.iter().any(|&e| e > 1.0));
     let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
     let window = |v: &[f32], end: usize| -> Vec<f32> {
         (0..t.frame_len)
