@@ -363,7 +363,7 @@ fn rise_time(sf: &SpectrumFrame<'_>, t: FrameTiming) -> (usize, u64) {
     let frame_end = sf.hop_start + t.hop as u64;
     let back = (frame_end - sf.hop.peak_sample) as usize; // 1..=hop
     let ip = n - back;
-    let Some(j) = sf.envelope[..ip].iter().rposition(|&e| e < 0.1 * peak) else {
+    let Some(j) = last_below(&sf.envelope[..ip], 0.1 * peak) else {
         return (n, sf.hop_start);
     };
     if (j as u64) + frame_end < n as u64 {
@@ -382,4 +382,19 @@ fn rise_time(sf: &SpectrumFrame<'_>, t: FrameTiming) -> (usize, u64) {
     let k = (j + 1..=first).find(|&m| env[m] >= hi_thr).unwrap_or(first);
     let onset = frame_end.saturating_sub((n - (j + 1)) as u64);
     (k - j, onset)
+}
+
+/// `v.iter().rposition(|&e| e < thr)`, searched 16 values at a time: each block is tested with
+/// a branch-free fold (vectorisable) and only the block holding the answer is scanned.
+fn last_below(v: &[f32], thr: f32) -> Option<usize> {
+    const B: usize = 16;
+    let mut end = v.len();
+    while end >= B {
+        let block = &v[end - B..end];
+        if block.iter().fold(false, |any, &e| any | (e < thr)) {
+            return block.iter().rposition(|&e| e < thr).map(|i| end - B + i);
+        }
+        end -= B;
+    }
+    v[..end].iter().rposition(|&e| e < thr)
 }

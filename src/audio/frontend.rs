@@ -292,7 +292,43 @@ impl Framer {
         let mut peak = self.stats.peak;
         let mut peak_at = usize::MAX;
         let mut clipped = 0u32;
-        for (i, (&x, e)) in ring.iter().zip(env_out.iter_mut()).enumerate() {
+        // The envelope four samples at a time. With `a'[i] = max(|x[i]|, floor)`, the local
+        // recursion `l[i] = max(a'[i], l[i-1] * r)` from `l[-1] = 0` does not depend on the
+        // carried `g`, and by the same distributivity as in `ENV_CARRY_FLOOR`
+        // `g[i] = max(l[i], g * r^(i+1))` with `g * r^(i+1)` the carried value multiplied by `r`
+        // (i+1) times in turn: bit-identical to the sample-by-sample recursion, but the chain
+        // from one group to the next is four multiplications and one `max`.
+        let mut quads = ring.chunks_exact(4).zip(env_out.chunks_exact_mut(4));
+        for (q, (x4, e4)) in (&mut quads).enumerate() {
+            let a = [x4[0].abs(), x4[1].abs(), x4[2].abs(), x4[3].abs()];
+            let l0 = a[0].max(ENV_CARRY_FLOOR);
+            let l1 = a[1].max(ENV_CARRY_FLOOR).max(l0 * release);
+            let l2 = a[2].max(ENV_CARRY_FLOOR).max(l1 * release);
+            let l3 = a[3].max(ENV_CARRY_FLOOR).max(l2 * release);
+            let h1 = g * release;
+            let h2 = h1 * release;
+            let h3 = h2 * release;
+            let h4 = h3 * release;
+            let gs = [l0.max(h1), l1.max(h2), l2.max(h3), l3.max(h4)];
+            for (e, &v) in e4.iter_mut().zip(&gs) {
+                *e = if v < ENV_FLUSH { 0.0 } else { v };
+            }
+            g = gs[3];
+            for (j, (&x, &a)) in x4.iter().zip(&a).enumerate() {
+                sum_sq += f64::from(x) * f64::from(x);
+                if a > peak {
+                    peak = a;
+                    peak_at = 4 * q + j;
+                }
+                clipped += u32::from(a >= clip_level);
+            }
+        }
+        let done = m - m % 4;
+        for (i, (&x, e)) in ring[done..]
+            .iter()
+            .zip(env_out[done..].iter_mut())
+            .enumerate()
+        {
             let a = x.abs();
             // See `ENV_CARRY_FLOOR`: `g = max(|x|, floor, g * release)` carries the documented
             // envelope `max(|x|, e * release)` flushed below 1e-30, exactly, with the flush
@@ -302,7 +338,7 @@ impl Framer {
             sum_sq += f64::from(x) * f64::from(x);
             if a > peak {
                 peak = a;
-                peak_at = i;
+                peak_at = done + i;
             }
             clipped += u32::from(a >= clip_level);
         }
