@@ -100,6 +100,24 @@ fn db10(v: f64) -> f64 {
     (10.0 * v.log10()).max(-120.0)
 }
 
+/// The documented one-pole DC blocker, sample by sample in f64:
+/// `y[n] = (1 + R) / 2 * (x[n] - x[n-1]) + R y[n-1]`, `R = exp(-2 pi fc / fs)`, with the input
+/// taken to have been at its first value before the stream began; `fc = 0` passes through.
+fn dc_block(x: &[f32], fc: f64, rate: u32) -> Vec<f32> {
+    if fc == 0.0 || x.is_empty() {
+        return x.to_vec();
+    }
+    let r = (-2.0 * std::f64::consts::PI * fc / rate as f64).exp();
+    let (mut prev, mut y) = (x[0] as f64, 0.0f64);
+    x.iter()
+        .map(|&v| {
+            y = (1.0 + r) / 2.0 * (v as f64 - prev) + r * y;
+            prev = v as f64;
+            y as f32
+        })
+        .collect()
+}
+
 /// Every feature of every hop, computed directly from the definitions in the docs.
 fn reference(cfg: &GunshotConfig, x: &[f32], rate: u32) -> Vec<FeatureFrame> {
     let t = FrameTiming::new(rate, cfg.hop_s, cfg.frame_s);
@@ -113,6 +131,10 @@ fn reference(cfg: &GunshotConfig, x: &[f32], rate: u32) -> Vec<FeatureFrame> {
     let up = (hop_s / cfg.floor_rise_s).min(1.0);
     let down = (hop_s / cfg.floor_fall_s).min(1.0);
     let warm = (cfg.floor_warmup_s / hop_s).round() as usize;
+    // The DC blocker first: everything but the clip count is of the filtered signal.
+    let raw = x;
+    let filtered = dc_block(raw, cfg.dc_block_hz, rate);
+    let x = &filtered[..];
     // Envelope over the whole signal (f32, the documented recursion).
     let r = (-1.0 / (cfg.envelope_release_s * rate as f64)).exp() as f32;
     let mut env = vec![0f32; x.len()];
@@ -206,7 +228,7 @@ fn reference(cfg: &GunshotConfig, x: &[f32], rate: u32) -> Vec<FeatureFrame> {
                 onset = (j + 1) as u64;
             }
         }
-        let clipped = hop.iter().filter(|v| v.abs() >= clip).count();
+        let clipped = raw[s0..s1].iter().filter(|v| v.abs() >= clip).count();
         out.push(FeatureFrame {
             index: h as u64,
             start_sample: s0 as u64,
@@ -393,4 +415,61 @@ fn framer_sample_path_matches_a_per_sample_reference_bit_for_bit() {
         assert_eq!(hops, stats.len(), "{blocks:?}");
         assert_eq!(fr.non_finite_samples(), 2);
     }
+}
+
+/// The framer's DC blocker against the f64 sample-by-sample reference (to f32 rounding), the
+/// same bits for any partition, and a constant offset removed without a start-up click.
+#[test]
+fn dc_blocker_matches_the_reference_for_any_partition() {
+    for (rate, fc) in [(8_000u32, 10.0), (16_000, 20.0), (48_000, 200.0)] {
+        let t = FrameTiming::new(rate, 0.005, 0.01);
+        // A tone and noise on a 0.3 FS offset, and a step in the offset half-way.
+        let mut x = signal(rate, 0.4);
+        let n = x.len();
+        for (i, v) in x.iter_mut().enumerate() {
+            *v += if i < n / 2 { 0.3 } else { -0.2 };
+        }
+        let want = dc_block(&x, fc, rate);
+        let mut runs: Vec<Vec<u32>> = Vec::new();
+        for block in [1usize, 3, 4, 5, 160, 4096] {
+            let mut fr = Framer::new(t, 0.99, 0.005)
+                .unwrap()
+                .with_dc_block(fc)
+                .unwrap();
+            let mut got = vec![0f32; 0];
+            for chunk in x.chunks(block) {
+                fr.push(chunk, |sf| {
+                    // The newest hop of the frame is the filtered input of this hop.
+                    got.extend_from_slice(&sf.samples[t.frame_len - t.hop..]);
+                });
+            }
+            assert_eq!(got.len(), n / t.hop * t.hop);
+            for (i, (&g, &w)) in got.iter().zip(&want).enumerate() {
+                assert!(
+                    (g - w).abs() <= 1e-5,
+                    "rate {rate} block {block} sample {i}: {g} vs {w}"
+                );
+            }
+            runs.push(got.iter().map(|v| v.to_bits()).collect());
+        }
+        assert!(runs.windows(2).all(|w| w[0] == w[1]), "rate {rate}");
+        // No start-up click: the constant offset is gone from the first sample on.
+        let first = &want[..t.hop];
+        assert!(first.iter().all(|v| v.abs() < 0.01), "{:?}", &first[..4]);
+    }
+    // Out of range corners are configuration errors.
+    let t = FrameTiming::new(8_000, 0.005, 0.01);
+    assert!(Framer::new(t, 0.99, 0.005)
+        .unwrap()
+        .with_dc_block(201.0)
+        .is_err());
+    assert!(Framer::new(t, 0.99, 0.005)
+        .unwrap()
+        .with_dc_block(-1.0)
+        .is_err());
+    let bad = GunshotConfig {
+        dc_block_hz: 250.0,
+        ..GunshotConfig::default()
+    };
+    assert!(OnsetFeatures::new(&bad, 16_000).is_err());
 }

@@ -177,13 +177,11 @@ fn dc_offset() {
     );
 }
 
-/// FINDING (audio, owner: src/audio): the level features (`level_db`, the noise floor) are
-/// computed on the raw samples, DC included, so a constant offset of 0.3 full scale puts the
-/// floor at about -10 dBFS and a clipped shot rises only ~10 dB over it (threshold 15 dB): the
-/// shot is missed. A DC-blocking high-pass before the level (or the level from the in-band
-/// spectrum) would remove the offset's effect.
+/// Was a FINDING: the level features (`level_db`, the noise floor) were computed on the raw
+/// samples, DC included, so a constant offset of 0.3 full scale put the floor at about
+/// -10 dBFS and a clipped shot rose only ~10 dB over it (threshold 15 dB): the shot was missed.
+/// Fixed by the DC-blocking high-pass in front of the framer (`gunshot.dc_block_hz`).
 #[test]
-#[ignore = "audio: a 0.3 FS DC offset masks shots (level includes DC); reported to the audio owner"]
 fn a_large_dc_offset_does_not_mask_a_shot() {
     let mut x = scene(RATE, 8.0, BG_DB, &[], 1);
     x.iter_mut().for_each(|v| *v += 0.3);

@@ -139,7 +139,8 @@ impl OnsetFeatures {
         ConfigError::check_rate(sample_rate, super::MIN_SAMPLE_RATE, super::MAX_SAMPLE_RATE)?;
         let timing = FrameTiming::new(sample_rate, config.hop_s, config.frame_s);
         let clip_level = 10f64.powf(config.clip_level_dbfs / 20.0) as f32;
-        let framer = Framer::new(timing, clip_level, config.envelope_release_s)?;
+        let framer = Framer::new(timing, clip_level, config.envelope_release_s)?
+            .with_dc_block(config.dc_block_hz)?;
         let df = timing.bin_hz();
         let nyq_bin = timing.bins() - 1;
         let lo = ((config.band_min_hz / df).ceil() as usize).clamp(1, nyq_bin);

@@ -1,4 +1,5 @@
-//! Streaming front end: blocks of any size -> overlapping windowed frames -> power spectra.
+//! Streaming front end: blocks of any size -> (optional DC-blocking high-pass) -> overlapping
+//! windowed frames -> power spectra.
 //!
 //! Every hop (`hop_s` seconds, about 5 ms) the [`Framer`] hands its consumer the last
 //! `frame_s` seconds of signal, Hann-windowed and transformed with a real FFT (`realfft`,
@@ -21,6 +22,9 @@ pub const MAX_SAMPLE_FS: f32 = 1e6;
 /// Envelope values below this are flushed to 0: a decaying envelope would otherwise crawl
 /// through subnormals (each a slow microcode assist) after a sound ends in digital silence.
 const ENV_FLUSH: f32 = 1e-30;
+
+/// Highest corner frequency of the DC blocker, Hz (see [`Framer::with_dc_block`]).
+pub const MAX_DC_BLOCK_HZ: f64 = 200.0;
 
 /// The envelope recursion is carried as `g[n] = max(|x[n]|, ENV_CARRY_FLOOR, g[n-1] * r)` and
 /// flushed only when stored. That is exactly the documented, flushed-every-sample
@@ -84,7 +88,8 @@ pub struct HopStats {
     pub peak: f32,
     /// Absolute index of the (first) sample holding `peak`.
     pub peak_sample: u64,
-    /// Samples of the hop at or above the clip level.
+    /// Samples of the hop at or above the clip level (counted on the input, before the DC
+    /// blocker, if any).
     pub clipped: u32,
 }
 
@@ -133,6 +138,99 @@ pub struct Framer {
     hop_index: u64,
     stats: HopStats,
     non_finite: u64,
+    dc: DcBlocker,
+}
+
+/// One-pole DC-blocking high-pass, `y[n] = g (x[n] - x[n-1]) + R y[n-1]` with
+/// `R = exp(-2 pi fc / fs)` and `g = (1 + R) / 2` (unity gain at the Nyquist frequency, -3 dB
+/// near `fc`). It is evaluated four samples apart,
+/// `y[n] = R^4 y[n-4] + g (d[n] + R d[n-1] + R^2 d[n-2] + R^3 d[n-3])` with
+/// `d[n] = x[n] - x[n-1]` (the same filter, unrolled), so the sequential chain is one multiply
+/// and one add per four samples; every output is the same expression of the same absolute
+/// samples, whatever the block partition. Before the first sample the input is taken to have
+/// been at the first sample's value forever, so a constant offset gives no start-up click.
+#[derive(Debug, Clone, Copy)]
+struct DcBlocker {
+    /// Off when the corner is 0 Hz (samples pass unchanged).
+    on: bool,
+    /// `g, g R, g R^2, g R^3`.
+    c: [f32; 4],
+    /// `R^4`.
+    r4: f32,
+    /// The last four inputs, oldest first.
+    x: [f32; 4],
+    /// The last four outputs, oldest first.
+    y: [f32; 4],
+    /// False until the first sample has been seen.
+    primed: bool,
+}
+
+impl DcBlocker {
+    fn new(corner_hz: f64, sample_rate: u32) -> Self {
+        let r = (-core::f64::consts::TAU * corner_hz / f64::from(sample_rate)).exp();
+        let g = (1.0 + r) / 2.0;
+        DcBlocker {
+            on: corner_hz > 0.0,
+            c: [
+                g as f32,
+                (g * r) as f32,
+                (g * r * r) as f32,
+                (g * r * r * r) as f32,
+            ],
+            r4: r.powi(4) as f32,
+            x: [0.0; 4],
+            y: [0.0; 4],
+            primed: false,
+        }
+    }
+
+    fn reset(&mut self) {
+        self.x = [0.0; 4];
+        self.y = [0.0; 4];
+        self.primed = false;
+    }
+
+    /// Filters `buf` in place.
+    #[inline]
+    fn run(&mut self, buf: &mut [f32]) {
+        if !self.on || buf.is_empty() {
+            return;
+        }
+        if !self.primed {
+            self.x = [buf[0]; 4];
+            self.primed = true;
+        }
+        let (c, r4) = (self.c, self.r4);
+        let (mut xs, mut ys) = (self.x, self.y);
+        // `w` holds x[n-4..n+4]; output j of a group of four is y[n+j].
+        let step = |w: &[f32; 8], j: usize, y_back: f32| -> f32 {
+            let d = |k: usize| w[4 + j - k] - w[3 + j - k];
+            r4 * y_back + (((c[0] * d(0) + c[1] * d(1)) + c[2] * d(2)) + c[3] * d(3))
+        };
+        let mut quads = buf.chunks_exact_mut(4);
+        for q in &mut quads {
+            let w = [xs[0], xs[1], xs[2], xs[3], q[0], q[1], q[2], q[3]];
+            let y = [
+                step(&w, 0, ys[0]),
+                step(&w, 1, ys[1]),
+                step(&w, 2, ys[2]),
+                step(&w, 3, ys[3]),
+            ];
+            xs = [w[4], w[5], w[6], w[7]];
+            ys = y;
+            q.copy_from_slice(&y);
+        }
+        for v in quads.into_remainder() {
+            // One sample: the same expression, then the windows shift by one.
+            let w = [xs[0], xs[1], xs[2], xs[3], *v, 0.0, 0.0, 0.0];
+            let y = step(&w, 0, ys[0]);
+            xs = [xs[1], xs[2], xs[3], *v];
+            ys = [ys[1], ys[2], ys[3], y];
+            *v = y;
+        }
+        self.x = xs;
+        self.y = ys;
+    }
 }
 
 impl core::fmt::Debug for Framer {
@@ -192,7 +290,25 @@ impl Framer {
             hop_index: 0,
             stats: HopStats::default(),
             non_finite: 0,
+            dc: DcBlocker::new(0.0, timing.sample_rate),
         })
+    }
+
+    /// Puts a one-pole DC-blocking high-pass with its corner at `corner_hz` in front of the
+    /// framer (0 = none, the default of [`Framer::new`]). Everything the framer hands out
+    /// (samples, envelope, spectra, energy and peak) is then of the filtered signal, except
+    /// the clip count, which is of the input (a converter clips before any filter).
+    /// `corner_hz` must lie in `0..=200` and below a tenth of the sample rate.
+    pub fn with_dc_block(mut self, corner_hz: f64) -> Result<Self, ConfigError> {
+        ConfigError::check_range("dc_block_hz", corner_hz, 0.0, MAX_DC_BLOCK_HZ)?;
+        if corner_hz > 0.1 * f64::from(self.timing.sample_rate) {
+            return Err(ConfigError::Inconsistent {
+                param: "dc_block_hz",
+                reason: "the DC blocker's corner must lie below a tenth of the sample rate",
+            });
+        }
+        self.dc = DcBlocker::new(corner_hz, self.timing.sample_rate);
+        Ok(self)
     }
 
     /// The analysis sizes.
@@ -221,6 +337,7 @@ impl Framer {
         self.hop_index = 0;
         self.stats = HopStats::default();
         self.non_finite = 0;
+        self.dc.reset();
     }
 
     /// Consumes `block`, calling `f` once for every completed hop.
@@ -269,9 +386,14 @@ impl Framer {
         let ring = &mut self.ring[pos..pos + m];
         // Pass 1: sanitise into the ring.
         let mut bad = 0u32;
+        let clip_level = self.clip_level;
+        let mut clipped = 0u32;
         for (d, &x) in ring.iter_mut().zip(seg) {
             let ok = x.is_finite();
             bad += u32::from(!ok);
+            // Clipping is a property of the input (the converter), counted before the DC
+            // blocker; a NaN counts as not clipped.
+            clipped += u32::from(x.abs() >= clip_level && ok);
             // Finite but absurd samples (a corrupt buffer read as f32) would overflow the frame
             // power to infinity; no real microphone path exceeds this bound. A NaN or infinite
             // sample becomes 0: it must not poison the spectra or the noise floor for ever.
@@ -282,16 +404,15 @@ impl Framer {
             };
         }
         self.non_finite += u64::from(bad);
+        self.dc.run(ring);
         // Pass 2: envelope (a sequential recursion) and the hop's energy, peak and clip count.
         let ring = &self.ring[pos..pos + m];
         let env_out = &mut self.env_ring[pos..pos + m];
         let release = self.release;
-        let clip_level = self.clip_level;
         let mut g = self.env;
         let mut sum_sq = self.stats.sum_sq;
         let mut peak = self.stats.peak;
         let mut peak_at = usize::MAX;
-        let mut clipped = 0u32;
         // The envelope four samples at a time. With `a'[i] = max(|x[i]|, floor)`, the local
         // recursion `l[i] = max(a'[i], l[i-1] * r)` from `l[-1] = 0` does not depend on the
         // carried `g`, and by the same distributivity as in `ENV_CARRY_FLOOR`
@@ -320,7 +441,6 @@ impl Framer {
                     peak = a;
                     peak_at = 4 * q + j;
                 }
-                clipped += u32::from(a >= clip_level);
             }
         }
         let done = m - m % 4;
@@ -340,7 +460,6 @@ impl Framer {
                 peak = a;
                 peak_at = done + i;
             }
-            clipped += u32::from(a >= clip_level);
         }
         self.env = g;
         let st = &mut self.stats;

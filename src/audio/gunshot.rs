@@ -54,6 +54,14 @@ pub struct GunshotConfig {
     /// At the start of a stream the floor is unknown (it starts at -120 dBFS) and climbs with
     /// `floor_fall_s` during this time, s. Default 0.25, range 0..=10.
     pub floor_warmup_s: f64,
+    /// Corner frequency of the one-pole DC-blocking high-pass in front of the analysis, Hz;
+    /// 0 = none. Default 5, range 0..=200. A body-worn microphone path can carry a large DC
+    /// offset (0.3 FS has been seen): without the blocker it sets the level, the noise floor
+    /// sits near the offset's level and a shot barely rises over it. The default corner
+    /// (time constant 32 ms) lies far below the analysis band and below the acoustic response
+    /// of body-worn microphones, so it removes the offset and slow drift but leaves the level
+    /// of sound as it was. Clipping is still counted on the unfiltered input.
+    pub dc_block_hz: f64,
     // ---- decision ----
     /// Level rise over the noise floor that makes a candidate, dB. Default 15, range 0..=100.
     pub rise_threshold_db: f64,
@@ -117,6 +125,7 @@ impl Default for GunshotConfig {
             floor_rise_s: 1.0,
             floor_fall_s: 0.05,
             floor_warmup_s: 0.25,
+            dc_block_hz: 5.0,
             rise_threshold_db: 15.0,
             min_jump_db: 6.0,
             flux_threshold_db: 10.0,
@@ -149,6 +158,7 @@ impl GunshotConfig {
         "floor_rise_s",
         "floor_fall_s",
         "floor_warmup_s",
+        "dc_block_hz",
     ];
 
     /// True when `self` and `other` give identical features (they differ at most in decision
@@ -164,6 +174,7 @@ impl GunshotConfig {
             && self.floor_rise_s == other.floor_rise_s
             && self.floor_fall_s == other.floor_fall_s
             && self.floor_warmup_s == other.floor_warmup_s
+            && self.dc_block_hz == other.dc_block_hz
     }
 
     /// Checks every parameter against its documented range.
@@ -184,6 +195,12 @@ impl GunshotConfig {
         r("gunshot.floor_rise_s", self.floor_rise_s, 0.05, 60.0)?;
         r("gunshot.floor_fall_s", self.floor_fall_s, 0.005, 10.0)?;
         r("gunshot.floor_warmup_s", self.floor_warmup_s, 0.0, 10.0)?;
+        r(
+            "gunshot.dc_block_hz",
+            self.dc_block_hz,
+            0.0,
+            super::frontend::MAX_DC_BLOCK_HZ,
+        )?;
         r(
             "gunshot.rise_threshold_db",
             self.rise_threshold_db,
