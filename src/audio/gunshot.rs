@@ -67,8 +67,16 @@ pub struct GunshotConfig {
     /// traffic, the stream's first quarter second) and can sit within 15 dB of a blast; a
     /// 10 dB jump within a hop is an onset whatever the floor says.
     pub onset_jump_db: f64,
-    /// Spectral flux that makes a candidate, dB. Default 10, range 0..=100.
+    /// Smallest spectral flux of the attack (its largest `flux_db`), dB: the onset must be a
+    /// broadband spectral change. Default 10, range 0..=100. See also `flux_jump_share`.
     pub flux_threshold_db: f64,
+    /// The flux gate is relaxed to `flux_jump_share × jump_db` (the candidate hop's level jump)
+    /// when that is lower than `flux_threshold_db`. Default 0.8, range 0.1..=10 (10: off in
+    /// practice). A broadband onset J dB above the preceding hops raises every bin by about J
+    /// dB, so its flux is about J (0.85-0.9 J measured, the frame straddling the onset); a
+    /// blast over loud steady noise or a previous sound can only jump 10-13 dB and cannot show
+    /// 10 dB of flux, while a narrowband onset of the same jump stays far below 0.8 J.
+    pub flux_jump_share: f64,
     /// Longest attack time of a muzzle blast, s: the shortest, over the hops of the attack
     /// window, of the rise time from quiet (`rise_time_us`) and of the attack time over the
     /// preceding level (`attack_time_us`) of hops whose attack ratio reaches
@@ -142,6 +150,7 @@ impl Default for GunshotConfig {
             min_jump_db: 6.0,
             onset_jump_db: 10.0,
             flux_threshold_db: 10.0,
+            flux_jump_share: 0.8,
             max_rise_time_s: 0.0017,
             min_attack_ratio_db: 25.0,
             min_peak_dbfs: -10.0,
@@ -221,6 +230,7 @@ impl GunshotConfig {
             0.0,
             100.0,
         )?;
+        r("gunshot.flux_jump_share", self.flux_jump_share, 0.1, 10.0)?;
         r("gunshot.max_rise_time_s", self.max_rise_time_s, 1e-4, 0.1)?;
         r(
             "gunshot.min_attack_ratio_db",
@@ -273,7 +283,7 @@ impl GunshotConfig {
 /// The gates a candidate can fail, as reported by [`GunshotDecider::push_traced`]:
 /// `attack_time` (`max_rise_time_s`, over the hops whose attack ratio reaches
 /// `min_attack_ratio_db`), `peak` (`min_peak_dbfs`; both bypassed by clipping),
-/// `flux` (`flux_threshold_db`), `flatness` (`min_flatness`), `centroid` (`min_centroid_hz`),
+/// `flux` (`flux_threshold_db`, relaxed by `flux_jump_share`), `flatness` (`min_flatness`), `centroid` (`min_centroid_hz`),
 /// `decay` (`min_decay_db`).
 pub const GATE_NAMES: [&str; 6] = [
     "attack_time",
@@ -425,6 +435,7 @@ pub struct GunshotDecider {
     timing: FrameTiming,
     rise_thr: f32,
     flux_thr: f32,
+    flux_jump_share: f32,
     max_rise_us: f32,
     min_attack_ratio: f32,
     onset_jump: f32,
@@ -463,6 +474,7 @@ impl GunshotDecider {
             timing,
             rise_thr: config.rise_threshold_db as f32,
             flux_thr: config.flux_threshold_db as f32,
+            flux_jump_share: config.flux_jump_share as f32,
             max_rise_us: (config.max_rise_time_s * 1e6) as f32,
             min_attack_ratio: config.min_attack_ratio_db as f32,
             onset_jump: config.onset_jump_db as f32,
@@ -666,7 +678,8 @@ impl GunshotDecider {
             "attack_time",
         );
         gate(clipped || c.peak_dbfs >= self.min_peak, "peak");
-        gate(c.flux_db >= self.flux_thr, "flux");
+        let flux_thr = self.flux_thr.min(self.flux_jump_share * c.jump_db.max(0.0));
+        gate(c.flux_db >= flux_thr, "flux");
         gate(c.flatness >= self.min_flatness, "flatness");
         gate(c.centroid_hz >= self.min_centroid, "centroid");
         gate(decay >= self.min_decay, "decay");
@@ -684,7 +697,7 @@ impl GunshotDecider {
                 self.max_rise_us.max(1.0),
             ),
             m(c.peak_dbfs, self.min_peak, 10.0),
-            m(c.flux_db, self.flux_thr, 15.0),
+            m(c.flux_db, flux_thr, 15.0),
         ];
         let mut conf = parts.iter().sum::<f32>() / parts.len() as f32;
         if c.clipped_frac > 0.0 {
@@ -701,7 +714,7 @@ impl GunshotDecider {
         );
         ev.push("peak_dbfs", c.peak_dbfs, Some(self.min_peak));
         ev.push("clipped_frac", c.clipped_frac, Some(self.min_clipped));
-        ev.push("flux_db", c.flux_db, Some(self.flux_thr));
+        ev.push("flux_db", c.flux_db, Some(flux_thr));
         ev.push("flatness", c.flatness, Some(self.min_flatness));
         ev.push("level_dbfs", c.peak_level, None);
         ev.push("floor_dbfs", c.floor, None);
