@@ -92,6 +92,13 @@ pub struct GunshotConfig {
     /// the rounds of a burst over their predecessors' reverberation pass, and so do the
     /// impacts of a jackhammer and single claps in applause (see docs/gunshot.md).
     pub min_attack_ratio_db: f64,
+    /// Only hops whose sample peak is within this of the attack's largest sample count for the
+    /// attack time, dB. Default 12, range 0..=60 (60: every hop counts). A sound that swells
+    /// over several milliseconds (a bark, an idling engine's start) shows a deceptively short
+    /// rise in the hop where the swell begins, whose own peak is still far below the sound's;
+    /// a blast's first arrival (or a bullet's N-wave) reaches at least a quarter of the
+    /// attack's peak (dev shots: first arrivals 6-12 dB below a later, larger peak occur).
+    pub attack_peak_margin_db: f64,
     /// Smallest sample peak of the attack, dBFS. Default -10, range -120..=0. A muzzle blast
     /// near a body-worn microphone (140-175 dB SPL) drives it to or near full scale; this gate
     /// rejects the quieter impacts of everyday objects, at the price of missing distant shots.
@@ -153,6 +160,7 @@ impl Default for GunshotConfig {
             flux_jump_share: 0.8,
             max_rise_time_s: 0.0017,
             min_attack_ratio_db: 25.0,
+            attack_peak_margin_db: 12.0,
             min_peak_dbfs: -10.0,
             min_clipped_frac: 0.02,
             min_flatness: 0.0,
@@ -238,6 +246,12 @@ impl GunshotConfig {
             0.0,
             120.0,
         )?;
+        r(
+            "gunshot.attack_peak_margin_db",
+            self.attack_peak_margin_db,
+            0.0,
+            60.0,
+        )?;
         r("gunshot.min_peak_dbfs", self.min_peak_dbfs, -120.0, 0.0)?;
         r("gunshot.min_clipped_frac", self.min_clipped_frac, 0.0, 1.0)?;
         r("gunshot.min_flatness", self.min_flatness, 0.0, 1.0)?;
@@ -317,14 +331,66 @@ struct Candidate {
     crest_db: f32,
     rise_time_us: f32,
     clipped_frac: f32,
-    // Sample-level attack: the shortest attack time of the attack's hops that stand at least
-    // `min_attack_ratio_db` above what precedes them (or their rise time from quiet), the
-    // largest attack ratio, and the candidate hop's level jump.
-    attack_time_us: f32,
+    // Sample-level attack: the attack times of the attack's hops (see `Attacks`), the largest
+    // attack ratio, and the candidate hop's level jump.
+    attacks: Attacks,
     attack_ratio_db: f32,
     jump_db: f32,
     // Lowest level after the attack.
     min_after: f32,
+}
+
+/// Most hops of an attack window whose attack times are kept (the default window holds 3-4
+/// hops; with very short hops the quietest hops beyond this are dropped first).
+const MAX_ATTACK_HOPS: usize = 8;
+
+/// The attack times of an attack window's hops with their sample peaks, so that the attack can
+/// be judged only on hops that reach close to the attack's final peak: a sound that swells
+/// over several milliseconds (a bark, a door's panel) shows a deceptively short rise in the
+/// hop where its swell begins, because that hop's own peak is still small.
+#[derive(Debug, Clone, Copy, Default)]
+struct Attacks {
+    peak_dbfs: [f32; MAX_ATTACK_HOPS],
+    time_us: [f32; MAX_ATTACK_HOPS],
+    n: usize,
+}
+
+impl Attacks {
+    fn push(&mut self, peak_dbfs: f32, time_us: f32) {
+        if self.n < MAX_ATTACK_HOPS {
+            self.peak_dbfs[self.n] = peak_dbfs;
+            self.time_us[self.n] = time_us;
+            self.n += 1;
+            return;
+        }
+        // Full: replace the quietest hop if this one is louder (ties keep the earlier hop).
+        let (i, &q) =
+            self.peak_dbfs[..self.n]
+                .iter()
+                .enumerate()
+                .fold(
+                    (0, &f32::INFINITY),
+                    |m, (i, p)| if *p < *m.1 { (i, p) } else { m },
+                );
+        if peak_dbfs > q {
+            self.peak_dbfs[i] = peak_dbfs;
+            self.time_us[i] = time_us;
+        }
+    }
+
+    fn merge(&mut self, other: &Attacks) {
+        for i in 0..other.n {
+            self.push(other.peak_dbfs[i], other.time_us[i]);
+        }
+    }
+
+    /// The shortest attack time among hops whose peak reaches `min_peak_dbfs`.
+    fn best(&self, min_peak_dbfs: f32) -> f32 {
+        (0..self.n)
+            .filter(|&i| self.peak_dbfs[i] >= min_peak_dbfs)
+            .map(|i| self.time_us[i])
+            .fold(f32::INFINITY, f32::min)
+    }
 }
 
 /// A hop's attack time: its rise time from quiet, or its attack time over the preceding level
@@ -356,7 +422,11 @@ impl Candidate {
             crest_db: f.crest_db,
             rise_time_us: f.rise_time_us,
             clipped_frac: f.clipped_frac,
-            attack_time_us: attack_of(f, min_ratio),
+            attacks: {
+                let mut a = Attacks::default();
+                a.push(f.peak_dbfs, attack_of(f, min_ratio));
+                a
+            },
             attack_ratio_db: f.attack_ratio_db,
             jump_db,
             min_after: f32::INFINITY,
@@ -375,7 +445,7 @@ impl Candidate {
         self.rise_time_us = self.rise_time_us.min(p.rise_time_us);
         self.clipped_frac = self.clipped_frac.max(p.clipped_frac);
         self.jump_db = self.jump_db.max(p.jump_db);
-        self.attack_time_us = self.attack_time_us.min(p.attack_time_us);
+        self.attacks.merge(&p.attacks);
         self.attack_ratio_db = self.attack_ratio_db.max(p.attack_ratio_db);
     }
 
@@ -388,7 +458,7 @@ impl Candidate {
                 self.centroid_hz = f.centroid_hz;
                 self.hf_ratio = f.hf_ratio;
             }
-            self.attack_time_us = self.attack_time_us.min(attack_of(f, min_ratio));
+            self.attacks.push(f.peak_dbfs, attack_of(f, min_ratio));
             self.attack_ratio_db = self.attack_ratio_db.max(f.attack_ratio_db);
             self.rise_db = self.rise_db.max(f.rise_db);
             self.flux_db = self.flux_db.max(f.flux_db);
@@ -400,6 +470,12 @@ impl Candidate {
         } else {
             self.min_after = self.min_after.min(smoothed_level);
         }
+    }
+
+    /// The attack time: the shortest of the hops whose peak is within `margin_db` of the
+    /// attack's largest sample.
+    fn attack_time_us(&self, margin_db: f32) -> f32 {
+        self.attacks.best(self.peak_dbfs - margin_db)
     }
 
     fn decay_db(&self) -> f32 {
@@ -438,6 +514,7 @@ pub struct GunshotDecider {
     flux_jump_share: f32,
     max_rise_us: f32,
     min_attack_ratio: f32,
+    attack_peak_margin: f32,
     onset_jump: f32,
     min_peak: f32,
     min_clipped: f32,
@@ -477,6 +554,7 @@ impl GunshotDecider {
             flux_jump_share: config.flux_jump_share as f32,
             max_rise_us: (config.max_rise_time_s * 1e6) as f32,
             min_attack_ratio: config.min_attack_ratio_db as f32,
+            attack_peak_margin: config.attack_peak_margin_db as f32,
             onset_jump: config.onset_jump_db as f32,
             min_peak: config.min_peak_dbfs as f32,
             min_clipped: config.min_clipped_frac as f32,
@@ -662,6 +740,10 @@ impl GunshotDecider {
         trace: &mut impl FnMut(&Event, &[&'static str]),
     ) {
         let decay = c.decay_db();
+        let attack_us = match c.attack_time_us(self.attack_peak_margin) {
+            t if t.is_finite() => t,
+            _ => c.rise_time_us,
+        };
         let clipped = c.clipped_frac >= self.min_clipped;
         let mut failed = [""; GATE_NAMES.len()];
         let mut n_failed = 0;
@@ -673,10 +755,7 @@ impl GunshotDecider {
         };
         // The clipping bypass covers the rise time and peak gates (reported as failed only
         // when the attack did not clip).
-        gate(
-            clipped || c.attack_time_us <= self.max_rise_us,
-            "attack_time",
-        );
+        gate(clipped || attack_us <= self.max_rise_us, "attack_time");
         gate(clipped || c.peak_dbfs >= self.min_peak, "peak");
         let flux_thr = self.flux_thr.min(self.flux_jump_share * c.jump_db.max(0.0));
         gate(c.flux_db >= flux_thr, "flux");
@@ -691,11 +770,7 @@ impl GunshotDecider {
         let parts = [
             m(decay, self.min_decay, 15.0),
             m(c.rise_db, self.rise_thr, 20.0),
-            m(
-                self.max_rise_us - c.attack_time_us,
-                0.0,
-                self.max_rise_us.max(1.0),
-            ),
+            m(self.max_rise_us - attack_us, 0.0, self.max_rise_us.max(1.0)),
             m(c.peak_dbfs, self.min_peak, 10.0),
             m(c.flux_db, flux_thr, 15.0),
         ];
@@ -706,7 +781,7 @@ impl GunshotDecider {
         let mut ev = Evidence::new();
         ev.push("decay_db", decay, Some(self.min_decay));
         ev.push("rise_db", c.rise_db, Some(self.rise_thr));
-        ev.push("attack_time_us", c.attack_time_us, Some(self.max_rise_us));
+        ev.push("attack_time_us", attack_us, Some(self.max_rise_us));
         ev.push(
             "attack_ratio_db",
             c.attack_ratio_db,
