@@ -1,7 +1,7 @@
 //! Loud everyday impacts (-6 dBFS, as loud as an unclipped blast) from `autotrigger::synth`,
 //! free field and in a room, at several rates. Prints how many events each gives (the figures
 //! quoted in docs/gunshot.md) and asserts what the physics rules promise: a slammed door
-//! (plate modes below 250 Hz, centroid gate) almost never triggers (it did in 16 of 40
+//! (plate modes below 250 Hz, centroid gate) almost never triggers (it did in 12 of 40
 //! renderings before the centroid gate; 2 now, both at 48 kHz where the door's click lifts
 //! the centroid to ~270 Hz), and a blast of the same level always does.
 
