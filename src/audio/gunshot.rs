@@ -82,8 +82,8 @@ pub struct GunshotConfig {
     /// preceding level (`attack_time_us`) of hops whose attack ratio reaches
     /// `min_attack_ratio_db`. Default 0.0017, range 0.0001..=0.1. A blast at the muzzle rises
     /// in well under 1 ms; distance and the recording chain (low-passing, resampling) stretch
-    /// it to 1.3-1.7 ms in real recordings; a slammed door takes 1.1-6 ms, so the centroid
-    /// gate (`min_centroid_hz`) separates the fast doors.
+    /// it to 1.3-1.7 ms in real recordings; a slammed heavy door takes 1.1-6 ms, so the
+    /// centroid gate (`min_centroid_hz`) separates the fast ones.
     pub max_rise_time_s: f64,
     /// Smallest attack ratio (`attack_ratio_db`: the hop's peak over the envelope's minimum
     /// before it in the frame) for a hop's `attack_time_us` to count as an attack, dB.
@@ -111,10 +111,11 @@ pub struct GunshotConfig {
     /// band-limited shots lose their high frequencies and are not flat (see docs/gunshot.md).
     pub min_flatness: f64,
     /// Smallest spectral centroid at the attack (the loudest hop of the attack window), Hz.
-    /// Default 250, range 0..=20000 (0: off). A slammed door or a struck panel radiates at its
-    /// plate modes, mostly below 250 Hz (centroid ~180 Hz), and rises almost as fast as a
-    /// distant shot; a muzzle blast, even distant and low-passed, keeps its centroid above
-    /// ~330 Hz on the dev set.
+    /// Default 250, range 0..=20000 (0: off). A heavy panel (a car door, the synthetic door
+    /// slam) or a thump on the camera body radiates mostly below 250 Hz and rises almost as
+    /// fast as a distant shot; a muzzle blast, even distant and low-passed, keeps its centroid
+    /// above ~330 Hz on the dev set. Interior door slams with a latch click (DCASE, 250-2100
+    /// Hz) are not caught by it.
     pub min_centroid_hz: f64,
     /// Time after the candidate onset over which the attack's maxima are taken, s. Default
     /// 0.015, range 0.001..=0.1.
