@@ -172,9 +172,10 @@ fn devset_clip_figures() {
         "gunshot recall {:.3}, distractor trigger {:.3}, ambient trigger {:.3}",
         g, d, a
     );
-    // Floors just below the measured figures (0.838 / 0.025 / 0.0 at the last tuning,
-    // docs/gunshot.md), so that a regression fails (one ambient clip is 0.011).
-    assert!(g >= 0.83, "gunshot clip recall {g:.3} fell below 0.83");
+    // Floors just below the measured figures (0.853 / 0.025 / 0.0 at the last tuning,
+    // docs/gunshot.md), so that a regression fails (one clip is 0.015 of recall, one ambient
+    // clip 0.011).
+    assert!(g >= 0.85, "gunshot clip recall {g:.3} fell below 0.85");
     assert!(
         d <= 0.03,
         "distractor clips triggering {d:.3} rose above 0.03"

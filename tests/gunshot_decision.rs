@@ -174,3 +174,69 @@ fn fewer_swells_pass_when_only_hops_near_the_attack_peak_count() {
         "margin: {with} of 16 swells pass, {without} without"
     );
 }
+
+/// A blast followed by a sustained tail (reverberation, a rolling echo) of white noise at
+/// `tail_peak` from 10 ms after the blast to `tail_end_s` after it, in quiet noise.
+fn blast_with_tail(rate: u32, t0: f64, tail_peak: f32, tail_end_s: f64, seed: u32) -> Vec<f32> {
+    let mut x = scene(rate, 2.0, 0.001, &[(t0, 0.9)], seed);
+    let mut r = Lcg(seed ^ 0x5a5a);
+    let a = ((t0 + 0.01) * rate as f64) as usize;
+    let b = (((t0 + tail_end_s) * rate as f64) as usize).min(x.len());
+    for v in &mut x[a..b] {
+        *v = (*v + tail_peak * r.next()).clamp(-1.0, 1.0);
+    }
+    x
+}
+
+#[test]
+fn a_slow_decay_is_accepted_within_the_extension_and_steady_noise_is_not() {
+    for rate in [16_000, 48_000] {
+        let t0 = 0.5;
+        let cfg = GunshotConfig::default();
+        assert!(cfg.decay_extension_s > 0.05);
+        let no_ext = GunshotConfig {
+            decay_extension_s: 0.0,
+            ..cfg.clone()
+        };
+        // The tail keeps the level within 8 dB of the attack for 350 ms, then stops.
+        let x = blast_with_tail(rate, t0, 0.4, 0.35, 7);
+        let (cands, events) = traced(&cfg, rate, &x);
+        assert_eq!(events.len(), 1, "{rate} Hz: {cands:?}");
+        let e = &events[0];
+        assert!((e.onset.as_micros() - 500_000).abs() <= 5_000, "{e:?}");
+        // Decided when the level has fallen: after the decay window, before its extension
+        // ends, and within the detector's stated latency.
+        let delay = e.decided.as_micros() - e.onset.as_micros();
+        let lat = GunshotDetector::new(&cfg, rate).unwrap().latency_us();
+        assert!((340_000..=380_000).contains(&delay), "{rate} Hz: {delay}");
+        assert!(delay <= lat && lat >= 400_000, "{delay} {lat}");
+        assert!(e.evidence.get("decay_db").unwrap().value >= 8.0);
+        // Without the extension the same blast fails only the decay gate at 300 ms.
+        let (cands0, events0) = traced(&no_ext, rate, &x);
+        assert!(events0.is_empty(), "{rate} Hz: {events0:?}");
+        let blast = cands0
+            .iter()
+            .find(|(e, _)| (e.onset.as_micros() - 500_000).abs() <= 5_000)
+            .unwrap();
+        assert_eq!(blast.1, vec!["decay"]);
+        assert!(blast.0.decided.as_micros() - blast.0.onset.as_micros() <= 310_000);
+        // A tail that does not stop (a blast into loud steady noise) never decays: rejected at
+        // the end of the extension, with the decay named.
+        let x = blast_with_tail(rate, t0, 0.4, 1.4, 7);
+        let (cands, events) = traced(&cfg, rate, &x);
+        assert!(events.is_empty(), "{rate} Hz: {events:?}");
+        let blast = cands
+            .iter()
+            .find(|(e, _)| (e.onset.as_micros() - 500_000).abs() <= 5_000)
+            .unwrap();
+        assert_eq!(blast.1, vec!["decay"]);
+        let d = blast.0.decided.as_micros() - blast.0.onset.as_micros();
+        assert!((395_000..=410_000).contains(&d), "{d}");
+        // A blast that decays at once is still decided at the end of the decay window.
+        let x = scene(rate, 2.0, 0.001, &[(t0, 0.9)], 7);
+        let events = detect(&cfg, rate, &x);
+        assert_eq!(events.len(), 1);
+        let d = events[0].decided.as_micros() - events[0].onset.as_micros();
+        assert!((295_000..=310_000).contains(&d), "{d}");
+    }
+}

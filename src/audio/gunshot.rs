@@ -127,6 +127,16 @@ pub struct GunshotConfig {
     /// Smallest decay (attack peak level minus the lowest level after the attack, within the
     /// decay window), dB. Default 8, range 0..=100.
     pub min_decay_db: f64,
+    /// Extra time a candidate that passed every gate but the decay gets for its level to fall
+    /// `min_decay_db`, s; 0 = none. Default 0.2, range 0..=0.3. A shot in a reverberant
+    /// space, a rolling echo between buildings or the roar of a large calibre keeps the level
+    /// within 8 dB of the attack for more than `decay_window_s`, but falls eventually; steady
+    /// noise never does. Such a candidate is accepted (and decided) at the first hop where
+    /// its decay reaches `min_decay_db`, or rejected at `decay_window_s + decay_extension_s`;
+    /// candidates that pass or fail at `decay_window_s` are decided there as before, so the
+    /// usual decision delay is unchanged and only the worst case
+    /// ([`GunshotDecider::latency_us`]) grows by the extension.
+    pub decay_extension_s: f64,
     /// Time constant of the one-pole smoother (on power) applied to the hop level before the
     /// lowest level after the attack is taken, s; 0 = none. Default 0.01, range 0..=0.05. It
     /// keeps the random dips of loud steady noise from passing for a decay.
@@ -169,6 +179,7 @@ impl Default for GunshotConfig {
             attack_window_s: 0.015,
             decay_window_s: 0.3,
             min_decay_db: 8.0,
+            decay_extension_s: 0.1,
             decay_smoothing_s: 0.01,
             min_interval_s: 0.07,
             retrigger_db: 10.0,
@@ -266,6 +277,12 @@ impl GunshotConfig {
         r("gunshot.decay_window_s", self.decay_window_s, 0.03, 0.3)?;
         r("gunshot.min_decay_db", self.min_decay_db, 0.0, 100.0)?;
         r(
+            "gunshot.decay_extension_s",
+            self.decay_extension_s,
+            0.0,
+            0.3,
+        )?;
+        r(
             "gunshot.decay_smoothing_s",
             self.decay_smoothing_s,
             0.0,
@@ -310,8 +327,9 @@ pub const GATE_NAMES: [&str; 6] = [
 ];
 
 /// Most candidates the decider follows at once (their decay windows overlap when shots are
-/// closer than the window); more than `decay_window_s / min_interval_s` is never needed.
-const MAX_PENDING: usize = 16;
+/// closer than the window); more than `(decay_window_s + decay_extension_s) / min_interval_s`
+/// (at most 0.6 / 0.02 = 30 with validated parameters) is never needed.
+const MAX_PENDING: usize = 32;
 
 /// What the decider knows about one candidate shot.
 #[derive(Debug, Clone, Copy, Default)]
@@ -524,6 +542,7 @@ pub struct GunshotDecider {
     min_decay: f32,
     attack: u64,
     decay: u64,
+    extension: u64,
     interval: u64,
     retrigger: f32,
     min_jump: f32,
@@ -564,6 +583,7 @@ impl GunshotDecider {
             min_decay: config.min_decay_db as f32,
             attack: secs_to_samples(config.attack_window_s, rate, 1) as u64,
             decay: secs_to_samples(config.decay_window_s, rate, 1) as u64,
+            extension: secs_to_samples(config.decay_extension_s, rate, 0) as u64,
             interval: secs_to_samples(config.min_interval_s, rate, 1) as u64,
             retrigger: config.retrigger_db as f32,
             min_jump: config.min_jump_db as f32,
@@ -590,11 +610,15 @@ impl GunshotDecider {
         self.timing
     }
 
-    /// Longest time from an onset to its decision, microseconds: the decay window plus one hop
-    /// (the onset can lie up to a hop before the hop that starts the candidate).
+    /// Longest time from an onset to its decision, microseconds: the decay window, its
+    /// extension (for a candidate whose level is slow to fall) and one hop (the onset can lie
+    /// up to a hop before the hop that starts the candidate).
     pub fn latency_us(&self) -> i64 {
-        Timestamp::from_samples(self.decay + self.timing.hop as u64, self.timing.sample_rate)
-            .as_micros()
+        Timestamp::from_samples(
+            self.decay + self.extension + self.timing.hop as u64,
+            self.timing.sample_rate,
+        )
+        .as_micros()
     }
 
     /// Candidates dropped because [`MAX_PENDING`] were already being followed (cannot happen
@@ -663,10 +687,20 @@ impl GunshotDecider {
         let mut i = 0;
         while i < self.n_pending {
             self.pending[i].update(f, smoothed, self.min_attack_ratio);
-            if f.end_sample >= self.pending[i].decay_end {
-                let c = self.pending[i];
-                self.decide(&c, f.end_sample, out, &mut trace);
-                // Candidates are kept in onset order; the oldest finishes first.
+            let c = self.pending[i];
+            // Past the decay window, a candidate that fails only the decay gate waits (up to
+            // the extension) for its level to fall; every other candidate is decided now.
+            let decided = f.end_sample >= c.decay_end
+                && self.decide(
+                    &c,
+                    f.end_sample,
+                    f.end_sample >= c.decay_end + self.extension,
+                    out,
+                    &mut trace,
+                );
+            if decided {
+                // Candidates are kept in onset order (an extended one may finish after a
+                // later one).
                 self.pending.copy_within(i + 1..self.n_pending, i);
                 self.n_pending -= 1;
             } else {
@@ -718,7 +752,7 @@ impl GunshotDecider {
     ) {
         for i in 0..self.n_pending {
             let c = self.pending[i];
-            self.decide(&c, self.last_end, out, &mut trace);
+            self.decide(&c, self.last_end, true, out, &mut trace);
         }
         self.reset();
     }
@@ -733,13 +767,17 @@ impl GunshotDecider {
         self.prev_levels = [LEVEL_FLOOR_DBFS; 2];
     }
 
+    /// Decides candidate `c` at sample `at`: emits it when it passes, traces it, and returns
+    /// true. Unless `last`, a candidate that fails only the decay gate is left undecided
+    /// (returns false) while `decay_extension_s` gives its level time to fall.
     fn decide(
         &self,
         c: &Candidate,
         at: u64,
+        last: bool,
         out: &mut impl Extend<Event>,
         trace: &mut impl FnMut(&Event, &[&'static str]),
-    ) {
+    ) -> bool {
         let decay = c.decay_db();
         let attack_us = match c.attack_time_us(self.attack_peak_margin) {
             t if t.is_finite() => t,
@@ -763,6 +801,9 @@ impl GunshotDecider {
         gate(c.flatness >= self.min_flatness, "flatness");
         gate(c.centroid_hz >= self.min_centroid, "centroid");
         gate(decay >= self.min_decay, "decay");
+        if !last && n_failed == 1 && failed[0] == "decay" {
+            return false;
+        }
         let pass = n_failed == 0;
         // Confidence: mean of how far each gated feature clears its threshold, each mapped to
         // 0.5 at the threshold and 1 at a comfortable margin; clipping (a body mic saturated by
@@ -812,6 +853,7 @@ impl GunshotDecider {
         if pass {
             out.extend(core::iter::once(event));
         }
+        true
     }
 }
 
