@@ -240,3 +240,41 @@ fn a_slow_decay_is_accepted_within_the_extension_and_steady_noise_is_not() {
         assert!((295_000..=310_000).contains(&d), "{d}");
     }
 }
+
+#[test]
+fn the_quiet_path_is_off_by_default_and_stricter_when_on() {
+    let rate = 16_000;
+    let cfg = GunshotConfig::default();
+    assert!(cfg.quiet_min_peak_dbfs >= cfg.min_peak_dbfs, "off by default");
+    let on = GunshotConfig {
+        quiet_min_peak_dbfs: -30.0,
+        ..cfg.clone()
+    };
+    // A sharp blast at -20 dBFS peak out of quiet (attack ratio ~40 dB, instant rise, fast
+    // decay): rejected by the peak gate by default, accepted on the quiet path with the quiet
+    // thresholds as evidence.
+    let x = scene(rate, 2.0, 0.001, &[(0.5, 0.1)], 11);
+    assert!(detect(&cfg, rate, &x).is_empty());
+    let ev = detect(&on, rate, &x);
+    assert_eq!(ev.len(), 1, "{ev:?}");
+    let th = |n: &str| ev[0].evidence.get(n).unwrap().threshold.unwrap();
+    assert_eq!(th("peak_dbfs"), -30.0);
+    assert!((th("attack_time_us") - 600.0).abs() < 1e-3);
+    assert_eq!(th("attack_ratio_db"), 30.0);
+    assert_eq!(th("decay_db"), 12.0);
+    // The same blast over noise 14 dB below it (attack ratio < 30 dB): not enough shape.
+    let x = scene(rate, 2.0, 0.02, &[(0.5, 0.1)], 11);
+    let (cands, events) = traced(&on, rate, &x);
+    assert!(events.is_empty(), "{events:?}");
+    assert!(cands
+        .iter()
+        .any(|(e, f)| (e.onset.as_micros() - 500_000).abs() <= 5_000 && f.contains(&"peak")));
+    // Below the quiet path's floor.
+    let x = scene(rate, 2.0, 0.0001, &[(0.5, 0.02)], 11);
+    assert!(detect(&on, rate, &x).is_empty());
+    // A loud blast is judged by the usual thresholds whether the quiet path is on or not.
+    let x = scene(rate, 2.0, 0.001, &[(0.5, 0.9)], 11);
+    let a = detect(&cfg, rate, &x);
+    assert_eq!(a, detect(&on, rate, &x));
+    assert_eq!(a[0].evidence.get("peak_dbfs").unwrap().threshold, Some(-10.0));
+}

@@ -117,6 +117,21 @@ pub struct GunshotConfig {
     /// above ~330 Hz on the dev set. Interior door slams with a latch click (DCASE, 250-2100
     /// Hz) are not caught by it.
     pub min_centroid_hz: f64,
+    /// Lower edge of the optional *quiet path*, dBFS: an unclipped candidate whose peak lies in
+    /// `[quiet_min_peak_dbfs, min_peak_dbfs)` passes the peak gate when its attack shape is
+    /// stricter than usual (`quiet_max_rise_time_s`, `quiet_min_attack_ratio_db`,
+    /// `quiet_min_decay_db`), for distant shots. Default 0 = off (the range is empty whenever
+    /// it is not below `min_peak_dbfs`), range -120..=0. Off by default because on the dev set
+    /// quiet office impacts (knocks, door slams, keys, page turns, coughs, speech plosives)
+    /// show the same attack and decay as a distant shot: see docs/gunshot.md.
+    pub quiet_min_peak_dbfs: f64,
+    /// Longest attack time on the quiet path, s. Default 0.0006, range 0..=0.01.
+    pub quiet_max_rise_time_s: f64,
+    /// Smallest attack ratio (peak over the preceding level) on the quiet path, dB. Default
+    /// 30, range 0..=120.
+    pub quiet_min_attack_ratio_db: f64,
+    /// Smallest decay on the quiet path, dB. Default 12, range 0..=100.
+    pub quiet_min_decay_db: f64,
     /// Time after the candidate onset over which the attack's maxima are taken, s. Default
     /// 0.015, range 0.001..=0.1.
     pub attack_window_s: f64,
@@ -176,6 +191,10 @@ impl Default for GunshotConfig {
             min_clipped_frac: 0.02,
             min_flatness: 0.0,
             min_centroid_hz: 250.0,
+            quiet_min_peak_dbfs: 0.0,
+            quiet_max_rise_time_s: 0.0006,
+            quiet_min_attack_ratio_db: 30.0,
+            quiet_min_decay_db: 12.0,
             attack_window_s: 0.015,
             decay_window_s: 0.3,
             min_decay_db: 8.0,
@@ -273,6 +292,30 @@ impl GunshotConfig {
             0.0,
             20_000.0,
         )?;
+        r(
+            "gunshot.quiet_min_peak_dbfs",
+            self.quiet_min_peak_dbfs,
+            -120.0,
+            0.0,
+        )?;
+        r(
+            "gunshot.quiet_max_rise_time_s",
+            self.quiet_max_rise_time_s,
+            0.0,
+            0.01,
+        )?;
+        r(
+            "gunshot.quiet_min_attack_ratio_db",
+            self.quiet_min_attack_ratio_db,
+            0.0,
+            120.0,
+        )?;
+        r(
+            "gunshot.quiet_min_decay_db",
+            self.quiet_min_decay_db,
+            0.0,
+            100.0,
+        )?;
         r("gunshot.attack_window_s", self.attack_window_s, 0.001, 0.1)?;
         r("gunshot.decay_window_s", self.decay_window_s, 0.03, 0.3)?;
         r("gunshot.min_decay_db", self.min_decay_db, 0.0, 100.0)?;
@@ -314,7 +357,8 @@ impl GunshotConfig {
 
 /// The gates a candidate can fail, as reported by [`GunshotDecider::push_traced`]:
 /// `attack_time` (`max_rise_time_s`, over the hops whose attack ratio reaches
-/// `min_attack_ratio_db`), `peak` (`min_peak_dbfs`; both bypassed by clipping),
+/// `min_attack_ratio_db`), `peak` (`min_peak_dbfs`; both bypassed by clipping; on the quiet
+/// path `quiet_min_peak_dbfs` and `quiet_min_attack_ratio_db`),
 /// `flux` (`flux_threshold_db`, relaxed by `flux_jump_share`), `flatness` (`min_flatness`), `centroid` (`min_centroid_hz`),
 /// `decay` (`min_decay_db`).
 pub const GATE_NAMES: [&str; 6] = [
@@ -540,6 +584,10 @@ pub struct GunshotDecider {
     min_flatness: f32,
     min_centroid: f32,
     min_decay: f32,
+    quiet_min_peak: f32,
+    quiet_max_rise_us: f32,
+    quiet_min_ratio: f32,
+    quiet_min_decay: f32,
     attack: u64,
     decay: u64,
     extension: u64,
@@ -581,6 +629,10 @@ impl GunshotDecider {
             min_flatness: config.min_flatness as f32,
             min_centroid: config.min_centroid_hz as f32,
             min_decay: config.min_decay_db as f32,
+            quiet_min_peak: config.quiet_min_peak_dbfs as f32,
+            quiet_max_rise_us: (config.quiet_max_rise_time_s * 1e6) as f32,
+            quiet_min_ratio: config.quiet_min_attack_ratio_db as f32,
+            quiet_min_decay: config.quiet_min_decay_db as f32,
             attack: secs_to_samples(config.attack_window_s, rate, 1) as u64,
             decay: secs_to_samples(config.decay_window_s, rate, 1) as u64,
             extension: secs_to_samples(config.decay_extension_s, rate, 0) as u64,
@@ -792,15 +844,37 @@ impl GunshotDecider {
                 n_failed += 1;
             }
         };
+        // The quiet path: an unclipped peak below `min_peak` but above `quiet_min_peak` must
+        // show a stricter attack and decay instead (its thresholds are then the ones
+        // reported). Empty (off) unless `quiet_min_peak < min_peak`.
+        let quiet = !clipped && c.peak_dbfs < self.min_peak && c.peak_dbfs >= self.quiet_min_peak;
+        let (max_rise_us, min_ratio, min_decay, min_peak) = if quiet {
+            (
+                self.quiet_max_rise_us,
+                self.quiet_min_ratio,
+                self.quiet_min_decay,
+                self.quiet_min_peak,
+            )
+        } else {
+            (
+                self.max_rise_us,
+                self.min_attack_ratio,
+                self.min_decay,
+                self.min_peak,
+            )
+        };
         // The clipping bypass covers the rise time and peak gates (reported as failed only
         // when the attack did not clip).
-        gate(clipped || attack_us <= self.max_rise_us, "attack_time");
-        gate(clipped || c.peak_dbfs >= self.min_peak, "peak");
+        gate(clipped || attack_us <= max_rise_us, "attack_time");
+        gate(
+            clipped || (c.peak_dbfs >= min_peak && (!quiet || c.attack_ratio_db >= min_ratio)),
+            "peak",
+        );
         let flux_thr = self.flux_thr.min(self.flux_jump_share * c.jump_db.max(0.0));
         gate(c.flux_db >= flux_thr, "flux");
         gate(c.flatness >= self.min_flatness, "flatness");
         gate(c.centroid_hz >= self.min_centroid, "centroid");
-        gate(decay >= self.min_decay, "decay");
+        gate(decay >= min_decay, "decay");
         if !last && n_failed == 1 && failed[0] == "decay" {
             return false;
         }
@@ -810,10 +884,10 @@ impl GunshotDecider {
         // a blast) adds weight.
         let m = |v: f32, thr: f32, span: f32| (0.5 + 0.5 * (v - thr) / span).clamp(0.0, 1.0);
         let parts = [
-            m(decay, self.min_decay, 15.0),
+            m(decay, min_decay, 15.0),
             m(c.rise_db, self.rise_thr, 20.0),
-            m(self.max_rise_us - attack_us, 0.0, self.max_rise_us.max(1.0)),
-            m(c.peak_dbfs, self.min_peak, 10.0),
+            m(max_rise_us - attack_us, 0.0, max_rise_us.max(1.0)),
+            m(c.peak_dbfs, min_peak, 10.0),
             m(c.flux_db, flux_thr, 15.0),
         ];
         let mut conf = parts.iter().sum::<f32>() / parts.len() as f32;
@@ -821,15 +895,11 @@ impl GunshotDecider {
             conf = 0.5 * (conf + 1.0);
         }
         let mut ev = Evidence::new();
-        ev.push("decay_db", decay, Some(self.min_decay));
+        ev.push("decay_db", decay, Some(min_decay));
         ev.push("rise_db", c.rise_db, Some(self.rise_thr));
-        ev.push("attack_time_us", attack_us, Some(self.max_rise_us));
-        ev.push(
-            "attack_ratio_db",
-            c.attack_ratio_db,
-            Some(self.min_attack_ratio),
-        );
-        ev.push("peak_dbfs", c.peak_dbfs, Some(self.min_peak));
+        ev.push("attack_time_us", attack_us, Some(max_rise_us));
+        ev.push("attack_ratio_db", c.attack_ratio_db, Some(min_ratio));
+        ev.push("peak_dbfs", c.peak_dbfs, Some(min_peak));
         ev.push("clipped_frac", c.clipped_frac, Some(self.min_clipped));
         ev.push("flux_db", c.flux_db, Some(flux_thr));
         ev.push("flatness", c.flatness, Some(self.min_flatness));
