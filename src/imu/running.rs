@@ -391,6 +391,11 @@ impl RunningCore {
         })
     }
 
+    /// After a gap: a fresh start (the gait and spike windows would span the discontinuity).
+    pub(crate) fn restart(&mut self) {
+        self.reset();
+    }
+
     pub(crate) fn reset(&mut self) {
         self.pos = 0;
         self.filled = 0;
@@ -545,6 +550,7 @@ mod tests {
             tilt_deg: 0.0,
             vertical_g: 0.0,
             motion_g: 0.0,
+            settled: true,
         };
         let mut out: Vec<Event> = Vec::new();
         let win = core.win;
