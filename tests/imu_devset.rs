@@ -349,18 +349,60 @@ fn imu_devset_figures() {
         &|s, _| s.to_vec(),
     );
     // Floors slightly below the measured figures (see docs/imu.md), so a regression fails.
-    for (f, sens, spec) in [
-        (&native, 0.97, 0.97),
-        (&slow, 0.96, 0.97),
-        (&phone, 0.97, 0.97),
+    // (fall sensitivity, fall specificity, jogging files decided within 4 s)
+    for (f, sens, spec, within) in [
+        (&native, 0.985, 0.99, 0.82),
+        (&slow, 0.975, 0.99, 0.76),
+        (&phone, 0.985, 0.985, 0.76),
     ] {
         assert!(f.fall_sens >= sens && f.fall_spec >= spec, "{f:?}");
-        assert!(f.fall_p95_s <= 2.1, "{f:?}");
-        assert!(f.run_share >= 0.94, "{f:?}");
-        // 13/17 jogging files within 4 s (three subjects start slowly, docs/imu.md).
-        assert!(f.run_within_4s >= 0.75, "{f:?}");
+        assert!(f.fall_p95_s <= 2.0, "{f:?}");
+        assert!(f.run_share >= 0.99, "{f:?}");
+        // Three subjects are not running yet at 4 s (tests/imu_gait_diag.rs, docs/imu.md).
+        assert!(f.run_within_4s >= within, "{f:?}");
         assert!(f.run_fp_share <= 0.03, "{f:?}");
     }
+
+    // Real-data check of the gap handling: 2 s of samples lost in the middle of every jog
+    // (twice), at every device condition: the run is still found after the gap, and neither
+    // the discontinuity nor the restart makes a fall.
+    let jogs: Vec<&Rec> = recs
+        .iter()
+        .filter(|r| r.code == "D03" || r.code == "D04")
+        .collect();
+    let mut falls = Vec::new();
+    for (i, r) in jogs.iter().enumerate() {
+        // Convert the whole recording, then lose the samples (as a device would).
+        let cut = |x: Vec<ImuSample>| -> Vec<ImuSample> {
+            x.into_iter()
+                .filter(|s| {
+                    let t = s.t.as_micros();
+                    !(20_000_000..22_000_000).contains(&t) && !(51_300_000..53_300_000).contains(&t)
+                })
+                .collect()
+        };
+        for (name, s) in [
+            ("native", cut(r.samples.clone())),
+            ("20 Hz", cut(to_20hz(&r.samples))),
+            ("phone", cut(to_phone(&r.samples, i as u64))),
+        ] {
+            let ev = detect(&cfg, &s);
+            let after_gap = ev
+                .iter()
+                .any(|e| e.kind == EventKind::Running && e.decided.as_secs_f64() > 53.3);
+            assert!(after_gap, "{} {name}: no running after the gaps", r.file);
+            falls.extend(
+                ev.iter()
+                    .filter(|e| e.kind == EventKind::Fall)
+                    .map(|e| format!("{} {name} {:.2} s", r.file, e.decided.as_secs_f64())),
+            );
+        }
+    }
+    println!(
+        "jogs with two 2 s gaps: {} files x 3 conditions, falls: {falls:?}",
+        jogs.len()
+    );
+    assert!(falls.is_empty(), "{falls:?}");
 }
 
 /// Writes one line per fall candidate (file, label, code, features) with permissive gates.
