@@ -39,8 +39,8 @@ fn body(win: &[ImuSample], step_s: f64) -> Body {
     let n = win.len() as f64;
     let mut m = [0f64; 3];
     for s in win {
-        for k in 0..3 {
-            m[k] += s.accel[k] as f64 / n;
+        for (mk, ak) in m.iter_mut().zip(s.accel) {
+            *mk += ak as f64 / n;
         }
     }
     let mn = (m[0] * m[0] + m[1] * m[1] + m[2] * m[2]).sqrt();
