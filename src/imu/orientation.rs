@@ -42,7 +42,9 @@ const SETTLE_TAUS: f64 = 4.0;
 #[serde(default, deny_unknown_fields)]
 pub struct OrientationConfig {
     /// Time constant of the accelerometer low-pass that gives the gravity direction when
-    /// there is no gyro, seconds. Default 0.5; range 0.05..=10.
+    /// there is no gyro, and of the settling filter after the start of the stream or a gap
+    /// (which lasts 4 x this, see [`OrientFrame::settled`]), seconds. Default 0.5; range
+    /// 0.05..=10.
     pub gravity_tau_s: f64,
     /// Time constant of the accelerometer correction of the gyro-integrated gravity direction,
     /// seconds. Default 2.0; range 0.1..=60.
@@ -137,7 +139,7 @@ pub struct OrientFrame {
     /// Motion level: standard deviation of |a| over the motion window, g.
     pub motion_g: f32,
     /// The gravity estimate has converged since the stream (re)started: false for the first
-    /// `SETTLE_TAUS` x `gravity_tau_s` (2 s by default) after the start and after every gap.
+    /// 4 x `gravity_tau_s` (2 s by default) after the start and after every gap.
     /// The first sample after a gap may be taken mid-stride, far from gravity; until this is
     /// true, `up` and `tilt_deg` are not trusted (no fall candidate, no upright learning).
     pub settled: bool,
