@@ -371,6 +371,7 @@ fn imu_devset_figures() {
         .filter(|r| r.code == "D03" || r.code == "D04")
         .collect();
     let mut falls = Vec::new();
+    let mut gap_changed_run = Vec::new();
     for (i, r) in jogs.iter().enumerate() {
         // Convert the whole recording, then lose the samples (as a device would).
         let cut = |x: Vec<ImuSample>| -> Vec<ImuSample> {
@@ -381,16 +382,48 @@ fn imu_devset_figures() {
                 })
                 .collect()
         };
-        for (name, s) in [
-            ("native", cut(r.samples.clone())),
-            ("20 Hz", cut(to_20hz(&r.samples))),
-            ("phone", cut(to_phone(&r.samples, i as u64))),
+        for (name, full) in [
+            ("native", r.samples.clone()),
+            ("20 Hz", to_20hz(&r.samples)),
+            ("phone", to_phone(&r.samples, i as u64)),
         ] {
+            let uncut = detect(&cfg, &full);
+            let s = cut(full);
             let ev = detect(&cfg, &s);
-            let after_gap = ev
-                .iter()
-                .any(|e| e.kind == EventKind::Running && e.decided.as_secs_f64() > 53.3);
-            assert!(after_gap, "{} {name}: no running after the gaps", r.file);
+            // A gap neither ends nor restarts a run: no `running_ended` dated before a gap
+            // unless the uncut recording has one there too.
+            let ended_at_gap = |ev: &[Event]| {
+                ev.iter()
+                    .filter(|e| e.kind == EventKind::RunningEnded)
+                    .filter(|e| {
+                        let t = e.onset.as_secs_f64();
+                        (17.0..22.0).contains(&t) || (48.3..53.3).contains(&t)
+                    })
+                    .count()
+            };
+            let n_run = |ev: &[Event]| ev.iter().filter(|e| e.kind == EventKind::Running).count();
+            assert!(n_run(&ev) >= 1, "{} {name}: no running", r.file);
+            if ended_at_gap(&ev) > ended_at_gap(&uncut) || n_run(&ev) > n_run(&uncut) {
+                let brief = |ev: &[Event]| -> Vec<String> {
+                    ev.iter()
+                        .filter(|e| matches!(e.kind, EventKind::Running | EventKind::RunningEnded))
+                        .map(|e| {
+                            format!(
+                                "{:?} {:.2}/{:.2}",
+                                e.kind,
+                                e.onset.as_secs_f64(),
+                                e.decided.as_secs_f64()
+                            )
+                        })
+                        .collect()
+                };
+                gap_changed_run.push(format!(
+                    "{} {name}: {:?} vs uncut {:?}",
+                    r.file,
+                    brief(&ev),
+                    brief(&uncut)
+                ));
+            }
             falls.extend(
                 ev.iter()
                     .filter(|e| e.kind == EventKind::Fall)
@@ -399,10 +432,11 @@ fn imu_devset_figures() {
         }
     }
     println!(
-        "jogs with two 2 s gaps: {} files x 3 conditions, falls: {falls:?}",
+        "jogs with two 2 s gaps: {} files x 3 conditions, falls: {falls:?}, runs ended or restarted at a gap: {gap_changed_run:?}",
         jogs.len()
     );
     assert!(falls.is_empty(), "{falls:?}");
+    assert!(gap_changed_run.is_empty(), "{gap_changed_run:?}");
 }
 
 /// Writes one line per fall candidate (file, label, code, features) with permissive gates.

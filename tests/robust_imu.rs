@@ -357,5 +357,28 @@ fn a_gap_mid_run_does_not_make_the_stop_a_fall() {
             kinds(&ev, EventKind::Fall).is_empty(),
             "gap {a}..{b}: the stop read as a fall: {ev:?}"
         );
+        // The gap neither ends nor restarts the run: one `running`, one `running_ended`
+        // after the real end (30 s).
+        let started = kinds(&ev, EventKind::Running);
+        let ended = kinds(&ev, EventKind::RunningEnded);
+        assert_eq!(started.len(), 1, "gap {a}..{b}: {ev:?}");
+        assert_eq!(ended.len(), 1, "gap {a}..{b}: {ev:?}");
+        assert!(ended[0].onset >= secs(27.0), "{:?}", ended[0]);
     }
+}
+
+/// The run stops during a gap: the end is reported once the window after the gap has
+/// filled, dated to the last running seen before the gap; standing up still is no fall.
+#[test]
+fn a_run_that_stops_during_a_gap_ends_before_it() {
+    let mut x = imu_stream(Timestamp::ZERO, RATE, &running_plan(), 24);
+    // Samples 28-31 s lost: running until 28 s, standing from 31 s.
+    x.retain(|s| !(2_800..3_100).contains(&(s.t.as_micros() / 10_000)));
+    let (ev, _) = run(&x);
+    let ended = kinds(&ev, EventKind::RunningEnded);
+    assert_eq!(kinds(&ev, EventKind::Running).len(), 1, "{ev:?}");
+    assert_eq!(ended.len(), 1, "{ev:?}");
+    assert!(ended[0].onset < secs(28.0), "{:?}", ended[0]);
+    assert!(ended[0].decided >= secs(33.5), "{:?}", ended[0]);
+    assert!(kinds(&ev, EventKind::Fall).is_empty(), "{ev:?}");
 }

@@ -24,7 +24,9 @@
 //! - a gap (samples more than `orientation.max_gap_s` apart): counted
 //!   ([`ImuHealth::gaps`]), nothing is interpolated across it, and the signal state restarts
 //!   at the first sample after it: the orientation filter, the running and tap windows and
-//!   any pending fall candidate. The orientation then converges for 2 s
+//!   any pending fall candidate. A run in progress is neither ended nor reported again: the
+//!   first full window after the gap continues it, or `running.end_after_s` of observed
+//!   time without running ends it (dated to the last running seen). The orientation then converges for 2 s
 //!   ([`OrientFrame::settled`]; the first sample may be mid-stride), during which no fall
 //!   candidate starts and the upright reference learns nothing, so the discontinuity and the
 //!   restart are never read as impact + turn + stillness. Kept across the gap: the learned
