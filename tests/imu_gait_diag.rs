@@ -33,6 +33,9 @@ struct Body {
     vert_disp_cm: f64,
     horiz_over_vert: f64,
     vert_skew: f64,
+    /// Net heading change over the window (gyro about gravity, integrated), degrees; NaN
+    /// without a gyro.
+    yaw_deg: f64,
 }
 
 fn body(win: &[ImuSample], step_s: f64) -> Body {
@@ -98,7 +101,12 @@ fn body(win: &[ImuSample], step_s: f64) -> Body {
         pp += hi - lo;
         cnt += 1;
     }
+    let yaw = win.iter().try_fold(0.0, |acc, s| {
+        s.gyro
+            .map(|w| acc + (0..3).map(|k| w[k] as f64 * u[k]).sum::<f64>() * dt)
+    });
     Body {
+        yaw_deg: yaw.map_or(f64::NAN, |y: f64| y.to_degrees().abs()),
         vert_disp_cm: 100.0 * pp / cnt.max(1) as f64,
         horiz_over_vert: hr / vr.max(1e-9),
         vert_skew: skew,
@@ -172,12 +180,14 @@ fn running_diagnosis() {
             continue;
         }
         let s = read_sisfall(&p).unwrap();
-        println!("== {id}: t_end cadence periodicity rms step_peak step_min | disp_cm h/v skew");
+        println!(
+            "== {id}: t_end cadence periodicity rms step_peak step_min | disp_cm h/v skew yaw_deg"
+        );
         for (t, g, b) in windows(&s).iter().filter(|w| w.0 <= 12.0) {
             let b = b.map_or(String::from("-"), |b| {
                 format!(
-                    "{:5.1} {:4.2} {:5.2}",
-                    b.vert_disp_cm, b.horiz_over_vert, b.vert_skew
+                    "{:5.1} {:4.2} {:5.2} {:5.1}",
+                    b.vert_disp_cm, b.horiz_over_vert, b.vert_skew, b.yaw_deg
                 )
             });
             println!(
@@ -193,8 +203,8 @@ fn running_diagnosis() {
     }
 
     // Distributions over every qualifying window of the jogging and the fast-stairs files.
-    let mut jog: [Vec<f64>; 3] = Default::default();
-    let mut stairs: [Vec<f64>; 3] = Default::default();
+    let mut jog: [Vec<f64>; 4] = Default::default();
+    let mut stairs: [Vec<f64>; 4] = Default::default();
     let mut first_q = Vec::new();
     for subj in std::fs::read_dir(&root).unwrap() {
         let subj = subj.unwrap().path();
@@ -220,6 +230,7 @@ fn running_diagnosis() {
                     into[0].push(b.vert_disp_cm);
                     into[1].push(b.horiz_over_vert);
                     into[2].push(b.vert_skew);
+                    into[3].push(b.yaw_deg);
                 }
             }
         }
@@ -229,6 +240,7 @@ fn running_diagnosis() {
         "vertical displacement per step, cm",
         "horizontal / vertical rms",
         "vertical skewness",
+        "heading change over the window (gyro), degrees",
     ]
     .iter()
     .enumerate()
