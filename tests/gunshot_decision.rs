@@ -245,7 +245,10 @@ fn a_slow_decay_is_accepted_within_the_extension_and_steady_noise_is_not() {
 fn the_quiet_path_is_off_by_default_and_stricter_when_on() {
     let rate = 16_000;
     let cfg = GunshotConfig::default();
-    assert!(cfg.quiet_min_peak_dbfs >= cfg.min_peak_dbfs, "off by default");
+    assert!(
+        cfg.quiet_min_peak_dbfs >= cfg.min_peak_dbfs,
+        "off by default"
+    );
     let on = GunshotConfig {
         quiet_min_peak_dbfs: -30.0,
         ..cfg.clone()
@@ -276,5 +279,8 @@ fn the_quiet_path_is_off_by_default_and_stricter_when_on() {
     let x = scene(rate, 2.0, 0.001, &[(0.5, 0.9)], 11);
     let a = detect(&cfg, rate, &x);
     assert_eq!(a, detect(&on, rate, &x));
-    assert_eq!(a[0].evidence.get("peak_dbfs").unwrap().threshold, Some(-10.0));
+    assert_eq!(
+        a[0].evidence.get("peak_dbfs").unwrap().threshold,
+        Some(-10.0)
+    );
 }
