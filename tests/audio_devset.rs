@@ -67,6 +67,7 @@ fn devset_clip_figures() {
         min_peak_dbfs: -120.0,
         min_clipped_frac: 1.0,
         min_flatness: 0.0,
+        min_centroid_hz: 0.0,
         min_decay_db: 0.0,
         ..cfg.clone()
     };
@@ -171,12 +172,13 @@ fn devset_clip_figures() {
         "gunshot recall {:.3}, distractor trigger {:.3}, ambient trigger {:.3}",
         g, d, a
     );
-    // Floors slightly below the measured figures (0.794 / 0.025 / 0.011 at the last tuning,
-    // docs/gunshot.md), so that a regression fails.
-    assert!(g >= 0.78, "gunshot clip recall {g:.3} fell below 0.78");
+    // Floors just below the measured figures (0.853 / 0.025 / 0.0 at the last tuning,
+    // docs/gunshot.md), so that a regression fails (one clip is 0.015 of recall, one ambient
+    // clip 0.011).
+    assert!(g >= 0.85, "gunshot clip recall {g:.3} fell below 0.85");
     assert!(
-        d <= 0.04,
-        "distractor clips triggering {d:.3} rose above 0.04"
+        d <= 0.03,
+        "distractor clips triggering {d:.3} rose above 0.03"
     );
-    assert!(a <= 0.02, "ambient clips triggering {a:.3} rose above 0.02");
+    assert!(a <= 0.01, "ambient clips triggering {a:.3} rose above 0.01");
 }

@@ -228,6 +228,30 @@ fn reference(cfg: &GunshotConfig, x: &[f32], rate: u32) -> Vec<FeatureFrame> {
                 onset = (j + 1) as u64;
             }
         }
+        // Attack over the preceding level: the envelope's minimum `lo` before the peak in the
+        // frame, 10 % / 50 % / 90 % points on the excursion above it. Only once the frame
+        // starts after the stream's first sample.
+        let (mut attack_n, mut ratio) = (t.frame_len, 0f32);
+        if peak > 0.0 && first > 0 && (ip as i64) > first {
+            let (f0, ip) = (first as usize, ip);
+            let lo = env[f0..ip].iter().fold(f32::INFINITY, |m, &e| m.min(e));
+            if lo < peak {
+                ratio = (20.0 * (peak as f64 / lo.max(1e-6) as f64).log10()).max(0.0) as f32;
+                let a = lo + 0.1 * (peak - lo);
+                let j = (f0..ip).rev().find(|&i| env[i] <= a).unwrap();
+                let half = lo + 0.5 * (peak - lo);
+                let mut m = j + 1;
+                while m < ip && !(env[m] >= half && env[m + 1] < env[m]) {
+                    m += 1;
+                }
+                let b = lo + 0.9 * (env[m] - lo);
+                let mut k = j + 1;
+                while k < m && env[k] < b {
+                    k += 1;
+                }
+                attack_n = k - j;
+            }
+        }
         let clipped = raw[s0..s1].iter().filter(|v| v.abs() >= clip).count();
         out.push(FeatureFrame {
             index: h as u64,
@@ -246,6 +270,8 @@ fn reference(cfg: &GunshotConfig, x: &[f32], rate: u32) -> Vec<FeatureFrame> {
             crest_db: crest as f32,
             rise_time_us: (rise_n as f64 * 1e6 / rate as f64) as f32,
             clipped_frac: clipped as f32 / t.hop as f32,
+            attack_time_us: (attack_n as f64 * 1e6 / rate as f64) as f32,
+            attack_ratio_db: ratio,
         });
     }
     out
@@ -253,8 +279,15 @@ fn reference(cfg: &GunshotConfig, x: &[f32], rate: u32) -> Vec<FeatureFrame> {
 
 #[test]
 fn onset_features_match_the_reference() {
-    let cfg = GunshotConfig::default();
-    for rate in [8_000u32, 22_050, 44_100] {
+    // Default (no DC blocker) and with the DC blocker: the reference filters first.
+    let with_dc = GunshotConfig {
+        dc_block_hz: 5.0,
+        ..GunshotConfig::default()
+    };
+    for (cfg, rate) in [GunshotConfig::default(), with_dc]
+        .into_iter()
+        .flat_map(|c| [8_000u32, 22_050, 44_100].map(move |r| (c.clone(), r)))
+    {
         let x = signal(rate, 0.35);
         let want = reference(&cfg, &x, rate);
         let mut got = Vec::new();
@@ -264,7 +297,7 @@ fn onset_features_match_the_reference() {
         // Per-feature tolerances: dB features to 0.05 dB where the power is well above the
         // f32 rounding of the FFT, ratios to 1e-3, frequencies to 1 Hz.
         let tol = [
-            0.1f32, 0.05, 0.01, 0.01, 0.01, 2e-3, 1.0, 1e-3, 0.01, 0.01, 0.5, 1e-6,
+            0.1f32, 0.05, 0.01, 0.01, 0.01, 2e-3, 1.0, 1e-3, 0.01, 0.01, 0.5, 1e-6, 0.5, 0.01,
         ];
         for (g, w) in got.iter().zip(&want) {
             assert_eq!(
@@ -287,6 +320,14 @@ fn onset_features_match_the_reference() {
         // The signal exercises every feature: an onset with clipping, a tone, quiet noise.
         assert!(got.iter().any(|f| f.clipped_frac > 0.0));
         assert!(got.iter().any(|f| f.rise_time_us < 1000.0));
+        assert!(got
+            .iter()
+            .any(|f| f.attack_time_us < 1000.0 && f.attack_ratio_db > 20.0));
+        // The impulse over the tone: no quiet point below 10 % (rise time saturated), but a
+        // fast attack over the tone's level.
+        assert!(got
+            .iter()
+            .any(|f| f.rise_time_us >= 9000.0 && f.attack_time_us < 1000.0));
         assert!(got.iter().any(|f| f.flux_db > 10.0));
     }
 }

@@ -2,7 +2,7 @@
 //! round-trips; feature matrices equal the detector's own frames.
 mod common;
 
-use autotrigger::audio::{GunshotConfig, GunshotDetector};
+use autotrigger::audio::{FeatureFrame, GunshotConfig, GunshotDetector};
 use autotrigger::eval::corpus::{self, Recording, RunOptions};
 use autotrigger::eval::features::{feature_matrix, AudioFrames};
 use autotrigger::eval::metrics::DEFAULT_COLLAR_US;
@@ -165,7 +165,7 @@ fn feature_matrix_equals_detector_frames() {
     let m = feature_matrix(&x, rate, &cfg).unwrap();
     // Reference: the detector's own frames, fed in odd block sizes.
     let mut det = GunshotDetector::new(&cfg, rate).unwrap();
-    let mut rows: Vec<[f32; 12]> = Vec::new();
+    let mut rows: Vec<[f32; FeatureFrame::NAMES.len()]> = Vec::new();
     let mut times = Vec::new();
     let mut ev = Vec::new();
     for b in x.chunks(333) {

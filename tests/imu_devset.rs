@@ -349,18 +349,94 @@ fn imu_devset_figures() {
         &|s, _| s.to_vec(),
     );
     // Floors slightly below the measured figures (see docs/imu.md), so a regression fails.
-    for (f, sens, spec) in [
-        (&native, 0.97, 0.97),
-        (&slow, 0.96, 0.97),
-        (&phone, 0.97, 0.97),
+    // (fall sensitivity, fall specificity, jogging files decided within 4 s)
+    for (f, sens, spec, within) in [
+        (&native, 0.985, 0.99, 0.82),
+        (&slow, 0.975, 0.99, 0.76),
+        (&phone, 0.985, 0.985, 0.76),
     ] {
         assert!(f.fall_sens >= sens && f.fall_spec >= spec, "{f:?}");
-        assert!(f.fall_p95_s <= 2.1, "{f:?}");
-        assert!(f.run_share >= 0.94, "{f:?}");
-        // 13/17 jogging files within 4 s (three subjects start slowly, docs/imu.md).
-        assert!(f.run_within_4s >= 0.75, "{f:?}");
+        assert!(f.fall_p95_s <= 2.0, "{f:?}");
+        assert!(f.run_share >= 0.99, "{f:?}");
+        // Three subjects are not running yet at 4 s (tests/imu_gait_diag.rs, docs/imu.md).
+        assert!(f.run_within_4s >= within, "{f:?}");
         assert!(f.run_fp_share <= 0.03, "{f:?}");
     }
+
+    // Real-data check of the gap handling: 2 s of samples lost in the middle of every jog
+    // (twice), at every device condition: the run is still found after the gap, and neither
+    // the discontinuity nor the restart makes a fall.
+    let jogs: Vec<&Rec> = recs
+        .iter()
+        .filter(|r| r.code == "D03" || r.code == "D04")
+        .collect();
+    let mut falls = Vec::new();
+    let mut gap_changed_run = Vec::new();
+    for (i, r) in jogs.iter().enumerate() {
+        // Convert the whole recording, then lose the samples (as a device would).
+        let cut = |x: Vec<ImuSample>| -> Vec<ImuSample> {
+            x.into_iter()
+                .filter(|s| {
+                    let t = s.t.as_micros();
+                    !(20_000_000..22_000_000).contains(&t) && !(51_300_000..53_300_000).contains(&t)
+                })
+                .collect()
+        };
+        for (name, full) in [
+            ("native", r.samples.clone()),
+            ("20 Hz", to_20hz(&r.samples)),
+            ("phone", to_phone(&r.samples, i as u64)),
+        ] {
+            let uncut = detect(&cfg, &full);
+            let s = cut(full);
+            let ev = detect(&cfg, &s);
+            // A gap neither ends nor restarts a run: no `running_ended` dated before a gap
+            // unless the uncut recording has one there too.
+            let ended_at_gap = |ev: &[Event]| {
+                ev.iter()
+                    .filter(|e| e.kind == EventKind::RunningEnded)
+                    .filter(|e| {
+                        let t = e.onset.as_secs_f64();
+                        (17.0..22.0).contains(&t) || (48.3..53.3).contains(&t)
+                    })
+                    .count()
+            };
+            let n_run = |ev: &[Event]| ev.iter().filter(|e| e.kind == EventKind::Running).count();
+            assert!(n_run(&ev) >= 1, "{} {name}: no running", r.file);
+            if ended_at_gap(&ev) > ended_at_gap(&uncut) || n_run(&ev) > n_run(&uncut) {
+                let brief = |ev: &[Event]| -> Vec<String> {
+                    ev.iter()
+                        .filter(|e| matches!(e.kind, EventKind::Running | EventKind::RunningEnded))
+                        .map(|e| {
+                            format!(
+                                "{:?} {:.2}/{:.2}",
+                                e.kind,
+                                e.onset.as_secs_f64(),
+                                e.decided.as_secs_f64()
+                            )
+                        })
+                        .collect()
+                };
+                gap_changed_run.push(format!(
+                    "{} {name}: {:?} vs uncut {:?}",
+                    r.file,
+                    brief(&ev),
+                    brief(&uncut)
+                ));
+            }
+            falls.extend(
+                ev.iter()
+                    .filter(|e| e.kind == EventKind::Fall)
+                    .map(|e| format!("{} {name} {:.2} s", r.file, e.decided.as_secs_f64())),
+            );
+        }
+    }
+    println!(
+        "jogs with two 2 s gaps: {} files x 3 conditions, falls: {falls:?}, runs ended or restarted at a gap: {gap_changed_run:?}",
+        jogs.len()
+    );
+    assert!(falls.is_empty(), "{falls:?}");
+    assert!(gap_changed_run.is_empty(), "{gap_changed_run:?}");
 }
 
 /// Writes one line per fall candidate (file, label, code, features) with permissive gates.

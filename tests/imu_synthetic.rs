@@ -382,8 +382,16 @@ fn out_of_order_is_rejected_and_the_rest_processed() {
 #[test]
 fn gaps_are_counted_and_restart_the_detectors() {
     let s = sample(&shift_scenario, &Device::waist_200hz(), 52.0, 8);
-    // Drop 2 s in the middle of the lying period: officer down cannot be reached afterwards
-    // (the timer restarts), but the fall before the gap is reported.
+    // Drop 2 s in the middle of the lying period: the wearer is found still lying and still
+    // after the gap, so the officer-down timer carries on (a dropout does not get anyone
+    // up); the alarm comes when it would have without the gap, with the gap as evidence.
+    let mut d = ImuDetectors::new(&Config::default()).unwrap();
+    let mut full = Vec::new();
+    d.process(&s, &mut full).unwrap();
+    let want = full
+        .iter()
+        .find(|e| e.kind == EventKind::OfficerDown)
+        .unwrap();
     let cut: Vec<_> = s
         .iter()
         .copied()
@@ -394,10 +402,34 @@ fn gaps_are_counted_and_restart_the_detectors() {
     d.process(&cut, &mut ev).unwrap();
     assert_eq!(d.gaps(), 1);
     assert!(kinds(&ev).contains(&EventKind::Fall));
-    assert!(!kinds(&ev).contains(&EventKind::OfficerDown), "{ev:#?}");
+    let down = ev
+        .iter()
+        .find(|e| e.kind == EventKind::OfficerDown)
+        .unwrap();
+    assert_eq!(down.onset, want.onset, "{ev:#?}");
+    assert!((down.decided.as_secs_f64() - want.decided.as_secs_f64()).abs() < 0.05);
+    let unobserved = down.evidence.get("unobserved_s").unwrap().value;
+    assert!((unobserved - 2.0).abs() < 0.05, "{unobserved}");
+    assert_eq!(want.evidence.get("unobserved_s").unwrap().value, 0.0);
+
+    // A gap longer than the officer-down time itself: the timer restarts after it.
+    let cut: Vec<_> = s
+        .iter()
+        .copied()
+        .filter(|x| !(26_000_000..47_000_000).contains(&x.t.as_micros()))
+        .collect();
+    let mut d = ImuDetectors::new(&Config::default()).unwrap();
+    let mut ev = Vec::new();
+    d.process(&cut, &mut ev).unwrap();
+    assert!(
+        ev.iter()
+            .filter(|e| e.kind == EventKind::OfficerDown)
+            .all(|e| e.onset.as_micros() >= 47_000_000),
+        "{ev:#?}"
+    );
 
     // A dropout early in the lying period: the upright reference survives the gap, so the
-    // wearer still counts as lying and officer down follows 20 s after the gap.
+    // wearer still counts as lying and the timer carries on from before the gap.
     let cut: Vec<_> = s
         .iter()
         .copied()
@@ -407,10 +439,7 @@ fn gaps_are_counted_and_restart_the_detectors() {
     let mut ev = Vec::new();
     d.process(&cut, &mut ev).unwrap();
     let down = ev.iter().find(|e| e.kind == EventKind::OfficerDown);
-    assert!(
-        down.is_some_and(|e| e.onset.as_micros() >= 26_000_000),
-        "{ev:#?}"
-    );
+    assert!(down.is_some_and(|e| e.onset == want.onset), "{ev:#?}");
 }
 
 fn still(rate: f64, mount: UnitQuaternion<f64>, noise: f64, seed: u64) -> Vec<ImuSample> {

@@ -66,12 +66,32 @@ pub struct FeatureFrame {
     pub rise_time_us: f32,
     /// Fraction of the hop's samples with `|x|` at or above the clip level, 0..1.
     pub clipped_frac: f32,
+    /// Attack time over the preceding level, microseconds: like `rise_time_us`, but the 10 %
+    /// and 90 % points are taken on the excursion above `lo`, the envelope's minimum in the
+    /// frame before the hop's peak, instead of above zero. A round fired into the
+    /// reverberation of the previous one, or a blast over loud steady noise, never lets the
+    /// envelope fall to 10 % of its peak (`rise_time_us` saturates) but still rises from `lo`
+    /// in well under a millisecond. With `P` the hop's peak: the quiet point is the last
+    /// envelope value `<= lo + 0.1 (P - lo)` before the peak, the first arrival the first
+    /// local maximum after it reaching `lo + 0.5 (P - lo)`, the attack ends at the first value
+    /// `>= lo + 0.9 (q - lo)` (`q` the first arrival's envelope). Saturates at the frame length
+    /// when the hop is silent, when its peak is the frame's first sample or does not rise above
+    /// `lo` (a louder sound is still decaying), or while the frame
+    /// still reaches back to the stream's first sample (the level before the attack is then
+    /// unknown: the stream may have begun in the middle of a sound).
+    pub attack_time_us: f32,
+    /// How far the hop's peak stands above the envelope's minimum before it in the frame, dB:
+    /// `20 log10(P / max(lo, 1e-6))`, at least 0; 0 when `attack_time_us` saturates for a
+    /// silent hop, a peak at the frame's first sample or not above `lo`, or the stream's first
+    /// frame. A sharp blast from quiet reads tens of dB; a round over
+    /// the previous round's tail 6-20 dB; a swell of steady noise a few dB.
+    pub attack_ratio_db: f32,
 }
 
 impl FeatureFrame {
     /// Names of the numeric features, in the order of [`FeatureFrame::values`] (stable: used
     /// as column names of feature matrices and CSV exports).
-    pub const NAMES: [&'static str; 12] = [
+    pub const NAMES: [&'static str; 14] = [
         "flux_db",
         "hfc_db",
         "level_dbfs",
@@ -84,10 +104,12 @@ impl FeatureFrame {
         "crest_db",
         "rise_time_us",
         "clipped_frac",
+        "attack_time_us",
+        "attack_ratio_db",
     ];
 
     /// The numeric features in the order of [`FeatureFrame::NAMES`].
-    pub fn values(&self) -> [f32; 12] {
+    pub fn values(&self) -> [f32; 14] {
         [
             self.flux_db,
             self.hfc_db,
@@ -101,6 +123,8 @@ impl FeatureFrame {
             self.crest_db,
             self.rise_time_us,
             self.clipped_frac,
+            self.attack_time_us,
+            self.attack_ratio_db,
         ]
     }
 
@@ -330,6 +354,7 @@ impl State<'_> {
         };
         let (rise_samples, onset_sample) = rise_time(sf, t);
         let rise_time_us = (rise_samples as f64 * 1e6 / t.sample_rate as f64) as f32;
+        let (attack_samples, attack_ratio_db) = attack_time(sf, t);
 
         FeatureFrame {
             index: sf.index,
@@ -348,6 +373,8 @@ impl State<'_> {
             crest_db,
             rise_time_us,
             clipped_frac: sf.hop.clipped as f32 / t.hop as f32,
+            attack_time_us: (attack_samples as f64 * 1e6 / t.sample_rate as f64) as f32,
+            attack_ratio_db,
         }
     }
 }
@@ -398,4 +425,39 @@ fn last_below(v: &[f32], thr: f32) -> Option<usize> {
         end -= B;
     }
     v[..end].iter().rposition(|&e| e < thr)
+}
+
+/// Attack time (samples) and attack ratio (dB) of the hop's peak over the envelope's minimum
+/// before it in the frame (see [`FeatureFrame::attack_time_us`]).
+fn attack_time(sf: &SpectrumFrame<'_>, t: FrameTiming) -> (usize, f32) {
+    let n = sf.envelope.len();
+    let peak = sf.hop.peak;
+    let frame_end = sf.hop_start + t.hop as u64;
+    // Frame positions before the stream start hold no observed samples.
+    let s0 = (n as u64).saturating_sub(frame_end) as usize;
+    let ip = n - (frame_end - sf.hop.peak_sample) as usize;
+    // The level before an attack is only known once the frame lies wholly inside the stream
+    // and does not start at its first sample (a stream that begins in the middle of a sound
+    // would otherwise show its first dip as the quiet point).
+    if peak <= 0.0 || ip <= s0 || frame_end <= n as u64 {
+        return (n, 0.0);
+    }
+    let env = &sf.envelope[..=ip];
+    let lo = env[s0..ip].iter().fold(f32::INFINITY, |m, &e| m.min(e));
+    if lo >= peak {
+        // The envelope never fell below the hop's peak (a louder sound is still decaying):
+        // nothing rises here.
+        return (n, 0.0);
+    }
+    let ratio_db = (20.0 * (f64::from(peak) / f64::from(lo.max(1e-6))).log10()).max(0.0) as f32;
+    let a = lo + 0.1 * (peak - lo);
+    // Exists: the minimum itself lies below `a`.
+    let j = s0 + env[s0..ip].iter().rposition(|&e| e <= a).unwrap_or(0);
+    let half = lo + 0.5 * (peak - lo);
+    let first = (j + 1..=ip)
+        .find(|&m| env[m] >= half && (m == ip || env[m + 1] < env[m]))
+        .unwrap_or(ip);
+    let b = lo + 0.9 * (env[first] - lo);
+    let k = (j + 1..=first).find(|&m| env[m] >= b).unwrap_or(first);
+    (k - j, ratio_db)
 }

@@ -55,12 +55,14 @@ pub struct GunshotConfig {
     /// `floor_fall_s` during this time, s. Default 0.25, range 0..=10.
     pub floor_warmup_s: f64,
     /// Corner frequency of the one-pole DC-blocking high-pass in front of the analysis, Hz;
-    /// 0 = none. Default 5, range 0..=200. A body-worn microphone path can carry a large DC
-    /// offset (0.3 FS has been seen): without the blocker it sets the level, the noise floor
-    /// sits near the offset's level and a shot barely rises over it. The default corner
-    /// (time constant 32 ms) lies far below the analysis band and below the acoustic response
-    /// of body-worn microphones, so it removes the offset and slow drift but leaves the level
-    /// of sound as it was. Clipping is still counted on the unfiltered input.
+    /// 0 = none. Default 0 (off), range 0..=200; 5 is the recommended value for a microphone
+    /// path with a DC offset. A body-worn microphone path can carry a large offset (0.3 FS has
+    /// been seen): without the blocker it sets the level, the noise floor sits near the
+    /// offset's level and a shot barely rises over it. At 5 Hz (time constant 32 ms) the
+    /// corner lies far below the analysis band, so it removes the offset and slow drift but
+    /// not sound. Off by default because, with the present decision stage, it lets three of 91
+    /// dev-set ambient clips trigger (0 without it) while finding two more of 68 gunshot clips
+    /// (docs/gunshot.md). Clipping is always counted on the unfiltered input.
     pub dc_block_hz: f64,
     // ---- decision ----
     /// Level rise over the noise floor that makes a candidate, dB. Default 15, range 0..=100.
@@ -69,12 +71,44 @@ pub struct GunshotConfig {
     /// it, dB. Default 6, range 0..=60. The floor adapts slowly, so a reverberant tail stays
     /// well above it; this keeps the tail from making candidates (an onset is a jump).
     pub min_jump_db: f64,
-    /// Spectral flux that makes a candidate, dB. Default 10, range 0..=100.
+    /// A hop this much louder than the louder of the two hops before it makes a candidate even
+    /// when its rise over the noise floor is below `rise_threshold_db`, dB. Default 10, range
+    /// 0..=60 (60: off). The floor follows a loud background (a first shot's reverberation,
+    /// traffic, the stream's first quarter second) and can sit within 15 dB of a blast; a
+    /// 10 dB jump within a hop is an onset whatever the floor says.
+    pub onset_jump_db: f64,
+    /// Smallest spectral flux of the attack (its largest `flux_db`), dB: the onset must be a
+    /// broadband spectral change. Default 10, range 0..=100. See also `flux_jump_share`.
     pub flux_threshold_db: f64,
-    /// Longest rise time (10 % -> 90 % of the first arrival's envelope peak) of a muzzle
-    /// blast, s. Default 0.0012 (a blast rises in under 1 ms; a slammed car door takes 1.3 ms
-    /// and more), range 0.0001..=0.1.
+    /// The flux gate is relaxed to `flux_jump_share × jump_db` (the candidate hop's level jump)
+    /// when that is lower than `flux_threshold_db`. Default 0.8, range 0.1..=10 (10: off in
+    /// practice). A broadband onset J dB above the preceding hops raises every bin by about J
+    /// dB, so its flux is about J (0.85-0.9 J measured, the frame straddling the onset); a
+    /// blast over loud steady noise or a previous sound can only jump 10-13 dB and cannot show
+    /// 10 dB of flux, while a narrowband onset of the same jump stays far below 0.8 J.
+    pub flux_jump_share: f64,
+    /// Longest attack time of a muzzle blast, s: the shortest, over the hops of the attack
+    /// window, of the rise time from quiet (`rise_time_us`) and of the attack time over the
+    /// preceding level (`attack_time_us`) of hops whose attack ratio reaches
+    /// `min_attack_ratio_db`. Default 0.0017, range 0.0001..=0.1. A blast at the muzzle rises
+    /// in well under 1 ms; distance and the recording chain (low-passing, resampling) stretch
+    /// it to 1.3-1.7 ms in real recordings; a slammed heavy door takes 1.1-6 ms, so the
+    /// centroid gate (`min_centroid_hz`) separates the fast ones.
     pub max_rise_time_s: f64,
+    /// Smallest attack ratio (`attack_ratio_db`: the hop's peak over the envelope's minimum
+    /// before it in the frame) for a hop's `attack_time_us` to count as an attack, dB.
+    /// Default 25, range 0..=120. The excursion-based attack time is robust to a quiet point
+    /// that never reaches 10 % of the peak, but a small excursion is not an attack: at 10-20 dB
+    /// the rounds of a burst over their predecessors' reverberation pass, and so do the
+    /// impacts of a jackhammer and single claps in applause (see docs/gunshot.md).
+    pub min_attack_ratio_db: f64,
+    /// Only hops whose sample peak is within this of the attack's largest sample count for the
+    /// attack time, dB. Default 12, range 0..=60 (60: every hop counts). A sound that swells
+    /// over several milliseconds (a bark, an idling engine's start) shows a deceptively short
+    /// rise in the hop where the swell begins, whose own peak is still far below the sound's;
+    /// a blast's first arrival (or a bullet's N-wave) reaches at least a quarter of the
+    /// attack's peak (dev shots: first arrivals 6-12 dB below a later, larger peak occur).
+    pub attack_peak_margin_db: f64,
     /// Smallest sample peak of the attack, dBFS. Default -10, range -120..=0. A muzzle blast
     /// near a body-worn microphone (140-175 dB SPL) drives it to or near full scale; this gate
     /// rejects the quieter impacts of everyday objects, at the price of missing distant shots.
@@ -86,8 +120,28 @@ pub struct GunshotConfig {
     /// Smallest spectral flatness at the attack, 0..1. Default 0 (off): distant and
     /// band-limited shots lose their high frequencies and are not flat (see docs/gunshot.md).
     pub min_flatness: f64,
-    /// Smallest spectral centroid at the attack, Hz. Default 0 (off), range 0..=20000.
+    /// Smallest spectral centroid at the attack (the loudest hop of the attack window), Hz.
+    /// Default 250, range 0..=20000 (0: off). A heavy panel (a car door, the synthetic door
+    /// slam) or a thump on the camera body radiates mostly below 250 Hz and rises almost as
+    /// fast as a distant shot; a muzzle blast, even distant and low-passed, keeps its centroid
+    /// above ~330 Hz on the dev set. Interior door slams with a latch click (DCASE, 250-2100
+    /// Hz) are not caught by it.
     pub min_centroid_hz: f64,
+    /// Lower edge of the optional *quiet path*, dBFS: an unclipped candidate whose peak lies in
+    /// `[quiet_min_peak_dbfs, min_peak_dbfs)` passes the peak gate when its attack shape is
+    /// stricter than usual (`quiet_max_rise_time_s`, `quiet_min_attack_ratio_db`,
+    /// `quiet_min_decay_db`), for distant shots. Default 0 = off (the range is empty whenever
+    /// it is not below `min_peak_dbfs`), range -120..=0. Off by default because on the dev set
+    /// quiet office impacts (knocks, door slams, keys, page turns, coughs, speech plosives)
+    /// show the same attack and decay as a distant shot: see docs/gunshot.md.
+    pub quiet_min_peak_dbfs: f64,
+    /// Longest attack time on the quiet path, s. Default 0.0006, range 0..=0.01.
+    pub quiet_max_rise_time_s: f64,
+    /// Smallest attack ratio (peak over the preceding level) on the quiet path, dB. Default
+    /// 30, range 0..=120.
+    pub quiet_min_attack_ratio_db: f64,
+    /// Smallest decay on the quiet path, dB. Default 12, range 0..=100.
+    pub quiet_min_decay_db: f64,
     /// Time after the candidate onset over which the attack's maxima are taken, s. Default
     /// 0.015, range 0.001..=0.1.
     pub attack_window_s: f64,
@@ -98,6 +152,16 @@ pub struct GunshotConfig {
     /// Smallest decay (attack peak level minus the lowest level after the attack, within the
     /// decay window), dB. Default 8, range 0..=100.
     pub min_decay_db: f64,
+    /// Extra time a candidate that passed every gate but the decay gets for its level to fall
+    /// `min_decay_db`, s; 0 = none. Default 0.2, range 0..=0.3. A shot in a reverberant
+    /// space, a rolling echo between buildings or the roar of a large calibre keeps the level
+    /// within 8 dB of the attack for more than `decay_window_s`, but falls eventually; steady
+    /// noise never does. Such a candidate is accepted (and decided) at the first hop where
+    /// its decay reaches `min_decay_db`, or rejected at `decay_window_s + decay_extension_s`;
+    /// candidates that pass or fail at `decay_window_s` are decided there as before, so the
+    /// usual decision delay is unchanged and only the worst case
+    /// ([`GunshotDecider::latency_us`]) grows by the extension.
+    pub decay_extension_s: f64,
     /// Time constant of the one-pole smoother (on power) applied to the hop level before the
     /// lowest level after the attack is taken, s; 0 = none. Default 0.01, range 0..=0.05. It
     /// keeps the random dips of loud steady noise from passing for a decay.
@@ -125,18 +189,27 @@ impl Default for GunshotConfig {
             floor_rise_s: 1.0,
             floor_fall_s: 0.05,
             floor_warmup_s: 0.25,
-            dc_block_hz: 5.0,
+            dc_block_hz: 0.0,
             rise_threshold_db: 15.0,
             min_jump_db: 6.0,
+            onset_jump_db: 10.0,
             flux_threshold_db: 10.0,
-            max_rise_time_s: 0.0012,
+            flux_jump_share: 0.8,
+            max_rise_time_s: 0.0017,
+            min_attack_ratio_db: 25.0,
+            attack_peak_margin_db: 12.0,
             min_peak_dbfs: -10.0,
             min_clipped_frac: 0.02,
             min_flatness: 0.0,
-            min_centroid_hz: 0.0,
+            min_centroid_hz: 250.0,
+            quiet_min_peak_dbfs: 0.0,
+            quiet_max_rise_time_s: 0.0006,
+            quiet_min_attack_ratio_db: 30.0,
+            quiet_min_decay_db: 12.0,
             attack_window_s: 0.015,
             decay_window_s: 0.3,
             min_decay_db: 8.0,
+            decay_extension_s: 0.1,
             decay_smoothing_s: 0.01,
             min_interval_s: 0.07,
             retrigger_db: 10.0,
@@ -208,13 +281,27 @@ impl GunshotConfig {
             100.0,
         )?;
         r("gunshot.min_jump_db", self.min_jump_db, 0.0, 60.0)?;
+        r("gunshot.onset_jump_db", self.onset_jump_db, 0.0, 60.0)?;
         r(
             "gunshot.flux_threshold_db",
             self.flux_threshold_db,
             0.0,
             100.0,
         )?;
+        r("gunshot.flux_jump_share", self.flux_jump_share, 0.1, 10.0)?;
         r("gunshot.max_rise_time_s", self.max_rise_time_s, 1e-4, 0.1)?;
+        r(
+            "gunshot.min_attack_ratio_db",
+            self.min_attack_ratio_db,
+            0.0,
+            120.0,
+        )?;
+        r(
+            "gunshot.attack_peak_margin_db",
+            self.attack_peak_margin_db,
+            0.0,
+            60.0,
+        )?;
         r("gunshot.min_peak_dbfs", self.min_peak_dbfs, -120.0, 0.0)?;
         r("gunshot.min_clipped_frac", self.min_clipped_frac, 0.0, 1.0)?;
         r("gunshot.min_flatness", self.min_flatness, 0.0, 1.0)?;
@@ -224,9 +311,39 @@ impl GunshotConfig {
             0.0,
             20_000.0,
         )?;
+        r(
+            "gunshot.quiet_min_peak_dbfs",
+            self.quiet_min_peak_dbfs,
+            -120.0,
+            0.0,
+        )?;
+        r(
+            "gunshot.quiet_max_rise_time_s",
+            self.quiet_max_rise_time_s,
+            0.0,
+            0.01,
+        )?;
+        r(
+            "gunshot.quiet_min_attack_ratio_db",
+            self.quiet_min_attack_ratio_db,
+            0.0,
+            120.0,
+        )?;
+        r(
+            "gunshot.quiet_min_decay_db",
+            self.quiet_min_decay_db,
+            0.0,
+            100.0,
+        )?;
         r("gunshot.attack_window_s", self.attack_window_s, 0.001, 0.1)?;
         r("gunshot.decay_window_s", self.decay_window_s, 0.03, 0.3)?;
         r("gunshot.min_decay_db", self.min_decay_db, 0.0, 100.0)?;
+        r(
+            "gunshot.decay_extension_s",
+            self.decay_extension_s,
+            0.0,
+            0.3,
+        )?;
         r(
             "gunshot.decay_smoothing_s",
             self.decay_smoothing_s,
@@ -257,9 +374,25 @@ impl GunshotConfig {
     }
 }
 
+/// The gates a candidate can fail, as reported by [`GunshotDecider::push_traced`]:
+/// `attack_time` (`max_rise_time_s`, over the hops whose attack ratio reaches
+/// `min_attack_ratio_db`), `peak` (`min_peak_dbfs`; both bypassed by clipping; on the quiet
+/// path `quiet_min_peak_dbfs` and `quiet_min_attack_ratio_db`),
+/// `flux` (`flux_threshold_db`, relaxed by `flux_jump_share`), `flatness` (`min_flatness`), `centroid` (`min_centroid_hz`),
+/// `decay` (`min_decay_db`).
+pub const GATE_NAMES: [&str; 6] = [
+    "attack_time",
+    "peak",
+    "flux",
+    "flatness",
+    "centroid",
+    "decay",
+];
+
 /// Most candidates the decider follows at once (their decay windows overlap when shots are
-/// closer than the window); more than `decay_window_s / min_interval_s` is never needed.
-const MAX_PENDING: usize = 16;
+/// closer than the window); more than `(decay_window_s + decay_extension_s) / min_interval_s`
+/// (at most 0.6 / 0.02 = 30 with validated parameters) is never needed.
+const MAX_PENDING: usize = 32;
 
 /// What the decider knows about one candidate shot.
 #[derive(Debug, Clone, Copy, Default)]
@@ -280,12 +413,81 @@ struct Candidate {
     crest_db: f32,
     rise_time_us: f32,
     clipped_frac: f32,
+    // Sample-level attack: the attack times of the attack's hops (see `Attacks`), the largest
+    // attack ratio, and the candidate hop's level jump.
+    attacks: Attacks,
+    attack_ratio_db: f32,
+    jump_db: f32,
     // Lowest level after the attack.
     min_after: f32,
 }
 
+/// Most hops of an attack window whose attack times are kept (the default window holds 3-4
+/// hops; with very short hops the quietest hops beyond this are dropped first).
+const MAX_ATTACK_HOPS: usize = 8;
+
+/// The attack times of an attack window's hops with their sample peaks, so that the attack can
+/// be judged only on hops that reach close to the attack's final peak: a sound that swells
+/// over several milliseconds (a bark, a door's panel) shows a deceptively short rise in the
+/// hop where its swell begins, because that hop's own peak is still small.
+#[derive(Debug, Clone, Copy, Default)]
+struct Attacks {
+    peak_dbfs: [f32; MAX_ATTACK_HOPS],
+    time_us: [f32; MAX_ATTACK_HOPS],
+    n: usize,
+}
+
+impl Attacks {
+    fn push(&mut self, peak_dbfs: f32, time_us: f32) {
+        if self.n < MAX_ATTACK_HOPS {
+            self.peak_dbfs[self.n] = peak_dbfs;
+            self.time_us[self.n] = time_us;
+            self.n += 1;
+            return;
+        }
+        // Full: replace the quietest hop if this one is louder (ties keep the earlier hop).
+        let (i, &q) =
+            self.peak_dbfs[..self.n]
+                .iter()
+                .enumerate()
+                .fold(
+                    (0, &f32::INFINITY),
+                    |m, (i, p)| if *p < *m.1 { (i, p) } else { m },
+                );
+        if peak_dbfs > q {
+            self.peak_dbfs[i] = peak_dbfs;
+            self.time_us[i] = time_us;
+        }
+    }
+
+    fn merge(&mut self, other: &Attacks) {
+        for i in 0..other.n {
+            self.push(other.peak_dbfs[i], other.time_us[i]);
+        }
+    }
+
+    /// The shortest attack time among hops whose peak reaches `min_peak_dbfs`.
+    fn best(&self, min_peak_dbfs: f32) -> f32 {
+        (0..self.n)
+            .filter(|&i| self.peak_dbfs[i] >= min_peak_dbfs)
+            .map(|i| self.time_us[i])
+            .fold(f32::INFINITY, f32::min)
+    }
+}
+
+/// A hop's attack time: its rise time from quiet, or its attack time over the preceding level
+/// when its peak stands at least `min_ratio` dB above that level (a smaller excursion is not
+/// an attack: noise wobbles that much).
+fn attack_of(f: &FeatureFrame, min_ratio: f32) -> f32 {
+    if f.attack_ratio_db >= min_ratio {
+        f.rise_time_us.min(f.attack_time_us)
+    } else {
+        f.rise_time_us
+    }
+}
+
 impl Candidate {
-    fn start(f: &FeatureFrame) -> Self {
+    fn start(f: &FeatureFrame, jump_db: f32, min_ratio: f32) -> Self {
         Candidate {
             onset_sample: f.onset_sample.min(f.end_sample),
             attack_end: f.end_sample,
@@ -302,6 +504,13 @@ impl Candidate {
             crest_db: f.crest_db,
             rise_time_us: f.rise_time_us,
             clipped_frac: f.clipped_frac,
+            attacks: {
+                let mut a = Attacks::default();
+                a.push(f.peak_dbfs, attack_of(f, min_ratio));
+                a
+            },
+            attack_ratio_db: f.attack_ratio_db,
+            jump_db,
             min_after: f32::INFINITY,
         }
     }
@@ -317,9 +526,12 @@ impl Candidate {
         self.crest_db = self.crest_db.max(p.crest_db);
         self.rise_time_us = self.rise_time_us.min(p.rise_time_us);
         self.clipped_frac = self.clipped_frac.max(p.clipped_frac);
+        self.jump_db = self.jump_db.max(p.jump_db);
+        self.attacks.merge(&p.attacks);
+        self.attack_ratio_db = self.attack_ratio_db.max(p.attack_ratio_db);
     }
 
-    fn update(&mut self, f: &FeatureFrame, smoothed_level: f32) {
+    fn update(&mut self, f: &FeatureFrame, smoothed_level: f32, min_ratio: f32) {
         if f.end_sample <= self.attack_end {
             if f.level_dbfs > self.peak_level {
                 // The spectral shape is taken at the loudest hop of the attack.
@@ -328,6 +540,8 @@ impl Candidate {
                 self.centroid_hz = f.centroid_hz;
                 self.hf_ratio = f.hf_ratio;
             }
+            self.attacks.push(f.peak_dbfs, attack_of(f, min_ratio));
+            self.attack_ratio_db = self.attack_ratio_db.max(f.attack_ratio_db);
             self.rise_db = self.rise_db.max(f.rise_db);
             self.flux_db = self.flux_db.max(f.flux_db);
             self.hfc_db = self.hfc_db.max(f.hfc_db);
@@ -338,6 +552,12 @@ impl Candidate {
         } else {
             self.min_after = self.min_after.min(smoothed_level);
         }
+    }
+
+    /// The attack time: the shortest of the hops whose peak is within `margin_db` of the
+    /// attack's largest sample.
+    fn attack_time_us(&self, margin_db: f32) -> f32 {
+        self.attacks.best(self.peak_dbfs - margin_db)
     }
 
     fn decay_db(&self) -> f32 {
@@ -373,14 +593,23 @@ pub struct GunshotDecider {
     timing: FrameTiming,
     rise_thr: f32,
     flux_thr: f32,
+    flux_jump_share: f32,
     max_rise_us: f32,
+    min_attack_ratio: f32,
+    attack_peak_margin: f32,
+    onset_jump: f32,
     min_peak: f32,
     min_clipped: f32,
     min_flatness: f32,
     min_centroid: f32,
     min_decay: f32,
+    quiet_min_peak: f32,
+    quiet_max_rise_us: f32,
+    quiet_min_ratio: f32,
+    quiet_min_decay: f32,
     attack: u64,
     decay: u64,
+    extension: u64,
     interval: u64,
     retrigger: f32,
     min_jump: f32,
@@ -409,14 +638,23 @@ impl GunshotDecider {
             timing,
             rise_thr: config.rise_threshold_db as f32,
             flux_thr: config.flux_threshold_db as f32,
+            flux_jump_share: config.flux_jump_share as f32,
             max_rise_us: (config.max_rise_time_s * 1e6) as f32,
+            min_attack_ratio: config.min_attack_ratio_db as f32,
+            attack_peak_margin: config.attack_peak_margin_db as f32,
+            onset_jump: config.onset_jump_db as f32,
             min_peak: config.min_peak_dbfs as f32,
             min_clipped: config.min_clipped_frac as f32,
             min_flatness: config.min_flatness as f32,
             min_centroid: config.min_centroid_hz as f32,
             min_decay: config.min_decay_db as f32,
+            quiet_min_peak: config.quiet_min_peak_dbfs as f32,
+            quiet_max_rise_us: (config.quiet_max_rise_time_s * 1e6) as f32,
+            quiet_min_ratio: config.quiet_min_attack_ratio_db as f32,
+            quiet_min_decay: config.quiet_min_decay_db as f32,
             attack: secs_to_samples(config.attack_window_s, rate, 1) as u64,
             decay: secs_to_samples(config.decay_window_s, rate, 1) as u64,
+            extension: secs_to_samples(config.decay_extension_s, rate, 0) as u64,
             interval: secs_to_samples(config.min_interval_s, rate, 1) as u64,
             retrigger: config.retrigger_db as f32,
             min_jump: config.min_jump_db as f32,
@@ -443,11 +681,15 @@ impl GunshotDecider {
         self.timing
     }
 
-    /// Longest time from an onset to its decision, microseconds: the decay window plus one hop
-    /// (the onset can lie up to a hop before the hop that starts the candidate).
+    /// Longest time from an onset to its decision, microseconds: the decay window, its
+    /// extension (for a candidate whose level is slow to fall) and one hop (the onset can lie
+    /// up to a hop before the hop that starts the candidate).
     pub fn latency_us(&self) -> i64 {
-        Timestamp::from_samples(self.decay + self.timing.hop as u64, self.timing.sample_rate)
-            .as_micros()
+        Timestamp::from_samples(
+            self.decay + self.extension + self.timing.hop as u64,
+            self.timing.sample_rate,
+        )
+        .as_micros()
     }
 
     /// Candidates dropped because [`MAX_PENDING`] were already being followed (cannot happen
@@ -475,6 +717,19 @@ impl GunshotDecider {
     /// Consumes one frame (frames must come in order), appending decided events to `out`.
     /// Returns the frame's onset score ([`GunshotDecider::onset_score`]).
     pub fn push(&mut self, f: &FeatureFrame, out: &mut impl Extend<Event>) -> f32 {
+        self.push_traced(f, out, |_, _| {})
+    }
+
+    /// Like [`GunshotDecider::push`], also calling `trace` with every candidate decided on this
+    /// frame, accepted or not: its evidence (as an [`Event`], the one emitted when accepted) and
+    /// the names of the gates it failed (empty when accepted; see [`GATE_NAMES`]). This is the
+    /// "why not" of a missed shot. Does not allocate.
+    pub fn push_traced(
+        &mut self,
+        f: &FeatureFrame,
+        out: &mut impl Extend<Event>,
+        mut trace: impl FnMut(&Event, &[&'static str]),
+    ) -> f32 {
         self.last_end = f.end_sample;
         let p = 10f64.powf(f64::from(f.level_dbfs) / 10.0);
         self.smoothed_power += self.smooth_alpha * (p - self.smoothed_power);
@@ -485,7 +740,8 @@ impl GunshotDecider {
         // next hop. The flux gate is applied to the attack's maximum when deciding.
         let jump = f.level_dbfs - self.prev_levels[0].max(self.prev_levels[1]);
         self.prev_levels = [self.prev_levels[1], f.level_dbfs];
-        let onset = f.rise_db >= self.rise_thr && jump >= self.min_jump;
+        let onset =
+            (f.rise_db >= self.rise_thr && jump >= self.min_jump) || jump >= self.onset_jump;
         let far = match self.last_onset {
             None => true,
             Some(t) => f.onset_sample >= t.saturating_add(self.interval),
@@ -501,11 +757,21 @@ impl GunshotDecider {
         };
         let mut i = 0;
         while i < self.n_pending {
-            self.pending[i].update(f, smoothed);
-            if f.end_sample >= self.pending[i].decay_end {
-                let c = self.pending[i];
-                self.decide(&c, f.end_sample, out);
-                // Candidates are kept in onset order; the oldest finishes first.
+            self.pending[i].update(f, smoothed, self.min_attack_ratio);
+            let c = self.pending[i];
+            // Past the decay window, a candidate that fails only the decay gate waits (up to
+            // the extension) for its level to fall; every other candidate is decided now.
+            let decided = f.end_sample >= c.decay_end
+                && self.decide(
+                    &c,
+                    f.end_sample,
+                    f.end_sample >= c.decay_end + self.extension,
+                    out,
+                    &mut trace,
+                );
+            if decided {
+                // Candidates are kept in onset order (an extended one may finish after a
+                // later one).
                 self.pending.copy_within(i + 1..self.n_pending, i);
                 self.n_pending -= 1;
             } else {
@@ -528,7 +794,7 @@ impl GunshotDecider {
                 return score;
             }
         };
-        let mut c = Candidate::start(f);
+        let mut c = Candidate::start(f, jump, self.min_attack_ratio);
         // The windows are measured from the estimated onset, not the hop start.
         c.attack_end = c.onset_sample.max(f.start_sample) + self.attack;
         c.decay_end = c.onset_sample + self.decay;
@@ -545,9 +811,19 @@ impl GunshotDecider {
     /// Ends the stream: decides every pending candidate with the frames seen so far, then
     /// resets.
     pub fn finish(&mut self, out: &mut impl Extend<Event>) {
+        self.finish_traced(out, |_, _| {});
+    }
+
+    /// Like [`GunshotDecider::finish`], tracing every candidate decided (see
+    /// [`GunshotDecider::push_traced`]).
+    pub fn finish_traced(
+        &mut self,
+        out: &mut impl Extend<Event>,
+        mut trace: impl FnMut(&Event, &[&'static str]),
+    ) {
         for i in 0..self.n_pending {
             let c = self.pending[i];
-            self.decide(&c, self.last_end, out);
+            self.decide(&c, self.last_end, true, out, &mut trace);
         }
         self.reset();
     }
@@ -562,44 +838,89 @@ impl GunshotDecider {
         self.prev_levels = [LEVEL_FLOOR_DBFS; 2];
     }
 
-    fn decide(&self, c: &Candidate, at: u64, out: &mut impl Extend<Event>) {
+    /// Decides candidate `c` at sample `at`: emits it when it passes, traces it, and returns
+    /// true. Unless `last`, a candidate that fails only the decay gate is left undecided
+    /// (returns false) while `decay_extension_s` gives its level time to fall.
+    fn decide(
+        &self,
+        c: &Candidate,
+        at: u64,
+        last: bool,
+        out: &mut impl Extend<Event>,
+        trace: &mut impl FnMut(&Event, &[&'static str]),
+    ) -> bool {
         let decay = c.decay_db();
+        let attack_us = match c.attack_time_us(self.attack_peak_margin) {
+            t if t.is_finite() => t,
+            _ => c.rise_time_us,
+        };
         let clipped = c.clipped_frac >= self.min_clipped;
-        let impulsive = c.rise_time_us <= self.max_rise_us && c.peak_dbfs >= self.min_peak;
-        let pass = (impulsive || clipped)
-            && c.flux_db >= self.flux_thr
-            && c.flatness >= self.min_flatness
-            && c.centroid_hz >= self.min_centroid
-            && decay >= self.min_decay;
-        if !pass {
-            return;
+        let mut failed = [""; GATE_NAMES.len()];
+        let mut n_failed = 0;
+        let mut gate = |ok: bool, name: &'static str| {
+            if !ok {
+                failed[n_failed] = name;
+                n_failed += 1;
+            }
+        };
+        // The quiet path: an unclipped peak below `min_peak` but above `quiet_min_peak` must
+        // show a stricter attack and decay instead (its thresholds are then the ones
+        // reported). Empty (off) unless `quiet_min_peak < min_peak`.
+        let quiet = !clipped && c.peak_dbfs < self.min_peak && c.peak_dbfs >= self.quiet_min_peak;
+        let (max_rise_us, min_ratio, min_decay, min_peak) = if quiet {
+            (
+                self.quiet_max_rise_us,
+                self.quiet_min_ratio,
+                self.quiet_min_decay,
+                self.quiet_min_peak,
+            )
+        } else {
+            (
+                self.max_rise_us,
+                self.min_attack_ratio,
+                self.min_decay,
+                self.min_peak,
+            )
+        };
+        // The clipping bypass covers the rise time and peak gates (reported as failed only
+        // when the attack did not clip).
+        gate(clipped || attack_us <= max_rise_us, "attack_time");
+        gate(
+            clipped || (c.peak_dbfs >= min_peak && (!quiet || c.attack_ratio_db >= min_ratio)),
+            "peak",
+        );
+        let flux_thr = self.flux_thr.min(self.flux_jump_share * c.jump_db.max(0.0));
+        gate(c.flux_db >= flux_thr, "flux");
+        gate(c.flatness >= self.min_flatness, "flatness");
+        gate(c.centroid_hz >= self.min_centroid, "centroid");
+        gate(decay >= min_decay, "decay");
+        if !last && n_failed == 1 && failed[0] == "decay" {
+            return false;
         }
+        let pass = n_failed == 0;
         // Confidence: mean of how far each gated feature clears its threshold, each mapped to
         // 0.5 at the threshold and 1 at a comfortable margin; clipping (a body mic saturated by
         // a blast) adds weight.
         let m = |v: f32, thr: f32, span: f32| (0.5 + 0.5 * (v - thr) / span).clamp(0.0, 1.0);
         let parts = [
-            m(decay, self.min_decay, 15.0),
+            m(decay, min_decay, 15.0),
             m(c.rise_db, self.rise_thr, 20.0),
-            m(
-                self.max_rise_us - c.rise_time_us,
-                0.0,
-                self.max_rise_us.max(1.0),
-            ),
-            m(c.peak_dbfs, self.min_peak, 10.0),
-            m(c.flux_db, self.flux_thr, 15.0),
+            m(max_rise_us - attack_us, 0.0, max_rise_us.max(1.0)),
+            m(c.peak_dbfs, min_peak, 10.0),
+            m(c.flux_db, flux_thr, 15.0),
         ];
         let mut conf = parts.iter().sum::<f32>() / parts.len() as f32;
         if c.clipped_frac > 0.0 {
             conf = 0.5 * (conf + 1.0);
         }
         let mut ev = Evidence::new();
-        ev.push("decay_db", decay, Some(self.min_decay));
+        ev.push("decay_db", decay, Some(min_decay));
         ev.push("rise_db", c.rise_db, Some(self.rise_thr));
-        ev.push("rise_time_us", c.rise_time_us, Some(self.max_rise_us));
-        ev.push("peak_dbfs", c.peak_dbfs, Some(self.min_peak));
+        ev.push("attack_time_us", attack_us, Some(max_rise_us));
+        ev.push("attack_ratio_db", c.attack_ratio_db, Some(min_ratio));
+        ev.push("peak_dbfs", c.peak_dbfs, Some(min_peak));
         ev.push("clipped_frac", c.clipped_frac, Some(self.min_clipped));
-        ev.push("flux_db", c.flux_db, Some(self.flux_thr));
+        ev.push("flux_db", c.flux_db, Some(flux_thr));
         ev.push("flatness", c.flatness, Some(self.min_flatness));
         ev.push("level_dbfs", c.peak_level, None);
         ev.push("floor_dbfs", c.floor, None);
@@ -607,14 +928,21 @@ impl GunshotDecider {
         ev.push("hf_ratio", c.hf_ratio, None);
         ev.push("crest_db", c.crest_db, None);
         ev.push("hfc_db", c.hfc_db, None);
+        ev.push("rise_time_us", c.rise_time_us, None);
+        ev.push("jump_db", c.jump_db, Some(self.min_jump));
         let rate = self.timing.sample_rate;
-        out.extend(core::iter::once(Event {
+        let event = Event {
             kind: EventKind::Gunshot,
             onset: Timestamp::from_samples(c.onset_sample, rate),
             decided: Timestamp::from_samples(at.max(c.onset_sample), rate),
-            confidence: conf.clamp(0.0, 1.0),
+            confidence: if pass { conf.clamp(0.0, 1.0) } else { 0.0 },
             evidence: ev,
-        }));
+        };
+        trace(&event, &failed[..n_failed]);
+        if pass {
+            out.extend(core::iter::once(event));
+        }
+        true
     }
 }
 

@@ -11,7 +11,7 @@ mod gunshot;
 
 pub use features::{FeatureFrame, OnsetFeatures, LEVEL_FLOOR_DBFS, POWER_FLOOR};
 pub use frontend::{FrameTiming, Framer};
-pub use gunshot::{GunshotConfig, GunshotDecider, GunshotDetector};
+pub use gunshot::{GunshotConfig, GunshotDecider, GunshotDetector, GATE_NAMES};
 
 /// Lowest supported audio sample rate, Hz.
 pub const MIN_SAMPLE_RATE: u32 = 8_000;

@@ -163,6 +163,12 @@ pub(crate) struct FallCore {
     lying_since: Option<Timestamp>,
     down_alerted: Option<Timestamp>,
     up_since: Option<Timestamp>,
+    /// Time of the latest frame (to measure a gap when the stream resumes).
+    last_t: Option<Timestamp>,
+    /// A gap was seen and the next frame is the first after it.
+    after_gap: bool,
+    /// Part of the current lying period spent in gaps (no samples), microseconds.
+    unobserved_us: i64,
 }
 
 impl FallCore {
@@ -187,6 +193,9 @@ impl FallCore {
             lying_since: None,
             down_alerted: None,
             up_since: None,
+            last_t: None,
+            after_gap: false,
+            unobserved_us: 0,
         })
     }
 
@@ -198,6 +207,23 @@ impl FallCore {
         self.lying_since = None;
         self.down_alerted = None;
         self.up_since = None;
+        self.last_t = None;
+        self.after_gap = false;
+        self.unobserved_us = 0;
+    }
+
+    /// After a gap: the signal history and any pending fall candidate are dropped (the
+    /// orientation restarts and nothing is known about the samples in between, so the
+    /// discontinuity is never an impact). The officer-down state describes the wearer, not
+    /// the signal: it survives a gap shorter than `officer_down_s` when the wearer is found
+    /// still lying and still on the first frame after it (a dropout does not get anyone up,
+    /// and restarting the timer on every dropout of a flaky link would delay or suppress the
+    /// alarm). The unobserved time is counted in the timer and reported as evidence.
+    pub(crate) fn restart(&mut self) {
+        self.pos = 0;
+        self.filled = 0;
+        self.cand = None;
+        self.after_gap = true;
     }
 
     pub(crate) fn latency_us(&self) -> i64 {
@@ -276,12 +302,38 @@ impl FallCore {
         self.ups[self.pos] = o.up;
         self.mins[self.pos] = f.min_g;
         self.pos = (self.pos + 1) % cap;
-        self.filled = (self.filled + 1).min(cap);
+        // Only frames with a settled orientation are history: the pre-impact orientation
+        // must not come from the converging estimate after a (re)start.
+        self.filled = if o.settled {
+            (self.filled + 1).min(cap)
+        } else {
+            0
+        };
         let t = f.t;
         let cfg = &self.cfg;
+        if self.after_gap {
+            self.after_gap = false;
+            let gap = self.last_t.map_or(i64::MAX, |p| t.micros_since(p));
+            let lying = o.upright.is_some() && o.tilt_deg >= cfg.lying_tilt_deg as f32;
+            let still = o.motion_g <= cfg.officer_still_g as f32;
+            if self.lying_since.is_some()
+                && lying
+                && still
+                && gap < secs_to_micros(cfg.officer_down_s)
+            {
+                self.unobserved_us += gap;
+            } else {
+                self.lying_since = None;
+                self.down_alerted = None;
+                self.up_since = None;
+                self.unobserved_us = 0;
+            }
+        }
+        self.last_t = Some(t);
 
-        // Impact candidates.
-        let is_peak = f.peak_g >= cfg.impact_g as f32 || f.saturated;
+        // Impact candidates (none before the orientation has settled: a fall is judged by
+        // the turn of the trunk, which an unsettled estimate cannot give).
+        let is_peak = o.settled && (f.peak_g >= cfg.impact_g as f32 || f.saturated);
         if is_peak {
             match &mut self.cand {
                 None => {
@@ -345,6 +397,7 @@ impl FallCore {
                         );
                         e.push("tilt_deg", o.tilt_deg, Some(cfg.lying_tilt_deg as f32));
                         e.push("motion_g", o.motion_g, Some(cfg.officer_still_g as f32));
+                        e.push("unobserved_s", self.unobserved_us as f32 * 1e-6, None);
                         out.extend(Some(Event {
                             kind: EventKind::OfficerDown,
                             onset: since,
@@ -355,6 +408,7 @@ impl FallCore {
                     }
                 } else {
                     self.lying_since = None;
+                    self.unobserved_us = 0;
                 }
             }
             Some(since) => {
@@ -374,6 +428,7 @@ impl FallCore {
                         self.down_alerted = None;
                         self.lying_since = None;
                         self.up_since = None;
+                        self.unobserved_us = 0;
                     }
                 } else {
                     self.up_since = None;

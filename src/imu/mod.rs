@@ -22,11 +22,19 @@
 //!   ([`ImuHealth::non_finite_accel`]); a long run of them becomes a gap. A NaN/Inf gyro drops
 //!   only the gyro of that sample;
 //! - a gap (samples more than `orientation.max_gap_s` apart): counted
-//!   ([`ImuHealth::gaps`]), nothing is interpolated across it, and every detector (and the
-//!   orientation filter) restarts from its fresh state at the first sample after it, since
-//!   nothing is known about what happened in between (an officer-down timer restarts too).
-//!   Only the learned upright reference is kept: a dropout does not move the camera on the
-//!   wearer;
+//!   ([`ImuHealth::gaps`]), nothing is interpolated across it, and the signal state restarts
+//!   at the first sample after it: the orientation filter, the running and tap windows and
+//!   any pending fall candidate. A run in progress is neither ended nor reported again: the
+//!   first full window after the gap continues it, or `running.end_after_s` of observed
+//!   time without running ends it (dated to the last running seen). The orientation then converges for 2 s
+//!   ([`OrientFrame::settled`]; the first sample may be mid-stride), during which no fall
+//!   candidate starts and the upright reference learns nothing, so the discontinuity and the
+//!   restart are never read as impact + turn + stillness. Kept across the gap: the learned
+//!   upright reference (a dropout does not move the camera on the wearer) and the
+//!   officer-down timer when the gap is shorter than `fall.officer_down_s` and the wearer is
+//!   found lying and still right after it (the unobserved time counts and is reported as
+//!   `unobserved_s`; restarting the timer on every dropout of a flaky link would delay or
+//!   suppress the alarm);
 //! - clipping: flagged per frame and counted ([`ImuHealth::saturated_samples`]); a clipped
 //!   impact is evidence for a fall.
 //!
@@ -190,7 +198,7 @@ macro_rules! single_detector {
                 let core = &mut self.core;
                 self.pipe.run(input, |tick| match tick {
                     Tick::Frame(f, o) => core.frame(f, o, out),
-                    Tick::Gap => core.reset(),
+                    Tick::Gap => core.restart(),
                 })
             }
 
@@ -341,9 +349,9 @@ impl StreamingDetector for ImuDetectors {
                 tap.frame(f, o, out);
             }
             Tick::Gap => {
-                running.reset();
-                fall.reset();
-                tap.reset();
+                running.restart();
+                fall.restart();
+                tap.restart();
             }
         })
     }

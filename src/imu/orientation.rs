@@ -17,6 +17,13 @@
 //! from it with a steady trunk (`up` within 20 degrees throughout: the camera was switched on
 //! lying on a table, or re-clipped, and the wearer walks), the reference jumps to the current
 //! direction. Lying still, or rolling and struggling on the ground, never teaches it.
+//!
+//! Settling: at the start of the stream and after every gap the estimate starts from one
+//! sample, which may be taken mid-stride (a flight phase reads near 0 g in any direction).
+//! For the first 4 x `gravity_tau_s` (2 s) `up` is the direction of a low-pass of the
+//! acceleration *vector* (carried along by the gyro when there is one): over whole strides
+//! the mean acceleration is gravity, the mean direction is not. Meanwhile
+//! [`OrientFrame::settled`] is false and the upright reference learns nothing.
 
 use super::stream::{ImuFrame, FRAME_S, INTERNAL_RATE_HZ};
 use crate::error::ConfigError;
@@ -26,13 +33,18 @@ use serde::{Deserialize, Serialize};
 
 /// How far `up` may wander during the movement that re-learns the upright reference, degrees.
 const RELEARN_STEADY_DEG: f32 = 20.0;
+/// Settling time after a (re)start, in units of `gravity_tau_s`: the estimate starts from one
+/// sample (possibly mid-stride) and the error decays as exp(-t / tau), to 2% after 4 tau.
+const SETTLE_TAUS: f64 = 4.0;
 
 /// Orientation tracking and stream parameters (TOML table `[orientation]`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OrientationConfig {
     /// Time constant of the accelerometer low-pass that gives the gravity direction when
-    /// there is no gyro, seconds. Default 0.5; range 0.05..=10.
+    /// there is no gyro, and of the settling filter after the start of the stream or a gap
+    /// (which lasts 4 x this, see [`OrientFrame::settled`]), seconds. Default 0.5; range
+    /// 0.05..=10.
     pub gravity_tau_s: f64,
     /// Time constant of the accelerometer correction of the gyro-integrated gravity direction,
     /// seconds. Default 2.0; range 0.1..=60.
@@ -126,6 +138,11 @@ pub struct OrientFrame {
     pub vertical_g: f32,
     /// Motion level: standard deviation of |a| over the motion window, g.
     pub motion_g: f32,
+    /// The gravity estimate has converged since the stream (re)started: false for the first
+    /// 4 x `gravity_tau_s` (2 s by default) after the start and after every gap.
+    /// The first sample after a gap may be taken mid-stride, far from gravity; until this is
+    /// true, `up` and `tilt_deg` are not trusted (no fall candidate, no upright learning).
+    pub settled: bool,
 }
 
 /// Angle between two unit vectors, degrees (robust near 0 and 180).
@@ -139,6 +156,10 @@ pub struct Orientation {
     cfg: OrientationConfig,
     init_frames: usize,
     relearn_frames: usize,
+    settle_frames: usize,
+    since_start: usize,
+    /// Low-passed acceleration vector while settling, g.
+    settle_lp: Vector3<f32>,
     up: Option<Vector3<f32>>,
     init_sum: Vector3<f32>,
     init_n: usize,
@@ -162,6 +183,9 @@ impl Orientation {
             cfg: cfg.clone(),
             init_frames: secs_to_samples(cfg.upright_init_s, r, 1),
             relearn_frames: secs_to_samples(cfg.upright_relearn_s, r, 1),
+            settle_frames: secs_to_samples(SETTLE_TAUS * cfg.gravity_tau_s, r, 1),
+            since_start: 0,
+            settle_lp: Vector3::zeros(),
             up: None,
             init_sum: Vector3::zeros(),
             init_n: 0,
@@ -179,6 +203,7 @@ impl Orientation {
                 tilt_deg: 0.0,
                 vertical_g: 0.0,
                 motion_g: 0.0,
+                settled: false,
             },
         })
     }
@@ -186,6 +211,8 @@ impl Orientation {
     /// Back to the fresh state (nothing learned), without allocating.
     pub fn reset(&mut self) {
         self.up = None;
+        self.since_start = 0;
+        self.last.settled = false;
         self.init_sum = Vector3::zeros();
         self.init_n = 0;
         self.upright = None;
@@ -198,7 +225,8 @@ impl Orientation {
         self.last.upright = None;
     }
 
-    /// Restarts after a gap in the data: the filters and the motion window start again, but
+    /// Restarts after a gap in the data: the filters and the motion window start again (and
+    /// settle for `4 x gravity_tau_s`, see [`OrientFrame::settled`]), but
     /// the learned upright reference is kept (a dropout does not move the camera on the
     /// wearer, and re-learning it from a wearer who may be lying would be wrong).
     pub fn restart(&mut self) {
@@ -237,31 +265,58 @@ impl Orientation {
         let motion = (self.sum_sq / self.norm_len as f64 - m * m).max(0.0).sqrt() as f32;
 
         let dir = if n > 1e-3 { Some(a / n) } else { None };
-        let up = match (self.up, dir) {
-            (None, Some(d)) => d,
-            (None, None) => Vector3::z(),
-            (Some(u), d) => {
-                let (mut u, k) = match f.gyro {
-                    Some(w) => {
-                        // A world-fixed vector seen from the sensor turns by -w dt.
-                        let q = UnitQuaternion::from_scaled_axis(-w * FRAME_S);
-                        let k = if (n - 1.0).abs() < 0.2 {
-                            FRAME_S / self.cfg.gyro_correction_tau_s as f32
-                        } else {
-                            0.0
-                        };
-                        (q * u, k)
-                    }
-                    None => (u, FRAME_S / self.cfg.gravity_tau_s as f32),
-                };
-                if let Some(d) = d {
-                    u += (d - u) * k;
+        self.since_start = self.since_start.saturating_add(1);
+        let settled = self.since_start > self.settle_frames;
+        let up = if !settled {
+            // Converging after a (re)start: a low-pass of the acceleration *vector*, carried
+            // along by the gyro when there is one. Over whole strides the mean acceleration
+            // is gravity (the trunk does not keep accelerating), whereas the mean direction
+            // is not: flight phases (|a| near 0) point anywhere and would count as much as
+            // the heel strikes that carry the weight.
+            let lp = match f.gyro {
+                Some(w) if self.up.is_some() => {
+                    UnitQuaternion::from_scaled_axis(-w * FRAME_S) * self.settle_lp
                 }
-                let un = u.norm();
-                if un > 1e-6 {
-                    u / un
-                } else {
-                    d.unwrap_or(Vector3::z())
+                _ => self.settle_lp,
+            };
+            self.settle_lp = if self.up.is_none() {
+                a
+            } else {
+                lp + (a - lp) * (FRAME_S / self.cfg.gravity_tau_s as f32)
+            };
+            let ln = self.settle_lp.norm();
+            if ln > 1e-3 {
+                self.settle_lp / ln
+            } else {
+                self.up.or(dir).unwrap_or(Vector3::z())
+            }
+        } else {
+            match (self.up, dir) {
+                (None, Some(d)) => d,
+                (None, None) => Vector3::z(),
+                (Some(u), d) => {
+                    let (mut u, k) = match f.gyro {
+                        Some(w) => {
+                            // A world-fixed vector seen from the sensor turns by -w dt.
+                            let q = UnitQuaternion::from_scaled_axis(-w * FRAME_S);
+                            let k = if (n - 1.0).abs() < 0.2 {
+                                FRAME_S / self.cfg.gyro_correction_tau_s as f32
+                            } else {
+                                0.0
+                            };
+                            (q * u, k)
+                        }
+                        None => (u, FRAME_S / self.cfg.gravity_tau_s as f32),
+                    };
+                    if let Some(d) = d {
+                        u += (d - u) * k;
+                    }
+                    let un = u.norm();
+                    if un > 1e-6 {
+                        u / un
+                    } else {
+                        d.unwrap_or(Vector3::z())
+                    }
                 }
             }
         };
@@ -280,7 +335,10 @@ impl Orientation {
             }
             Some(r) => {
                 let tilt = angle_deg(&up, &r);
-                if motion >= self.cfg.moving_g as f32 {
+                if !settled {
+                    // `up` may still be far from gravity: learn nothing from it.
+                    self.relearn_n = 0;
+                } else if motion >= self.cfg.moving_g as f32 {
                     if tilt <= self.cfg.upright_max_tilt_deg as f32 {
                         let k = FRAME_S / self.cfg.upright_tau_s as f32;
                         let nr = r + (up - r) * k;
@@ -313,6 +371,7 @@ impl Orientation {
             tilt_deg: tilt,
             vertical_g: a.dot(&up) - 1.0,
             motion_g: motion,
+            settled,
         };
         self.last
     }
@@ -427,6 +486,45 @@ mod tests {
             let l = o.last();
             assert!(angle_deg(&l.upright.unwrap(), &up) < 0.1);
             assert!(l.tilt_deg < 0.1);
+        }
+    }
+
+    /// A restart in the middle of a run, first sample in a flight phase (|a| near 0, pointing
+    /// sideways): the estimate must reach the true gravity direction by the time it reports
+    /// itself settled, with and without a gyro (reference: the known mounting).
+    #[test]
+    fn restart_mid_run_settles_on_gravity() {
+        // Sensor mounted so that gravity reads along (0.6, 0, 0.8); steps at 2.8 Hz: a sharp
+        // heel strike, a flight phase near 0 g and a forward sway, zero mean over a step
+        // apart from gravity (the trunk does not keep accelerating).
+        let up_true = Vector3::new(0.6f32, 0.0, 0.8);
+        let fwd = Vector3::new(0.0f32, 1.0, 0.0);
+        let accel = |t: f32| {
+            let ph = (t * 2.8).fract();
+            let strike = (-((ph - 0.1) / 0.06).powi(2)).exp();
+            // Mean of `strike` over a step is 0.06 sqrt(pi).
+            let v = 1.0 + 2.5 * (strike - 0.06 * std::f32::consts::PI.sqrt()) / 0.106;
+            up_true * v.max(0.0) + fwd * 0.8 * (std::f32::consts::TAU * 2.8 * t).sin()
+        };
+        for gyro in [None, Some(Vector3::zeros())] {
+            let mut o = Orientation::new(&OrientationConfig::default()).unwrap();
+            // A flight-phase first sample after the restart.
+            let t0 = 0.3 / 2.8;
+            let mut last = None;
+            for i in 0..400 {
+                let t = t0 + i as f32 * 0.01;
+                let f = o.update(&frame(i, accel(t), gyro));
+                if f.settled && last.is_none() {
+                    last = Some(angle_deg(&f.up, &up_true));
+                }
+                if i > 0 && !f.settled {
+                    assert!(i < 250, "never settled");
+                }
+            }
+            let err = last.expect("settled");
+            assert!(err < 12.0, "{gyro:?}: {err} degrees off at settling");
+            o.restart();
+            assert!(!o.update(&frame(500, accel(t0), gyro)).settled);
         }
     }
 }

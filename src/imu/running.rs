@@ -359,6 +359,11 @@ pub(crate) struct RunningCore {
     streak_start: Option<Timestamp>,
     onset: Option<Timestamp>,
     last_ok: Option<(Timestamp, GaitFeatures)>,
+    /// A run survived a gap: the next frame is the first after it.
+    resume_pending: bool,
+    /// A run survived a gap: time of the first full window after it. The gap is unobserved
+    /// time, not time without running, so `end_after_s` counts from here at the earliest.
+    resumed_full: Option<Timestamp>,
     running: bool,
     last: Option<GaitFeatures>,
 }
@@ -386,9 +391,29 @@ impl RunningCore {
             streak_start: None,
             onset: None,
             last_ok: None,
+            resume_pending: false,
+            resumed_full: None,
             running: false,
             last: None,
         })
+    }
+
+    /// After a gap: the window restarts empty (it would span the discontinuity). A run in
+    /// progress is not ended or restarted by the gap: the first full window after it either
+    /// qualifies (the run goes on, no second `running` event) or, `end_after_s` after the
+    /// last qualifying window before the gap, ends it (`running_ended`, onset = that last
+    /// window). A streak that was not yet a run starts again.
+    pub(crate) fn restart(&mut self) {
+        let (running, streak_start, onset, last_ok) =
+            (self.running, self.streak_start, self.onset, self.last_ok);
+        self.reset();
+        if running {
+            self.running = true;
+            self.streak_start = streak_start;
+            self.onset = onset;
+            self.last_ok = last_ok;
+            self.resume_pending = true;
+        }
     }
 
     pub(crate) fn reset(&mut self) {
@@ -398,6 +423,8 @@ impl RunningCore {
         self.streak_start = None;
         self.onset = None;
         self.last_ok = None;
+        self.resume_pending = false;
+        self.resumed_full = None;
         self.running = false;
         self.last = None;
     }
@@ -429,6 +456,11 @@ impl RunningCore {
     }
 
     pub(crate) fn frame(&mut self, f: &ImuFrame, _o: &OrientFrame, out: &mut impl Extend<Event>) {
+        if self.resume_pending {
+            self.resume_pending = false;
+            // The first analysis comes once the window has filled again.
+            self.resumed_full = Some(f.t.add_micros(secs_to_micros(self.cfg.window_s)));
+        }
         self.mag[self.pos] = f.accel_g.norm();
         self.peak[self.pos] = f.peak_g;
         self.min[self.pos] = f.min_g;
@@ -494,8 +526,10 @@ impl RunningCore {
             self.streak_start = None;
             self.onset = None;
         } else if let Some((last_t, lg)) = self.last_ok {
-            if t.micros_since(last_t) >= secs_to_micros(c.end_after_s) {
+            let since = self.resumed_full.map_or(last_t, |r| r.max(last_t));
+            if t.micros_since(since) >= secs_to_micros(c.end_after_s) {
                 self.running = false;
+                self.resumed_full = None;
                 let dur = self.streak_start.map_or(0, |s| last_t.micros_since(s));
                 self.streak_start = None;
                 self.onset = None;
@@ -545,6 +579,7 @@ mod tests {
             tilt_deg: 0.0,
             vertical_g: 0.0,
             motion_g: 0.0,
+            settled: true,
         };
         let mut out: Vec<Event> = Vec::new();
         let win = core.win;

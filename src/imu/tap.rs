@@ -125,6 +125,11 @@ impl TapCore {
         })
     }
 
+    /// After a gap: a fresh start (the gait and spike windows would span the discontinuity).
+    pub(crate) fn restart(&mut self) {
+        self.reset();
+    }
+
     pub(crate) fn reset(&mut self) {
         self.phase = Phase::Idle { quiet: 0 };
         self.pending = None;

@@ -1,0 +1,104 @@
+//! Loud everyday impacts (-6 dBFS, as loud as an unclipped blast) from `autotrigger::synth`,
+//! free field and in a room, at several rates. Prints how many events each gives (the figures
+//! quoted in docs/gunshot.md) and asserts what the physics rules promise: a slammed door
+//! (plate modes below 250 Hz, centroid gate) almost never triggers (it did in 12 of 40
+//! renderings before the centroid gate; 2 now, both at 48 kHz where the door's click lifts
+//! the centroid to ~270 Hz), and a blast of the same level always does.
+
+use autotrigger::audio::{GunshotConfig, GunshotDetector};
+use autotrigger::synth::audio::{AudioScene, Gunshot, NoiseColor, Reverb, Sound};
+use autotrigger::synth::Rng;
+use autotrigger::{Event, StreamingDetector};
+
+const RATES: [u32; 5] = [8_000, 16_000, 22_050, 44_100, 48_000];
+
+fn detect(rate: u32, x: &[f32]) -> Vec<Event> {
+    let mut det = GunshotDetector::new(&GunshotConfig::default(), rate).unwrap();
+    let mut out = Vec::new();
+    for c in x.chunks(1000) {
+        det.process(c, &mut out).unwrap();
+    }
+    det.finish(&mut out);
+    out
+}
+
+fn render(rate: u32, seed: u64, snd: &Sound, room: bool) -> Vec<f32> {
+    let mut rng = Rng::new(seed);
+    let mut s = AudioScene::new(rate, 3.0);
+    s.add(0.5, snd, &mut rng);
+    s.add_noise(NoiseColor::Street, -50.0, &mut rng);
+    if room {
+        s.set_reverb(&Reverb::default(), &mut rng);
+    }
+    s.finish().0
+}
+
+#[test]
+fn loud_distractors_table_and_door_slams_rejected() {
+    let level = -6.0;
+    let sounds = [
+        (
+            "blast",
+            Sound::Gunshot(Gunshot {
+                peak_dbfs: level,
+                ..Gunshot::default()
+            }),
+        ),
+        ("door slam", Sound::DoorSlam { level_dbfs: level }),
+        (
+            "knock",
+            Sound::Knock {
+                level_dbfs: level,
+                count: 3,
+            },
+        ),
+        ("clap", Sound::Clap { level_dbfs: level }),
+        ("key drop", Sound::KeyDrop { level_dbfs: level }),
+        (
+            "jackhammer",
+            Sound::Jackhammer {
+                level_dbfs: level,
+                rate_hz: 20.0,
+                duration_s: 1.5,
+            },
+        ),
+        (
+            "dog",
+            Sound::DogBark {
+                level_dbfs: level,
+                f0_hz: 600.0,
+                barks: 3,
+            },
+        ),
+    ];
+    println!(
+        "{:<11} {:>5} {}",
+        "sound",
+        "room",
+        RATES.map(|r| format!("{r:>6}")).join("")
+    );
+    let mut doors = 0;
+    for (name, snd) in &sounds {
+        for room in [false, true] {
+            let mut counts = Vec::new();
+            for (i, rate) in RATES.into_iter().enumerate() {
+                let mut n = 0;
+                // Several renderings: the models draw their modes and rise times at random.
+                for seed in 0..4u64 {
+                    let x = render(rate, 1000 * i as u64 + seed, snd, room);
+                    let ev = detect(rate, &x);
+                    n += ev.len();
+                    if *name == "door slam" {
+                        doors += ev.len();
+                    }
+                    if *name == "blast" {
+                        assert!(!ev.is_empty(), "blast, room {room}, {rate} Hz");
+                    }
+                }
+                counts.push(format!("{n:>6}"));
+            }
+            println!("{name:<11} {room:>5} {}", counts.join(""));
+        }
+    }
+    assert!(doors <= 2, "{doors} door slams of 40 accepted");
+}
