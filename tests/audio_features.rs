@@ -363,8 +363,10 @@ fn i16_push_scales_full_scale_to_one() {
 }
 
 /// The framer's sample-level outputs (ring copy, envelope, hop statistics), computed one
-/// sample at a time from the documented definitions: the fast segment loop must match them bit
-/// for bit, for any partition of the input.
+/// sample at a time: bit for bit against a per-sample evaluation of the same arithmetic (the
+/// envelope in blocks of 8 samples at absolute positions, the hop energy in 8 lanes by position
+/// in the hop), for any partition of the input; and against the plain sequential definitions
+/// (`e = max(|x|, e * r)`, one running f64 sum) within their rounding error bounds.
 #[test]
 fn framer_sample_path_matches_a_per_sample_reference_bit_for_bit() {
     use autotrigger::audio::frontend::{HopStats, MAX_SAMPLE_FS};
@@ -378,12 +380,19 @@ fn framer_sample_path_matches_a_per_sample_reference_bit_for_bit() {
     x.extend(std::iter::repeat_n(0.0, 6000));
     x.extend([f32::NAN, 3e30, -f32::INFINITY, 1e-40, -2e6, 0.7, -0.0]);
     x.extend(signal(rate, 0.1));
-    // Reference: per sample, as documented.
-    let mut env = 0f32;
+    // Reference: per sample. The envelope in blocks of 8 absolute samples: `l` restarts at each
+    // block, the carried value `anchor` (floored at 1e-31, flushed only when stored) decays by
+    // `r^(k+1)` rounded once.
+    let rp: Vec<f32> = (1..=8).map(|k| f64::from(r).powi(k) as f32).collect();
+    let (mut anchor, mut l) = (1e-31f32, 1e-31f32);
+    // The plain sequential recursion, and the samples since its value was last set by |x|.
+    let (mut seq, mut since) = (0f32, 0u32);
     let mut want_env = Vec::new();
     let mut clean = Vec::new();
     let mut stats = Vec::new();
     let mut st = HopStats::default();
+    let mut lanes = [0f64; 8];
+    let mut seq_sum = 0f64;
     for (i, &v) in x.iter().enumerate() {
         let v = if v.is_finite() {
             v.clamp(-MAX_SAMPLE_FS, MAX_SAMPLE_FS)
@@ -391,13 +400,44 @@ fn framer_sample_path_matches_a_per_sample_reference_bit_for_bit() {
             0.0
         };
         let a = v.abs();
-        env = a.max(env * r);
-        if env < 1e-30 {
-            env = 0.0;
+        let k = i % 8;
+        let af = a.max(1e-31);
+        l = if k == 0 { af } else { af.max(l * r) };
+        let e = l.max(anchor * rp[k]);
+        if k == 7 {
+            anchor = e;
         }
-        want_env.push(env);
+        let e = if e < 1e-30 { 0.0 } else { e };
+        want_env.push(e);
+        // The sequential definition, flushed every sample. Each step rounds once (relative
+        // 2^-24); the blocked form rounds once per block plus at most 8 times within one, so
+        // after `since` steps the two differ by at most (since + since / 8 + 9) * 2^-24,
+        // relative: bounded here by (2 since + 16) * 2^-24.
+        if a >= seq * r {
+            since = 0;
+        } else {
+            since += 1;
+        }
+        seq = a.max(seq * r);
+        if seq < 1e-30 {
+            seq = 0.0;
+        }
+        let tol = (2.0 * since as f32 + 16.0) * f32::EPSILON / 2.0 * seq.max(e);
+        if seq == 0.0 || e == 0.0 {
+            // Only at the flush level may one be flushed and not the other.
+            assert!(
+                seq.max(e) < 1e-30 * (1.0 + 1e-3),
+                "sample {i}: {seq} vs {e}"
+            );
+        } else {
+            assert!(
+                (seq - e).abs() <= tol,
+                "sample {i}: {seq} vs {e} (tol {tol})"
+            );
+        }
         clean.push(v);
-        st.sum_sq += f64::from(v) * f64::from(v);
+        lanes[(i % t.hop) % 8] += f64::from(v) * f64::from(v);
+        seq_sum += f64::from(v) * f64::from(v);
         if a > st.peak {
             st.peak = a;
             st.peak_sample = i as u64;
@@ -406,8 +446,15 @@ fn framer_sample_path_matches_a_per_sample_reference_bit_for_bit() {
             st.clipped += 1;
         }
         if (i + 1) % t.hop == 0 {
+            let l = &lanes;
+            st.sum_sq = ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
+            // Both sums of exact f64 squares: each within hop * 2^-53 of the exact sum.
+            let tol = t.hop as f64 * f64::EPSILON * seq_sum;
+            assert!((st.sum_sq - seq_sum).abs() <= tol, "hop {}", i / t.hop);
             stats.push(st);
             st = HopStats::default();
+            lanes = [0.0; 8];
+            seq_sum = 0.0;
         }
     }
     assert!(want_env.contains(&0.0) && want_env.iter().any(|&e| e > 1.0));

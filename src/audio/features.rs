@@ -429,6 +429,26 @@ fn last_below(v: &[f32], thr: f32) -> Option<usize> {
 
 /// Attack time (samples) and attack ratio (dB) of the hop's peak over the envelope's minimum
 /// before it in the frame (see [`FeatureFrame::attack_time_us`]).
+/// The smallest value of `v` (`+inf` when empty), in eight independent lanes: the envelope
+/// never holds NaN, and `min` of non-NaN values is exact in any order, so this is the value of
+/// the sequential fold without its serial dependency chain.
+fn min_of(v: &[f32]) -> f32 {
+    let mut lanes = [f32::INFINITY; 8];
+    let chunks = v.chunks_exact(8);
+    let tail = chunks.remainder();
+    for c in chunks {
+        for j in 0..8 {
+            lanes[j] = if c[j] < lanes[j] { c[j] } else { lanes[j] };
+        }
+    }
+    for (j, &e) in tail.iter().enumerate() {
+        lanes[j] = if e < lanes[j] { e } else { lanes[j] };
+    }
+    lanes
+        .iter()
+        .fold(f32::INFINITY, |m, &e| if e < m { e } else { m })
+}
+
 fn attack_time(sf: &SpectrumFrame<'_>, t: FrameTiming) -> (usize, f32) {
     let n = sf.envelope.len();
     let peak = sf.hop.peak;
@@ -443,7 +463,7 @@ fn attack_time(sf: &SpectrumFrame<'_>, t: FrameTiming) -> (usize, f32) {
         return (n, 0.0);
     }
     let env = &sf.envelope[..=ip];
-    let lo = env[s0..ip].iter().fold(f32::INFINITY, |m, &e| m.min(e));
+    let lo = min_of(&env[s0..ip]);
     if lo >= peak {
         // The envelope never fell below the hop's peak (a louder sound is still decaying):
         // nothing rises here.

@@ -49,6 +49,53 @@ pub const MAX_DC_BLOCK_HZ: f64 = 200.0;
 /// arithmetic), and the flush test no longer sits on the per-sample dependency chain.
 const ENV_CARRY_FLOOR: f32 = 1e-31;
 
+/// The envelope is computed in blocks of this many samples at absolute stream positions
+/// (`samples_seen % ENV_BLOCK`), as
+/// `e[n] = flush(max(l[n], A * r^(k+1)))` where `k` is `n`'s position in its block, `A` the
+/// carried (unflushed) value at the end of the previous block and
+/// `l[n] = max(|x[n]|, floor, l[n-1] * r)` the recursion restarted at the block's first sample
+/// (`ENV_CARRY_FLOOR` is the floor). Mathematically this is the peak-hold recursion
+/// `e[n] = max(|x[n]|, e[n-1] * r)` (a max of decayed samples, which distributes over `max`);
+/// in f32 the carried value takes one rounding per block instead of one per sample, so the
+/// values differ from the sample-by-sample recursion in the last bits only (relative error
+/// below `(n_blocks + ENV_BLOCK + 1) * 2^-24` after `n_blocks` blocks, against the exact
+/// recursion's `n * 2^-24`). The sequential chain from one block to the next is one multiply
+/// and one `max`, and every sample gets the same expression whatever the block partition.
+const ENV_BLOCK: usize = 8;
+
+/// Lanes of the hop energy sum: sample `i` of a hop (counted from the hop's start) adds its
+/// exact f64 square to lane `i % SQ_LANES`, and the lanes are added pairwise when the hop
+/// completes. Independent of the partition; within `hop * 2^-53` (relative) of the exact sum,
+/// like the single running sum it replaces, whose last bits it may change.
+const SQ_LANES: usize = 8;
+
+/// One sample of the blocked envelope (see `ENV_BLOCK`), for the heads and tails of segments
+/// that do not cover whole blocks: the same arithmetic as the block loop of `push_segment`.
+#[inline(always)]
+fn env_step(
+    x: f32,
+    e: &mut f32,
+    phase: &mut usize,
+    local: &mut f32,
+    anchor: &mut f32,
+    release: f32,
+    rp: &[f32; ENV_BLOCK],
+) {
+    let a = max(x.abs(), ENV_CARRY_FLOOR);
+    *local = if *phase == 0 {
+        a
+    } else {
+        max(a, *local * release)
+    };
+    let v = max(*local, *anchor * rp[*phase]);
+    *e = if v < ENV_FLUSH { 0.0 } else { v };
+    *phase += 1;
+    if *phase == ENV_BLOCK {
+        *anchor = v;
+        *phase = 0;
+    }
+}
+
 /// Sizes of the analysis, in samples and hertz, derived from seconds at construction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FrameTiming {
@@ -133,8 +180,14 @@ pub struct Framer {
     ring: Vec<f32>,
     env_ring: Vec<f32>,
     pos: usize,
-    /// The envelope recursion's carried value (see `ENV_CARRY_FLOOR`).
+    /// The envelope's carried value at the last block boundary (see `ENV_BLOCK`).
     env: f32,
+    /// The envelope's local recursion within the current block (see `ENV_BLOCK`).
+    env_local: f32,
+    /// `r^(k+1)` for `k` in `0..ENV_BLOCK`, `r` the envelope's per-sample decay.
+    release_pow: [f32; ENV_BLOCK],
+    /// The hop energy's lanes (see `SQ_LANES`).
+    sq_lanes: [f64; SQ_LANES],
     // Ordered copies handed to the consumer.
     ordered: Vec<f32>,
     env_ordered: Vec<f32>,
@@ -281,14 +334,23 @@ impl Framer {
         let wsq: f64 = window.iter().map(|&w| (w as f64) * (w as f64)).sum();
         let power_scale = (2.0 / (timing.fft_len as f64 * wsq)) as f32;
         let release_samples = (envelope_release_s * timing.sample_rate as f64).max(1e-3);
+        let release = (-1.0 / release_samples).exp() as f32;
+        // Powers of the f32 decay itself, computed in f64 and rounded once.
+        let mut release_pow = [0f32; ENV_BLOCK];
+        for (k, p) in release_pow.iter_mut().enumerate() {
+            *p = f64::from(release).powi(k as i32 + 1) as f32;
+        }
         Ok(Framer {
             timing,
             clip_level,
-            release: (-1.0 / release_samples).exp() as f32,
+            release,
             ring: vec![0.0; n],
             env_ring: vec![0.0; n],
             pos: 0,
             env: ENV_CARRY_FLOOR,
+            env_local: ENV_CARRY_FLOOR,
+            release_pow,
+            sq_lanes: [0.0; SQ_LANES],
             ordered: vec![0.0; n],
             env_ordered: vec![0.0; n],
             window,
@@ -345,6 +407,8 @@ impl Framer {
         self.env_ring.fill(0.0);
         self.pos = 0;
         self.env = ENV_CARRY_FLOOR;
+        self.env_local = ENV_CARRY_FLOOR;
+        self.sq_lanes = [0.0; SQ_LANES];
         self.samples_seen = 0;
         self.hop_fill = 0;
         self.hop_index = 0;
@@ -418,68 +482,104 @@ impl Framer {
         }
         self.non_finite += u64::from(bad);
         self.dc.run(ring);
-        // Pass 2: envelope (a sequential recursion) and the hop's energy, peak and clip count.
+        // Pass 2: the envelope, blocked (see `ENV_BLOCK`).
         let ring = &self.ring[pos..pos + m];
         let env_out = &mut self.env_ring[pos..pos + m];
         let release = self.release;
-        let mut g = self.env;
-        let mut sum_sq = self.stats.sum_sq;
-        let mut peak = self.stats.peak;
-        let mut peak_at = usize::MAX;
-        // The envelope four samples at a time. With `a'[i] = max(|x[i]|, floor)`, the local
-        // recursion `l[i] = max(a'[i], l[i-1] * r)` from `l[-1] = 0` does not depend on the
-        // carried `g`, and by the same distributivity as in `ENV_CARRY_FLOOR`
-        // `g[i] = max(l[i], g * r^(i+1))` with `g * r^(i+1)` the carried value multiplied by `r`
-        // (i+1) times in turn: bit-identical to the sample-by-sample recursion, but the chain
-        // from one group to the next is four multiplications and one `max`.
-        let mut quads = ring.chunks_exact(4).zip(env_out.chunks_exact_mut(4));
-        for (q, (x4, e4)) in (&mut quads).enumerate() {
-            let a = [x4[0].abs(), x4[1].abs(), x4[2].abs(), x4[3].abs()];
-            let l0 = max(a[0], ENV_CARRY_FLOOR);
-            let l1 = max(max(a[1], ENV_CARRY_FLOOR), l0 * release);
-            let l2 = max(max(a[2], ENV_CARRY_FLOOR), l1 * release);
-            let l3 = max(max(a[3], ENV_CARRY_FLOOR), l2 * release);
-            let h1 = g * release;
-            let h2 = h1 * release;
-            let h3 = h2 * release;
-            let h4 = h3 * release;
-            let gs = [max(l0, h1), max(l1, h2), max(l2, h3), max(l3, h4)];
-            for (e, &v) in e4.iter_mut().zip(&gs) {
+        let rp = &self.release_pow;
+        let mut anchor = self.env;
+        let mut local = self.env_local;
+        let mut phase = (self.samples_seen % ENV_BLOCK as u64) as usize;
+        // Scalar head up to the next absolute block boundary, whole blocks, scalar tail: every
+        // sample gets the same expression whatever the partition.
+        let head = ((ENV_BLOCK - phase) % ENV_BLOCK).min(m);
+        let mut i = 0;
+        while i < head {
+            env_step(
+                ring[i],
+                &mut env_out[i],
+                &mut phase,
+                &mut local,
+                &mut anchor,
+                release,
+                rp,
+            );
+            i += 1;
+        }
+        let body = (m - i) / ENV_BLOCK * ENV_BLOCK;
+        for (x8, e8) in ring[i..i + body]
+            .chunks_exact(ENV_BLOCK)
+            .zip(env_out[i..i + body].chunks_exact_mut(ENV_BLOCK))
+        {
+            let mut a = [0f32; ENV_BLOCK];
+            for (d, &x) in a.iter_mut().zip(x8) {
+                *d = max(x.abs(), ENV_CARRY_FLOOR);
+            }
+            // The local recursion within the block (independent of the carried value, so
+            // consecutive blocks overlap in the pipeline) ...
+            let mut l = a;
+            for j in 1..ENV_BLOCK {
+                l[j] = max(a[j], l[j - 1] * release);
+            }
+            // ... and the carried value's decay, one multiply by a precomputed power each.
+            let mut v = [0f32; ENV_BLOCK];
+            for j in 0..ENV_BLOCK {
+                v[j] = max(l[j], anchor * rp[j]);
+            }
+            for (e, &v) in e8.iter_mut().zip(&v) {
                 *e = if v < ENV_FLUSH { 0.0 } else { v };
             }
-            g = gs[3];
-            for (j, (&x, &a)) in x4.iter().zip(&a).enumerate() {
-                sum_sq += f64::from(x) * f64::from(x);
-                if a > peak {
-                    peak = a;
-                    peak_at = 4 * q + j;
-                }
+            anchor = v[ENV_BLOCK - 1];
+            local = l[ENV_BLOCK - 1];
+        }
+        i += body;
+        while i < m {
+            env_step(
+                ring[i],
+                &mut env_out[i],
+                &mut phase,
+                &mut local,
+                &mut anchor,
+                release,
+                rp,
+            );
+            i += 1;
+        }
+        self.env = anchor;
+        self.env_local = local;
+        // Pass 3: the hop's energy in `SQ_LANES` f64 lanes indexed by the sample's position in
+        // the hop (so any partition adds the same terms in the same order), and its peak.
+        let fill = self.hop_fill;
+        // A local copy: the lanes stay in registers for the whole loop.
+        let mut lanes = self.sq_lanes;
+        let head = ((SQ_LANES - fill % SQ_LANES) % SQ_LANES).min(m);
+        for (j, &x) in ring[..head].iter().enumerate() {
+            lanes[(fill + j) % SQ_LANES] += f64::from(x) * f64::from(x);
+        }
+        let body = (m - head) / SQ_LANES * SQ_LANES;
+        let mut seg_max = [0f32; SQ_LANES];
+        for x8 in ring[head..head + body].chunks_exact(SQ_LANES) {
+            for j in 0..SQ_LANES {
+                lanes[j] += f64::from(x8[j]) * f64::from(x8[j]);
+                seg_max[j] = max(seg_max[j], x8[j].abs());
             }
         }
-        let done = m - m % 4;
-        for (i, (&x, e)) in ring[done..]
-            .iter()
-            .zip(env_out[done..].iter_mut())
-            .enumerate()
-        {
-            let a = x.abs();
-            // See `ENV_CARRY_FLOOR`: `g = max(|x|, floor, g * release)` carries the documented
-            // envelope `max(|x|, e * release)` flushed below 1e-30, exactly, with the flush
-            // off the sequential dependency chain.
-            g = max(max(a, ENV_CARRY_FLOOR), g * release);
-            *e = if g < ENV_FLUSH { 0.0 } else { g };
-            sum_sq += f64::from(x) * f64::from(x);
-            if a > peak {
-                peak = a;
-                peak_at = done + i;
-            }
+        for (j, &x) in ring[head + body..].iter().enumerate() {
+            lanes[(fill + head + body + j) % SQ_LANES] += f64::from(x) * f64::from(x);
         }
-        self.env = g;
+        self.sq_lanes = lanes;
+        let mut smax = seg_max.iter().fold(0f32, |a, &b| max(a, b));
+        for &x in ring[..head].iter().chain(&ring[head + body..]) {
+            smax = max(smax, x.abs());
+        }
         let st = &mut self.stats;
-        st.sum_sq = sum_sq;
-        if peak_at != usize::MAX {
-            st.peak = peak;
-            st.peak_sample = self.samples_seen + peak_at as u64;
+        // The first sample of the hop holding its largest `|x|`: only a segment that beats the
+        // hop's peak so far is searched (max is exact in any order).
+        if smax > st.peak {
+            if let Some(j) = ring.iter().position(|x| x.abs() == smax) {
+                st.peak = smax;
+                st.peak_sample = self.samples_seen + j as u64;
+            }
         }
         st.clipped += clipped;
         self.samples_seen += m as u64;
@@ -515,6 +615,9 @@ impl Framer {
         for (p, c) in self.power.iter_mut().zip(&self.fft_out) {
             *p = c.norm_sqr() * self.power_scale;
         }
+        let l = &self.sq_lanes;
+        self.stats.sum_sq = ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
+        self.sq_lanes = [0.0; SQ_LANES];
         let hop_start = self.samples_seen - self.timing.hop as u64;
         let frame = SpectrumFrame {
             index: self.hop_index,
