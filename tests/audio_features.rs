@@ -67,9 +67,36 @@ fn naive_power(frame: &[f64], fft_len: usize) -> Vec<f64> {
 
 #[test]
 fn framer_spectra_match_a_naive_dft() {
-    for rate in [8_000u32, 22_050, 48_000] {
+    // 44.1 kHz: an odd frame (441 samples) in the half-length complex FFT's pairs.
+    for rate in [8_000u32, 22_050, 44_100, 48_000] {
         let x = signal(rate, 0.3);
         let t = FrameTiming::new(rate, 0.005, 0.01);
+        let mut fr = Framer::new(t, 0.99, 0.005).unwrap();
+        // Band-limited spectra: the same bits in the band (including the DC and Nyquist bins
+        // when asked), zeros elsewhere.
+        let nyq = t.bins() - 1;
+        let mut bands: Vec<(usize, usize, Framer)> = [(3, 20), (0, 5), (nyq - 4, nyq + 7)]
+            .into_iter()
+            .map(|(lo, hi)| {
+                let f = Framer::new(t, 0.99, 0.005)
+                    .unwrap()
+                    .with_spectrum_bins(lo, hi);
+                (lo, hi.min(nyq), f)
+            })
+            .collect();
+        let mut full = Vec::new();
+        fr.push(&x, |sf| full.push(sf.power.to_vec()));
+        for (lo, hi, f) in &mut bands {
+            let mut h = 0;
+            f.push(&x, |sf| {
+                for (k, (&a, &b)) in sf.power.iter().zip(&full[h]).enumerate() {
+                    let want = if (*lo..=*hi).contains(&k) { b } else { 0.0 };
+                    assert_eq!(a.to_bits(), want.to_bits(), "rate {rate} hop {h} bin {k}");
+                }
+                h += 1;
+            });
+            assert_eq!(h, full.len());
+        }
         let mut fr = Framer::new(t, 0.99, 0.005).unwrap();
         let mut checked = 0;
         fr.push(&x, |sf| {

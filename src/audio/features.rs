@@ -170,6 +170,8 @@ impl OnsetFeatures {
         let lo = ((config.band_min_hz / df).ceil() as usize).clamp(1, nyq_bin);
         let hi = ((config.band_max_hz / df).floor() as usize).clamp(lo, nyq_bin);
         let hf_bin = ((config.hf_split_hz / df).ceil() as usize).clamp(lo, hi + 1);
+        // Only the band's bins are ever read.
+        let framer = framer.with_spectrum_bins(lo, hi);
         let hop_s = timing.hop as f64 / sample_rate as f64;
         Ok(OnsetFeatures {
             framer,

@@ -10,8 +10,8 @@
 
 use crate::error::ConfigError;
 use crate::time::secs_to_samples;
-use realfft::num_complex::Complex;
-use realfft::{RealFftPlanner, RealToComplex};
+use rustfft::num_complex::Complex;
+use rustfft::{Fft, FftPlanner};
 use std::sync::Arc;
 
 /// Input samples are clamped to +-this many full scale (1e6 FS = +120 dB over full scale,
@@ -192,10 +192,15 @@ pub struct Framer {
     ordered: Vec<f32>,
     env_ordered: Vec<f32>,
     window: Vec<f32>,
-    fft: Arc<dyn RealToComplex<f32>>,
-    fft_in: Vec<f32>,
-    fft_out: Vec<Complex<f32>>,
+    /// Complex FFT of half the FFT length (see `analyse`).
+    fft: Arc<dyn Fft<f32>>,
+    /// Its in-place buffer: `z[n] = w[2n] x[2n] + i w[2n+1] x[2n+1]`, zero padded.
+    fft_buf: Vec<Complex<f32>>,
     scratch: Vec<Complex<f32>>,
+    /// `exp(-2 pi i k / fft_len)` for `k` in `0..=fft_len / 2`.
+    twiddle: Vec<Complex<f32>>,
+    /// The bins of `power` that are computed (see [`Framer::with_spectrum_bins`]).
+    spectrum_bins: (usize, usize),
     power: Vec<f32>,
     power_scale: f32,
     // Stream position.
@@ -322,8 +327,14 @@ impl Framer {
             super::MAX_SAMPLE_RATE,
         )?;
         let n = timing.frame_len;
-        let mut planner = RealFftPlanner::<f32>::new();
-        let fft = planner.plan_fft_forward(timing.fft_len);
+        let half = timing.fft_len / 2;
+        let fft = FftPlanner::<f32>::new().plan_fft_forward(half);
+        let twiddle = (0..=half)
+            .map(|k| {
+                let a = -core::f64::consts::TAU * k as f64 / timing.fft_len as f64;
+                Complex::new(a.cos() as f32, a.sin() as f32)
+            })
+            .collect();
         // Periodic Hann window: smooth edges keep a steady tone from leaking into every bin.
         let window: Vec<f32> = (0..n)
             .map(|i| {
@@ -354,10 +365,11 @@ impl Framer {
             ordered: vec![0.0; n],
             env_ordered: vec![0.0; n],
             window,
-            fft_in: fft.make_input_vec(),
-            fft_out: fft.make_output_vec(),
-            scratch: fft.make_scratch_vec(),
+            fft_buf: vec![Complex::new(0.0, 0.0); half],
+            scratch: vec![Complex::new(0.0, 0.0); fft.get_inplace_scratch_len()],
             fft,
+            twiddle,
+            spectrum_bins: (0, half),
             power: vec![0.0; timing.bins()],
             power_scale,
             samples_seen: 0,
@@ -384,6 +396,16 @@ impl Framer {
         }
         self.dc = DcBlocker::new(corner_hz, self.timing.sample_rate);
         Ok(self)
+    }
+
+    /// Computes only the bins `lo..=hi` of the power spectrum (clamped to the spectrum; the
+    /// others stay 0), for a consumer that reads only a band: the real FFT's post-processing
+    /// then costs `hi - lo + 1` bins instead of `bins()`. The default is every bin.
+    pub fn with_spectrum_bins(mut self, lo: usize, hi: usize) -> Self {
+        let last = self.timing.bins() - 1;
+        let hi = hi.min(last);
+        self.spectrum_bins = (lo.min(hi), hi);
+        self
     }
 
     /// The analysis sizes.
@@ -599,21 +621,47 @@ impl Framer {
         let (new, old) = self.env_ring.split_at(self.pos);
         self.env_ordered[..old.len()].copy_from_slice(old);
         self.env_ordered[old.len()..].copy_from_slice(new);
-        for ((d, &s), &w) in self.fft_in[..n]
+        // A real FFT of even length N as a complex FFT of length M = N / 2: the windowed samples
+        // in pairs, `z[n] = w x[2n] + i w x[2n+1]`, then for each wanted bin
+        // `X[k] = E[k] + W^k O[k]` with `E[k] = (Z[k] + conj Z[M-k]) / 2` (the even samples'
+        // spectrum), `O[k] = (Z[k] - conj Z[M-k]) / 2i` (the odd ones') and
+        // `W = exp(-2 pi i / N)`. Only the consumer's bins are post-processed.
+        let pairs = n / 2;
+        for ((z, s), w) in self.fft_buf[..pairs]
             .iter_mut()
-            .zip(&self.ordered)
-            .zip(&self.window)
+            .zip(self.ordered.chunks_exact(2))
+            .zip(self.window.chunks_exact(2))
         {
-            *d = s * w;
+            *z = Complex::new(s[0] * w[0], s[1] * w[1]);
         }
-        self.fft_in[n..].fill(0.0);
-        // Lengths come from the planner itself, so this cannot fail; on the impossible error the
-        // previous spectrum is kept rather than panicking on the real-time path.
-        let _ =
-            self.fft
-                .process_with_scratch(&mut self.fft_in, &mut self.fft_out, &mut self.scratch);
-        for (p, c) in self.power.iter_mut().zip(&self.fft_out) {
-            *p = c.norm_sqr() * self.power_scale;
+        if n % 2 == 1 {
+            self.fft_buf[pairs] = Complex::new(self.ordered[n - 1] * self.window[n - 1], 0.0);
+        }
+        let used = n.div_ceil(2);
+        self.fft_buf[used..].fill(Complex::new(0.0, 0.0));
+        self.fft
+            .process_with_scratch(&mut self.fft_buf, &mut self.scratch);
+        let m = self.fft_buf.len();
+        let (lo, hi) = self.spectrum_bins;
+        let z = &self.fft_buf;
+        let scale = self.power_scale;
+        // `Z` is periodic in M: bin 0 and bin M (Nyquist) both pair `Z[0]` with itself.
+        let bin = |a: Complex<f32>, b: Complex<f32>, w: Complex<f32>| -> f32 {
+            let b = b.conj();
+            let e = (a + b) * 0.5;
+            let d = (a - b) * 0.5;
+            // O = d / i = (d.im, -d.re).
+            let x = e + w * Complex::new(d.im, -d.re);
+            x.norm_sqr() * scale
+        };
+        let inner = lo.max(1)..=hi.min(m - 1);
+        for k in inner {
+            self.power[k] = bin(z[k], z[m - k], self.twiddle[k]);
+        }
+        for k in [0, m] {
+            if (lo..=hi).contains(&k) {
+                self.power[k] = bin(z[0], z[0], self.twiddle[k]);
+            }
         }
         let l = &self.sq_lanes;
         self.stats.sum_sq = ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
