@@ -283,7 +283,7 @@ fn fast_db10(x: f32) -> f32 {
     const DB_PER_LN: f32 = 10.0 / core::f32::consts::LN_10;
     // 10 log10(2) split in two: `e * OCTAVE_HI` is exact (|e| < 2^8, 15 significant bits),
     // so the only large rounding is the final sum's.
-    const OCTAVE_HI: f32 = 3.01025390625;
+    const OCTAVE_HI: f32 = 24661.0 / 8192.0;
     const OCTAVE_LO: f32 = 4.605_039e-5;
     let e = e as f32;
     e * OCTAVE_HI + (e * OCTAVE_LO + ln_m * DB_PER_LN)
@@ -541,7 +541,14 @@ mod tests {
             x *= 2.0;
         }
         for v in [
-            1e-12f32, 0.70710677, 0.7071068, 1.0, 1.4142135, 1.4142137, 2.0, 1e6,
+            1e-12f32,
+            core::f32::consts::FRAC_1_SQRT_2,
+            f32::from_bits(core::f32::consts::FRAC_1_SQRT_2.to_bits() + 1),
+            1.0,
+            f32::from_bits(core::f32::consts::SQRT_2.to_bits() - 1),
+            core::f32::consts::SQRT_2,
+            2.0,
+            1e6,
         ] {
             let err = (f64::from(fast_db10(v)) - 10.0 * f64::from(v).log10()).abs();
             worst = worst.max(err);

@@ -39,14 +39,10 @@ fn max(a: f32, b: f32) -> f32 {
 /// Highest corner frequency of the DC blocker, Hz (see [`Framer::with_dc_block`]).
 pub const MAX_DC_BLOCK_HZ: f64 = 200.0;
 
-/// The envelope recursion is carried as `g[n] = max(|x[n]|, ENV_CARRY_FLOOR, g[n-1] * r)` and
-/// flushed only when stored. That is exactly the documented, flushed-every-sample
-/// `e[n] = flush(max(|x[n]|, e[n-1] * r))`: rounding is monotone, so `r * max(u, v)` rounds to
-/// `max(r * u, r * v)` and the recursion distributes over `max`; hence `g = max(u, floor)`
-/// where `u` is the unflushed recursion, `flush(u) = e` (once `u` is below the flush level it
-/// stays there until a new sample lifts it), and `flush(max(u, floor)) = flush(u)` because the
-/// floor is itself below the flush level. The floor keeps `g` normal (no subnormal
-/// arithmetic), and the flush test no longer sits on the per-sample dependency chain.
+/// The envelope's values are carried floored at this level and flushed (below `ENV_FLUSH`)
+/// only when stored: `flush(max(u, floor)) = flush(u)` because the floor lies below the flush
+/// level, and the floor keeps the carried values normal (no subnormal arithmetic) with the
+/// flush test off the sequential dependency chain (see `ENV_BLOCK`).
 const ENV_CARRY_FLOOR: f32 = 1e-31;
 
 /// The envelope is computed in blocks of this many samples at absolute stream positions
@@ -477,8 +473,8 @@ impl Framer {
 
     /// Consumes a segment that neither completes more than the current hop nor wraps the ring.
     /// The per-sample state lives in locals for the whole segment (written back once), and the
-    /// independent work runs in separate, vectorisable passes; only the envelope and the f64
-    /// energy are sequential.
+    /// independent work runs in separate, vectorisable passes; the envelope is blocked (see
+    /// `ENV_BLOCK`) and the energy summed in lanes (see `SQ_LANES`).
     fn push_segment(&mut self, seg: &[f32]) {
         let m = seg.len();
         let pos = self.pos;
