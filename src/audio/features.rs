@@ -283,7 +283,7 @@ fn fast_db10(x: f32) -> f32 {
     const DB_PER_LN: f32 = 10.0 / core::f32::consts::LN_10;
     // 10 log10(2) split in two: `e * OCTAVE_HI` is exact (|e| < 2^8, 15 significant bits),
     // so the only large rounding is the final sum's.
-    const OCTAVE_HI: f32 = 24661.0 / 8192.0;
+    const OCTAVE_HI: f32 = 24660.0 / 8192.0;
     const OCTAVE_LO: f32 = 4.605_039e-5;
     let e = e as f32;
     e * OCTAVE_HI + (e * OCTAVE_LO + ln_m * DB_PER_LN)
