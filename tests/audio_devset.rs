@@ -172,13 +172,16 @@ fn devset_clip_figures() {
         "gunshot recall {:.3}, distractor trigger {:.3}, ambient trigger {:.3}",
         g, d, a
     );
-    // Floors just below the measured figures (0.853 / 0.025 / 0.0 at the last tuning,
-    // docs/gunshot.md), so that a regression fails (one clip is 0.015 of recall, one ambient
-    // clip 0.011).
-    assert!(g >= 0.85, "gunshot clip recall {g:.3} fell below 0.85");
+    // Floors just below the measured figures (0.838 / 0.025 / 0.011 with the DC blocker on by
+    // default, docs/gunshot.md "Round 3"), so that a regression fails (one clip is 0.015 of
+    // recall, one ambient clip 0.011). Before round 3: 0.853 / 0.025 / 0.0 with the blocker
+    // off; the clip lost since (us8k 37236-6-0-0) was found through a "rise" from the
+    // stream's first samples, which are not observed quiet (FeatureFrame::rise_time_us); the
+    // ambient clip gained (an idling engine's puff at 75 ms) is the 2 % aim's one clip.
+    assert!(g >= 0.83, "gunshot clip recall {g:.3} fell below 0.83");
     assert!(
         d <= 0.03,
         "distractor clips triggering {d:.3} rose above 0.03"
     );
-    assert!(a <= 0.01, "ambient clips triggering {a:.3} rose above 0.01");
+    assert!(a <= 0.02, "ambient clips triggering {a:.3} rose above 0.02");
 }

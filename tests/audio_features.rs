@@ -239,8 +239,9 @@ fn reference(cfg: &GunshotConfig, x: &[f32], rate: u32) -> Vec<FeatureFrame> {
             while j >= first && env_at(j) >= lo {
                 j -= 1;
             }
-            // A quiet point before the stream start means the rise was not observed.
-            if j >= first && j >= 0 {
+            // A quiet point before the stream start or within its first hop means the rise
+            // was not observed.
+            if j >= first && j >= t.hop as i64 {
                 // First local maximum of the envelope after j reaching half the peak.
                 let mut m = j + 1;
                 while m < ip as i64 && !(env_at(m) >= 0.5 * peak && env_at(m + 1) < env_at(m)) {

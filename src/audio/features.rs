@@ -61,8 +61,8 @@ pub struct FeatureFrame {
     /// envelope that reaches half the hop's peak: the blast itself, or the N-wave of a
     /// supersonic bullet that precedes it). Saturates at the frame length when the envelope
     /// never fell below 10 % within the frame (no attack seen), when that quiet point lies
-    /// before the stream started (the stream began in the middle of the sound) or when the
-    /// hop is silent.
+    /// before the stream started or within its first hop (the stream may have begun in the
+    /// middle of the sound: its rise was not observed) or when the hop is silent.
     pub rise_time_us: f32,
     /// Fraction of the hop's samples with `|x|` at or above the clip level, 0..1.
     pub clipped_frac: f32,
@@ -431,9 +431,13 @@ fn rise_time(sf: &SpectrumFrame<'_>, t: FrameTiming) -> (usize, u64) {
     let Some(j) = last_below(&sf.envelope[..ip], 0.1 * peak) else {
         return (n, sf.hop_start);
     };
-    if (j as u64) + frame_end < n as u64 {
-        // The quiet point lies before the stream started: the stream began in the middle of
-        // the sound, so its rise was not observed.
+    if (j as u64) + frame_end < (n + t.hop) as u64 {
+        // The quiet point lies before the stream started or within its first hop: the stream
+        // may have begun in the middle of the sound, so its rise was not observed. A sound in
+        // progress can sit near zero for that long at the stream start (a zero crossing of its
+        // lowest components), and behind the DC blocker it always does: the filter is primed
+        // with the first sample, so its output starts at exactly 0 and only then follows the
+        // sound, which would otherwise read as a sub-millisecond rise from quiet.
         return (n, sf.hop_start);
     }
     // The first arrival's peak: the first local maximum of the envelope after `j` that reaches

@@ -55,14 +55,14 @@ pub struct GunshotConfig {
     /// `floor_fall_s` during this time, s. Default 0.25, range 0..=10.
     pub floor_warmup_s: f64,
     /// Corner frequency of the one-pole DC-blocking high-pass in front of the analysis, Hz;
-    /// 0 = none. Default 0 (off), range 0..=200; 5 is the recommended value for a microphone
-    /// path with a DC offset. A body-worn microphone path can carry a large offset (0.3 FS has
-    /// been seen): without the blocker it sets the level, the noise floor sits near the
-    /// offset's level and a shot barely rises over it. At 5 Hz (time constant 32 ms) the
-    /// corner lies far below the analysis band, so it removes the offset and slow drift but
-    /// not sound. Off by default because, with the present decision stage, it lets three of 91
-    /// dev-set ambient clips trigger (0 without it) while finding two more of 68 gunshot clips
-    /// (docs/gunshot.md). Clipping is always counted on the unfiltered input.
+    /// 0 = none. Default 5, range 0..=200. A body-worn microphone path can carry a large
+    /// offset (0.3 FS has been seen): without the blocker it sets the level, the noise floor
+    /// sits near the offset's level and a shot barely rises over it. At 5 Hz (time constant
+    /// 32 ms) the corner lies far below the analysis band, so it removes the offset and slow
+    /// drift but not sound. The filter is primed with the first sample (a constant offset
+    /// gives no start-up click), so its output starts at 0: a rise whose quiet point lies in
+    /// the stream's first hop is therefore not taken as observed (`rise_time_us`). Clipping
+    /// is always counted on the unfiltered input.
     pub dc_block_hz: f64,
     // ---- decision ----
     /// Level rise over the noise floor that makes a candidate, dB. Default 15, range 0..=100.
@@ -189,7 +189,7 @@ impl Default for GunshotConfig {
             floor_rise_s: 1.0,
             floor_fall_s: 0.05,
             floor_warmup_s: 0.25,
-            dc_block_hz: 0.0,
+            dc_block_hz: 5.0,
             rise_threshold_db: 15.0,
             min_jump_db: 6.0,
             onset_jump_db: 10.0,
