@@ -359,30 +359,30 @@ impl State<'_> {
         // Sample-level features.
         let peak = sf.hop.peak;
         let peak_dbfs = db10(f64::from(peak) * f64::from(peak));
-        // Eight independent lanes so the compiler can vectorise (a single running max/sum is a
-        // serial dependency chain); the max is exact in any order.
-        let mut lmax = [0.0f32; 8];
-        let mut lsq = [0.0f64; 8];
-        let chunks = sf.samples.chunks_exact(8);
+        // Sixteen independent f32 lanes so the compiler can vectorise (a single running max/sum
+        // is a serial dependency chain), combined in f64; the max is exact in any order. Each
+        // lane adds `frame_len / 16` rounded f32 squares, so the energy is within
+        // `(frame_len / 16 + 2) * 2^-24` (relative) of the exact sum: at 48 kHz (30 terms a
+        // lane) about 2e-6, 1e-5 dB of `crest_db`.
+        const L: usize = 16;
+        let mut lmax = [0.0f32; L];
+        let mut lsq = [0.0f32; L];
+        let chunks = sf.samples.chunks_exact(L);
         let tail = chunks.remainder();
         for c in chunks {
-            for j in 0..8 {
+            for j in 0..L {
                 let a = c[j].abs();
-                if a > lmax[j] {
-                    lmax[j] = a;
-                }
-                lsq[j] += f64::from(c[j]) * f64::from(c[j]);
+                lmax[j] = if a > lmax[j] { a } else { lmax[j] };
+                lsq[j] += c[j] * c[j];
             }
         }
         for (j, &x) in tail.iter().enumerate() {
             let a = x.abs();
-            if a > lmax[j] {
-                lmax[j] = a;
-            }
-            lsq[j] += f64::from(x) * f64::from(x);
+            lmax[j] = if a > lmax[j] { a } else { lmax[j] };
+            lsq[j] += x * x;
         }
         let fmax = lmax.iter().fold(0.0f32, |m, &v| m.max(v));
-        let fsq: f64 = lsq.iter().sum();
+        let fsq: f64 = lsq.iter().map(|&v| f64::from(v)).sum();
         let frms = (fsq / sf.samples.len() as f64).sqrt();
         let crest_db = if fmax > 0.0 && frms > 0.0 {
             (20.0 * (f64::from(fmax) / frms).log10()) as f32
