@@ -2,8 +2,9 @@
 //! windowed frames -> power spectra.
 //!
 //! Every hop (`hop_s` seconds, about 5 ms) the [`Framer`] hands its consumer the last
-//! `frame_s` seconds of signal, Hann-windowed and transformed with a real FFT (`realfft`,
-//! planned once, `process_with_scratch`), together with sample-level statistics of the hop.
+//! `frame_s` seconds of signal, Hann-windowed and transformed with a real FFT (a half-length
+//! complex `rustfft` FFT planned once, `process_with_scratch`, post-processed only for the
+//! bins the consumer reads), together with sample-level statistics of the hop.
 //! The FFT length is the next power of two at or above the frame length, so the sizes follow
 //! from seconds at every rate. All buffers are allocated in [`Framer::new`]; [`Framer::push`]
 //! does not allocate.
