@@ -164,7 +164,9 @@ pub struct SpectrumFrame<'a> {
     /// The peak-hold envelope of those samples, oldest first.
     pub envelope: &'a [f32],
     /// One-sided power spectrum, `bins()` values, scaled so that its sum approximates the mean
-    /// square of the frame (full scale = 1): `P[k] = 2 |X[k]|^2 / (N * sum(w^2))`.
+    /// square of the frame (full scale = 1): `P[k] = 2 |X[k]|^2 / (N * sum(w^2))`. Only the
+    /// bins chosen with [`Framer::with_spectrum_bins`] (by default all) are computed; the
+    /// others hold 0.
     pub power: &'a [f32],
 }
 
