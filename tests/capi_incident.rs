@@ -23,17 +23,15 @@ fn staticlib() -> Option<PathBuf> {
         .unwrap_or_else(|| root().join("target/release/libautotrigger.a"));
     if lib.exists() {
         let built = lib.metadata().and_then(|m| m.modified()).ok();
-        let src = root()
-            .join("src/capi.rs")
-            .metadata()
-            .and_then(|m| m.modified())
-            .ok();
-        if let (Some(built), Some(src)) = (built, src) {
+        // Any library source newer than the archive means the C example would run old code
+        // and differ from the CLI on some value: say so, rather than report a mismatch.
+        if let (Some(built), Some((newest, path))) = (built, newest_source(&root().join("src"))) {
             assert!(
-                built >= src,
-                "{} is older than src/capi.rs: rebuild it with \
+                built >= newest,
+                "{} is older than {}: rebuild it with \
                  `cargo rustc --release --lib --features capi --crate-type staticlib`",
-                lib.display()
+                lib.display(),
+                path.display()
             );
         }
         return Some(lib);
@@ -46,6 +44,34 @@ fn staticlib() -> Option<PathBuf> {
     assert!(std::env::var_os("CI").is_none(), "{msg}");
     eprintln!("SKIPPED {msg}");
     None
+}
+
+/// The most recently modified `.rs` file of the library below `dir` (the CLI's `bin/` is not in
+/// the archive), with its time.
+fn newest_source(dir: &Path) -> Option<(std::time::SystemTime, PathBuf)> {
+    let mut newest: Option<(std::time::SystemTime, PathBuf)> = None;
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        let found = if path.is_dir() && !path.ends_with("bin") {
+            newest_source(&path)
+        } else if path.is_dir() {
+            None
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .map(|t| (t, path))
+        } else {
+            None
+        };
+        if let Some(f) = found {
+            if newest.as_ref().map_or(true, |n| f.0 > n.0) {
+                newest = Some(f);
+            }
+        }
+    }
+    newest
 }
 
 /// Compiles the C example into a temporary directory; returns the executable.
