@@ -440,17 +440,26 @@ fn rise_time(sf: &SpectrumFrame<'_>, t: FrameTiming) -> (usize, u64) {
         // sound, which would otherwise read as a sub-millisecond rise from quiet.
         return (n, sf.hop_start);
     }
-    // The first arrival's peak: the first local maximum of the envelope after `j` that reaches
-    // half the hop's peak. For a plain blast it is the hop's peak; when a supersonic bullet's
-    // N-wave precedes the blast by a few ms, it is the N-wave, whose rise is the attack.
-    let env = &sf.envelope[..=ip];
-    let first = (j + 1..=ip)
-        .find(|&m| env[m] >= 0.5 * peak && (m == ip || env[m + 1] < env[m]))
-        .unwrap_or(ip);
-    let hi_thr = 0.9 * env[first];
-    let k = (j + 1..=first).find(|&m| env[m] >= hi_thr).unwrap_or(first);
     let onset = frame_end.saturating_sub((n - (j + 1)) as u64);
-    (k - j, onset)
+    (
+        first_arrival_rise(&sf.envelope[..=ip], j, 0.0, 0.5 * peak),
+        onset,
+    )
+}
+
+/// Samples from the quiet point `j` to 90 % of the first arrival's peak, both measured above
+/// the level `lo`. The first arrival's peak is the first local maximum of `env` after `j` that
+/// reaches `half`: for a plain blast it is the hop's peak (the last value of `env`); when a
+/// supersonic bullet's N-wave precedes the blast by a few ms, it is the N-wave, whose rise is
+/// the attack.
+fn first_arrival_rise(env: &[f32], j: usize, lo: f32, half: f32) -> usize {
+    let ip = env.len() - 1;
+    let first = (j + 1..=ip)
+        .find(|&m| env[m] >= half && (m == ip || env[m + 1] < env[m]))
+        .unwrap_or(ip);
+    let b = lo + 0.9 * (env[first] - lo);
+    let k = (j + 1..=first).find(|&m| env[m] >= b).unwrap_or(first);
+    k - j
 }
 
 /// `v.iter().rposition(|&e| e < thr)`, searched 16 values at a time: each block is tested with
@@ -468,8 +477,6 @@ fn last_below(v: &[f32], thr: f32) -> Option<usize> {
     v[..end].iter().rposition(|&e| e < thr)
 }
 
-/// Attack time (samples) and attack ratio (dB) of the hop's peak over the envelope's minimum
-/// before it in the frame (see [`FeatureFrame::attack_time_us`]).
 /// The smallest value of `v` (`+inf` when empty), in eight independent lanes: the envelope
 /// never holds NaN, and `min` of non-NaN values is exact in any order, so this is the value of
 /// the sequential fold without its serial dependency chain.
@@ -490,6 +497,8 @@ fn min_of(v: &[f32]) -> f32 {
         .fold(f32::INFINITY, |m, &e| if e < m { e } else { m })
 }
 
+/// Attack time (samples) and attack ratio (dB) of the hop's peak over the envelope's minimum
+/// before it in the frame (see [`FeatureFrame::attack_time_us`]).
 fn attack_time(sf: &SpectrumFrame<'_>, t: FrameTiming) -> (usize, f32) {
     let n = sf.envelope.len();
     let peak = sf.hop.peak;
@@ -515,12 +524,7 @@ fn attack_time(sf: &SpectrumFrame<'_>, t: FrameTiming) -> (usize, f32) {
     // Exists: the minimum itself lies below `a`.
     let j = s0 + env[s0..ip].iter().rposition(|&e| e <= a).unwrap_or(0);
     let half = lo + 0.5 * (peak - lo);
-    let first = (j + 1..=ip)
-        .find(|&m| env[m] >= half && (m == ip || env[m + 1] < env[m]))
-        .unwrap_or(ip);
-    let b = lo + 0.9 * (env[first] - lo);
-    let k = (j + 1..=first).find(|&m| env[m] >= b).unwrap_or(first);
-    (k - j, ratio_db)
+    (first_arrival_rise(env, j, lo, half), ratio_db)
 }
 
 #[cfg(test)]
