@@ -557,3 +557,49 @@ fn extreme_time_offsets() {
         }
     }
 }
+
+/// A soft fall (no free fall, a 90 degree pitch) whose impact is a Gaussian pulse of 70 ms
+/// full width at half maximum reaching 2.15 g, just over `impact_g` (2.1), centred `phase_s`
+/// after 22.25 s.
+fn soft_fall(phase_s: f64) -> impl Fn(f64) -> (Vector3<f64>, Vector3<f64>) {
+    move |t| {
+        let (r, dr) = ramp(t, 21.6, 22.2);
+        let (mut a, w) = pitched(r * PI / 2.0, dr * PI / 2.0, Vector3::zeros());
+        // FWHM = 2 sigma sqrt(ln 2) for exp(-(x / sigma)^2).
+        let sigma = 0.07 / (2.0 * 2f64.ln().sqrt());
+        a.y += 1.15 * gauss(t - 22.25 - phase_s, sigma);
+        (a, w)
+    }
+}
+
+/// `impact_width_s`: a 20 Hz sensor lands a sample on a 70 ms impact's peak only at some
+/// sampling phases, so a fixed 2.1 g threshold misses a fall that a 200 Hz sensor catches
+/// at every phase. The rate-aware threshold (2.007 g at 20 Hz) catches it at most phases.
+#[test]
+fn a_soft_impact_is_caught_at_most_sampling_phases_at_20hz() {
+    let count = |rate_hz: f64, cfg: &Config| -> usize {
+        (0..10)
+            .filter(|k| {
+                let d = Device {
+                    rate_hz,
+                    gyro: false,
+                    ..Device::waist_200hz()
+                };
+                let phase = *k as f64 * 0.1 / rate_hz;
+                let ev = run(
+                    &mut ImuDetectors::new(cfg).unwrap(),
+                    &sample(&soft_fall(phase), &d, 26.0, 3),
+                );
+                ev.iter().any(|e| e.kind == EventKind::Fall)
+            })
+            .count()
+    };
+    let adjusted = Config::default();
+    let mut fixed = Config::default();
+    fixed.fall.impact_width_s = 0.0;
+    assert_eq!(count(200.0, &adjusted), 10);
+    assert_eq!(count(200.0, &fixed), 10);
+    let (a, f) = (count(20.0, &adjusted), count(20.0, &fixed));
+    println!("20 Hz: caught at {a}/10 phases rate-aware, {f}/10 fixed");
+    assert!(a >= 5 && a > f, "rate-aware {a}/10, fixed {f}/10");
+}

@@ -39,6 +39,16 @@ pub struct FallConfig {
     /// A clipped sample also starts one, whatever its value (a 2 g phone clips every real
     /// impact).
     pub impact_g: f64,
+    /// Full width at half maximum of the weakest impacts `impact_g` is meant to catch,
+    /// seconds; it makes the threshold rate-aware. A sensor that samples every `dt` reads a
+    /// short impact's peak only if a sample lands on it: modelled as a Gaussian pulse of this
+    /// width, sampled `dt / 4` from its peak (the median sampling phase), it shows
+    /// `2^-(dt / 2w)^2` of its excess over 1 g. The threshold is lowered by that factor (see
+    /// [`FallConfig::impact_threshold_g`]), so on average over sampling phases a low-rate
+    /// sensor makes the decision a fast one makes. Default 0.07 (the median width of the
+    /// SisFall dev falls peaking under 3.5 g: soft falls have the widest, weakest impacts);
+    /// 0 turns the adjustment off. Range 0..=1.
+    pub impact_width_s: f64,
     /// Free-fall depth reported as evidence: the pre-impact minimum of |a| is compared with
     /// it, g. Default 0.6; range 0..=1.
     pub low_g: f64,
@@ -72,6 +82,7 @@ impl Default for FallConfig {
     fn default() -> Self {
         FallConfig {
             impact_g: 2.1,
+            impact_width_s: 0.07,
             low_g: 0.6,
             pre_impact_s: 1.5,
             settle_s: 0.4,
@@ -90,6 +101,7 @@ impl FallConfig {
     /// Checks every parameter against its documented range.
     pub fn validate(&self) -> Result<(), ConfigError> {
         ConfigError::check_range("fall.impact_g", self.impact_g, 1.2, 16.0)?;
+        ConfigError::check_range("fall.impact_width_s", self.impact_width_s, 0.0, 1.0)?;
         ConfigError::check_range("fall.low_g", self.low_g, 0.0, 1.0)?;
         ConfigError::check_range("fall.pre_impact_s", self.pre_impact_s, 0.2, 3.0)?;
         ConfigError::check_range("fall.settle_s", self.settle_s, 0.0, 5.0)?;
@@ -112,6 +124,26 @@ impl FallConfig {
             });
         }
         Ok(())
+    }
+
+    /// The impact threshold for a sensor sampling at `raw_rate_hz`, g:
+    /// `1 + (impact_g - 1) * 2^-(dt / (2 * impact_width_s))^2` with `dt = 1 / raw_rate_hz`
+    /// (see `impact_width_s`). A rate that is not positive and finite, or a width of 0,
+    /// gives `impact_g` itself.
+    ///
+    /// ```
+    /// use autotrigger::imu::FallConfig;
+    /// let c = FallConfig::default();
+    /// assert!((c.impact_threshold_g(200.0) - 2.1).abs() < 0.005);
+    /// // A 20 Hz sensor reads a 70 ms impact at about 91 % of its excess over 1 g.
+    /// assert!((c.impact_threshold_g(20.0) - 2.007).abs() < 0.005);
+    /// ```
+    pub fn impact_threshold_g(&self, raw_rate_hz: f64) -> f64 {
+        if !(raw_rate_hz.is_finite() && raw_rate_hz > 0.0) || self.impact_width_s <= 0.0 {
+            return self.impact_g;
+        }
+        let x = 1.0 / (raw_rate_hz * 2.0 * self.impact_width_s);
+        1.0 + (self.impact_g - 1.0) * (-(x * x)).exp2()
     }
 }
 
@@ -143,6 +175,8 @@ struct Candidate {
     pre_up: Vector3<f32>,
     low_g_min: f32,
     saturated: bool,
+    /// The rate-aware impact threshold when the candidate opened, g.
+    impact_threshold_g: f32,
 }
 
 /// Per-stream state of the fall / officer-down logic, fed with internal frames.
@@ -169,6 +203,10 @@ pub(crate) struct FallCore {
     after_gap: bool,
     /// Part of the current lying period spent in gaps (no samples), microseconds.
     unobserved_us: i64,
+    /// Raw rate the cached impact threshold was computed for, Hz.
+    threshold_rate_hz: f32,
+    /// Impact threshold at `threshold_rate_hz`, g.
+    threshold_g: f32,
 }
 
 impl FallCore {
@@ -196,6 +234,8 @@ impl FallCore {
             last_t: None,
             after_gap: false,
             unobserved_us: 0,
+            threshold_rate_hz: f32::NAN,
+            threshold_g: cfg.impact_g as f32,
         })
     }
 
@@ -263,7 +303,7 @@ impl FallCore {
             return None;
         }
         let mut e = Evidence::new();
-        e.push("peak_g", c.peak_g, Some(cfg.impact_g as f32));
+        e.push("peak_g", c.peak_g, Some(c.impact_threshold_g));
         e.push(
             "tilt_change_deg",
             tilt_change,
@@ -279,7 +319,7 @@ impl FallCore {
             None,
         );
         // Confidence grows with the margins: a hard impact, a large turn, a clear stillness.
-        let m_peak = ((c.peak_g - cfg.impact_g as f32) / 4.0).clamp(0.0, 1.0);
+        let m_peak = ((c.peak_g - c.impact_threshold_g) / 4.0).clamp(0.0, 1.0);
         let m_tilt = ((tilt_change - cfg.min_tilt_change_deg as f32) / 45.0).clamp(0.0, 1.0);
         let m_still = (1.0 - o.motion_g / cfg.still_g as f32).clamp(0.0, 1.0);
         let sat = if c.saturated || c.low_g_min < cfg.low_g as f32 {
@@ -333,7 +373,16 @@ impl FallCore {
 
         // Impact candidates (none before the orientation has settled: a fall is judged by
         // the turn of the trunk, which an unsettled estimate cannot give).
-        let is_peak = o.settled && (f.peak_g >= cfg.impact_g as f32 || f.saturated);
+        // The threshold follows the raw rate: only a sensor that samples often enough sees
+        // a short impact's full peak (`impact_width_s`).
+        let threshold = if f.raw_rate_hz == self.threshold_rate_hz {
+            self.threshold_g
+        } else {
+            self.threshold_rate_hz = f.raw_rate_hz;
+            self.threshold_g = cfg.impact_threshold_g(f.raw_rate_hz as f64) as f32;
+            self.threshold_g
+        };
+        let is_peak = o.settled && (f.peak_g >= threshold || f.saturated);
         if is_peak {
             match &mut self.cand {
                 None => {
@@ -350,6 +399,7 @@ impl FallCore {
                         pre_up,
                         low_g_min: low,
                         saturated: f.saturated,
+                        impact_threshold_g: threshold,
                     });
                 }
                 Some(c) => {
