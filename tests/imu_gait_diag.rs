@@ -4,11 +4,11 @@
 //! `cargo test --release --test imu_gait_diag -- --nocapture` prints, for the jogging files
 //! decided after 4 s and the stair files flagged as running, every analysis window (every
 //! 0.25 s, the last 2.5 s): the detector's features (`RunningDetector::last_features`), whether
-//! the window qualifies, and three gravity-frame features computed here offline (gravity =
-//! the mean acceleration vector over the window): vertical displacement per step, the ratio of
-//! horizontal to vertical dynamic acceleration, and the skewness of the vertical
-//! acceleration. Then it prints their distributions over all qualifying jogging and stair
-//! windows. Set `IMU_DIAG_FILES=SA01/D06,SA05/D03` to choose the files.
+//! the window qualifies, and gravity-frame features computed here offline (gravity = the mean
+//! acceleration vector over the window): vertical displacement per step, the ratio of
+//! horizontal to vertical dynamic acceleration, the skewness of the vertical acceleration,
+//! the heading change (gyro) and the trunk lean from the first second. Then it prints their
+//! distributions over all qualifying jogging and stair windows. Set `IMU_DIAG_FILES=SA01/D06,SA05/D03` to choose the files.
 //!
 //! It asserts the documented reason why three jogging files are decided after 4 s: their
 //! subjects are not running yet (standing, walking, or stepping without a flight phase) for
@@ -36,9 +36,12 @@ struct Body {
     /// Net heading change over the window (gyro about gravity, integrated), degrees; NaN
     /// without a gyro.
     yaw_deg: f64,
+    /// Trunk lean: angle between the window's gravity and the mean acceleration vector of
+    /// the file's first second (the subjects start standing), degrees.
+    tilt_deg: f64,
 }
 
-fn body(win: &[ImuSample], step_s: f64) -> Body {
+fn body(win: &[ImuSample], step_s: f64, r0: [f64; 3]) -> Body {
     let n = win.len() as f64;
     let mut m = [0f64; 3];
     for s in win {
@@ -110,6 +113,11 @@ fn body(win: &[ImuSample], step_s: f64) -> Body {
         vert_disp_cm: 100.0 * pp / cnt.max(1) as f64,
         horiz_over_vert: hr / vr.max(1e-9),
         vert_skew: skew,
+        tilt_deg: {
+            let r = (r0[0] * r0[0] + r0[1] * r0[1] + r0[2] * r0[2]).sqrt();
+            let c = (u[0] * r0[0] + u[1] * r0[1] + u[2] * r0[2]) / r;
+            c.clamp(-1.0, 1.0).acos().to_degrees()
+        },
     }
 }
 
@@ -129,13 +137,19 @@ fn windows(samples: &[ImuSample]) -> Vec<(f64, GaitFeatures, Option<Body>)> {
     let mut ev = Vec::new();
     let mut out = Vec::new();
     let mut last = None;
+    let mut r0 = [0f64; 3];
+    for s in &samples[..200] {
+        for k in 0..3 {
+            r0[k] += s.accel[k] as f64;
+        }
+    }
     for (i, c) in samples.chunks(HOP).enumerate() {
         d.process(c, &mut ev).unwrap();
         let end = ((i + 1) * HOP).min(samples.len());
         if let Some(g) = d.last_features() {
             if Some(g) != last && end >= WIN {
                 let b = (g.cadence_spm > 0.0)
-                    .then(|| body(&samples[end - WIN..end], 60.0 / g.cadence_spm as f64));
+                    .then(|| body(&samples[end - WIN..end], 60.0 / g.cadence_spm as f64, r0));
                 out.push((end as f64 / 200.0, g, b));
             }
             last = Some(g);
@@ -181,13 +195,13 @@ fn running_diagnosis() {
         }
         let s = read_sisfall(&p).unwrap();
         println!(
-            "== {id}: t_end cadence periodicity rms step_peak step_min | disp_cm h/v skew yaw_deg"
+            "== {id}: t_end cadence periodicity rms step_peak step_min | disp_cm h/v skew yaw_deg tilt_deg"
         );
         for (t, g, b) in windows(&s).iter().filter(|w| w.0 <= 12.0) {
             let b = b.map_or(String::from("-"), |b| {
                 format!(
-                    "{:5.1} {:4.2} {:5.2} {:5.1}",
-                    b.vert_disp_cm, b.horiz_over_vert, b.vert_skew, b.yaw_deg
+                    "{:5.1} {:4.2} {:5.2} {:5.1} {:4.1}",
+                    b.vert_disp_cm, b.horiz_over_vert, b.vert_skew, b.yaw_deg, b.tilt_deg
                 )
             });
             println!(
@@ -203,8 +217,8 @@ fn running_diagnosis() {
     }
 
     // Distributions over every qualifying window of the jogging and the fast-stairs files.
-    let mut jog: [Vec<f64>; 4] = Default::default();
-    let mut stairs: [Vec<f64>; 4] = Default::default();
+    let mut jog: [Vec<f64>; 5] = Default::default();
+    let mut stairs: [Vec<f64>; 5] = Default::default();
     let mut first_q = Vec::new();
     for subj in std::fs::read_dir(&root).unwrap() {
         let subj = subj.unwrap().path();
@@ -231,6 +245,7 @@ fn running_diagnosis() {
                     into[1].push(b.horiz_over_vert);
                     into[2].push(b.vert_skew);
                     into[3].push(b.yaw_deg);
+                    into[4].push(b.tilt_deg);
                 }
             }
         }
@@ -241,6 +256,7 @@ fn running_diagnosis() {
         "horizontal / vertical rms",
         "vertical skewness",
         "heading change over the window (gyro), degrees",
+        "trunk tilt from the first second",
     ]
     .iter()
     .enumerate()
