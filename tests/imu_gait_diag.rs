@@ -137,10 +137,11 @@ fn windows(samples: &[ImuSample]) -> Vec<(f64, GaitFeatures, Option<Body>)> {
     let mut ev = Vec::new();
     let mut out = Vec::new();
     let mut last = None;
+    // The first second (200 samples), when the subjects stand.
     let mut r0 = [0f64; 3];
-    for s in &samples[..200] {
-        for k in 0..3 {
-            r0[k] += s.accel[k] as f64;
+    for s in &samples[..200.min(samples.len())] {
+        for (rk, ak) in r0.iter_mut().zip(s.accel) {
+            *rk += ak as f64;
         }
     }
     for (i, c) in samples.chunks(HOP).enumerate() {
