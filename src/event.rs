@@ -89,8 +89,9 @@ pub struct EvidenceItem {
     pub threshold: Option<f32>,
 }
 
-/// How many evidence items an event can carry.
-pub const MAX_EVIDENCE: usize = 16;
+/// How many evidence items an event can carry: the gunshot detector's 16 features, plus
+/// `burst_gap_s` on a round accepted through the burst rule.
+pub const MAX_EVIDENCE: usize = 17;
 
 /// The feature values and thresholds behind an event, stored inline (no allocation).
 ///

@@ -174,6 +174,22 @@ pub struct GunshotConfig {
     /// replaces it (the first one was a precursor: a click, the stream start, a distant
     /// sound), dB. Default 10, range 0..=100.
     pub retrigger_db: f64,
+    /// How long after an accepted shot's onset a later candidate may be judged as a further
+    /// round of the same burst, s. Default 0.5, range 0..=2 (0: off). Automatic fire
+    /// (600-1000 rounds/min) and rapid semi-automatic fire (2-5 shots/s) fall inside; each
+    /// accepted round extends the burst.
+    pub burst_window_s: f64,
+    /// The attack ratio that counts as an attack for a round of a burst, dB (instead of
+    /// `min_attack_ratio_db`). Default 12, range 0..=120. A later round lands on the earlier
+    /// rounds' reverberation, which has fallen only 6-20 dB in 60-200 ms, so its attack stands
+    /// 12-20 dB above the preceding level and its rise from quiet is never observed. Only a
+    /// candidate that follows an accepted shot gets this: a first shot must still show the
+    /// full attack, so a jackhammer or applause cannot start a trigger this way.
+    pub burst_min_attack_ratio_db: f64,
+    /// A round of a burst peaks at most this far below the accepted shot before it, dB.
+    /// Default 6, range 0..=60. The same gun at the same distance gives the same peak; a
+    /// softer impulse in the tail (an echo, a casing, a footstep) is not a round.
+    pub burst_peak_margin_db: f64,
 }
 
 impl Default for GunshotConfig {
@@ -213,6 +229,9 @@ impl Default for GunshotConfig {
             decay_smoothing_s: 0.01,
             min_interval_s: 0.07,
             retrigger_db: 10.0,
+            burst_window_s: 0.5,
+            burst_min_attack_ratio_db: 12.0,
+            burst_peak_margin_db: 6.0,
         }
     }
 }
@@ -352,6 +371,19 @@ impl GunshotConfig {
         )?;
         r("gunshot.min_interval_s", self.min_interval_s, 0.02, 10.0)?;
         r("gunshot.retrigger_db", self.retrigger_db, 0.0, 100.0)?;
+        r("gunshot.burst_window_s", self.burst_window_s, 0.0, 2.0)?;
+        r(
+            "gunshot.burst_min_attack_ratio_db",
+            self.burst_min_attack_ratio_db,
+            0.0,
+            120.0,
+        )?;
+        r(
+            "gunshot.burst_peak_margin_db",
+            self.burst_peak_margin_db,
+            0.0,
+            60.0,
+        )?;
         if self.frame_s < self.hop_s {
             return Err(ConfigError::Inconsistent {
                 param: "gunshot.frame_s",
@@ -389,6 +421,12 @@ pub const GATE_NAMES: [&str; 6] = [
     "decay",
 ];
 
+/// An impulse within this of a candidate's peak, after its attack window and within
+/// `min_interval_s`, marks the candidate as machinery-like for the burst rule, dB. A room's
+/// reflections arrive 8-9 dB below the direct blast in the synthetic halls (tests/gunshot_bursts.rs);
+/// a jackhammer's blows vary by about ±4 dB.
+const FAST_FOLLOW_DB: f32 = 3.0;
+
 /// Most candidates the decider follows at once (their decay windows overlap when shots are
 /// closer than the window); more than `(decay_window_s + decay_extension_s) / min_interval_s`
 /// (at most 0.6 / 0.02 = 30 with validated parameters) is never needed.
@@ -420,6 +458,9 @@ struct Candidate {
     jump_db: f32,
     // Lowest level after the attack.
     min_after: f32,
+    /// Another onset about as loud came within `min_interval_s` after this one's attack (and
+    /// was merged into it): impulses faster than a firearm's cycle, as from a jackhammer.
+    fast_follow: bool,
 }
 
 /// Most hops of an attack window whose attack times are kept (the default window holds 3-4
@@ -434,14 +475,18 @@ const MAX_ATTACK_HOPS: usize = 8;
 struct Attacks {
     peak_dbfs: [f32; MAX_ATTACK_HOPS],
     time_us: [f32; MAX_ATTACK_HOPS],
+    /// The same hops' attack times with the burst attack-ratio floor
+    /// (`burst_min_attack_ratio_db`), for a candidate that turns out to follow a shot.
+    burst_us: [f32; MAX_ATTACK_HOPS],
     n: usize,
 }
 
 impl Attacks {
-    fn push(&mut self, peak_dbfs: f32, time_us: f32) {
+    fn push(&mut self, peak_dbfs: f32, time_us: f32, burst_us: f32) {
         if self.n < MAX_ATTACK_HOPS {
             self.peak_dbfs[self.n] = peak_dbfs;
             self.time_us[self.n] = time_us;
+            self.burst_us[self.n] = burst_us;
             self.n += 1;
             return;
         }
@@ -457,20 +502,23 @@ impl Attacks {
         if peak_dbfs > q {
             self.peak_dbfs[i] = peak_dbfs;
             self.time_us[i] = time_us;
+            self.burst_us[i] = burst_us;
         }
     }
 
     fn merge(&mut self, other: &Attacks) {
         for i in 0..other.n {
-            self.push(other.peak_dbfs[i], other.time_us[i]);
+            self.push(other.peak_dbfs[i], other.time_us[i], other.burst_us[i]);
         }
     }
 
-    /// The shortest attack time among hops whose peak reaches `min_peak_dbfs`.
-    fn best(&self, min_peak_dbfs: f32) -> f32 {
+    /// The shortest attack time among hops whose peak reaches `min_peak_dbfs` (`burst`: with
+    /// the burst attack-ratio floor).
+    fn best(&self, min_peak_dbfs: f32, burst: bool) -> f32 {
+        let times = if burst { &self.burst_us } else { &self.time_us };
         (0..self.n)
             .filter(|&i| self.peak_dbfs[i] >= min_peak_dbfs)
-            .map(|i| self.time_us[i])
+            .map(|i| times[i])
             .fold(f32::INFINITY, f32::min)
     }
 }
@@ -487,7 +535,7 @@ fn attack_of(f: &FeatureFrame, min_ratio: f32) -> f32 {
 }
 
 impl Candidate {
-    fn start(f: &FeatureFrame, jump_db: f32, min_ratio: f32) -> Self {
+    fn start(f: &FeatureFrame, jump_db: f32, min_ratio: f32, burst_ratio: f32) -> Self {
         Candidate {
             onset_sample: f.onset_sample.min(f.end_sample),
             attack_end: f.end_sample,
@@ -506,12 +554,17 @@ impl Candidate {
             clipped_frac: f.clipped_frac,
             attacks: {
                 let mut a = Attacks::default();
-                a.push(f.peak_dbfs, attack_of(f, min_ratio));
+                a.push(
+                    f.peak_dbfs,
+                    attack_of(f, min_ratio),
+                    attack_of(f, burst_ratio),
+                );
                 a
             },
             attack_ratio_db: f.attack_ratio_db,
             jump_db,
             min_after: f32::INFINITY,
+            fast_follow: false,
         }
     }
 
@@ -531,7 +584,7 @@ impl Candidate {
         self.attack_ratio_db = self.attack_ratio_db.max(p.attack_ratio_db);
     }
 
-    fn update(&mut self, f: &FeatureFrame, smoothed_level: f32, min_ratio: f32) {
+    fn update(&mut self, f: &FeatureFrame, smoothed_level: f32, min_ratio: f32, burst_ratio: f32) {
         if f.end_sample <= self.attack_end {
             if f.level_dbfs > self.peak_level {
                 // The spectral shape is taken at the loudest hop of the attack.
@@ -540,7 +593,11 @@ impl Candidate {
                 self.centroid_hz = f.centroid_hz;
                 self.hf_ratio = f.hf_ratio;
             }
-            self.attacks.push(f.peak_dbfs, attack_of(f, min_ratio));
+            self.attacks.push(
+                f.peak_dbfs,
+                attack_of(f, min_ratio),
+                attack_of(f, burst_ratio),
+            );
             self.attack_ratio_db = self.attack_ratio_db.max(f.attack_ratio_db);
             self.rise_db = self.rise_db.max(f.rise_db);
             self.flux_db = self.flux_db.max(f.flux_db);
@@ -555,9 +612,13 @@ impl Candidate {
     }
 
     /// The attack time: the shortest of the hops whose peak is within `margin_db` of the
-    /// attack's largest sample.
-    fn attack_time_us(&self, margin_db: f32) -> f32 {
-        self.attacks.best(self.peak_dbfs - margin_db)
+    /// attack's largest sample (`burst`: with the burst attack-ratio floor), or the rise time
+    /// from quiet when no hop qualifies.
+    fn attack_time_us(&self, margin_db: f32, burst: bool) -> f32 {
+        match self.attacks.best(self.peak_dbfs - margin_db, burst) {
+            t if t.is_finite() => t,
+            _ => self.rise_time_us,
+        }
     }
 
     fn decay_db(&self) -> f32 {
@@ -613,6 +674,12 @@ pub struct GunshotDecider {
     interval: u64,
     retrigger: f32,
     min_jump: f32,
+    burst_window: u64,
+    burst_min_ratio: f32,
+    burst_peak_margin: f32,
+    /// Onset sample, sample peak and `fast_follow` of the latest accepted shot (for the
+    /// burst rule).
+    last_shot: Option<(u64, f32, bool)>,
     prev_levels: [f32; 2],
     smooth_alpha: f64,
     smoothed_power: f64,
@@ -658,6 +725,10 @@ impl GunshotDecider {
             interval: secs_to_samples(config.min_interval_s, rate, 1) as u64,
             retrigger: config.retrigger_db as f32,
             min_jump: config.min_jump_db as f32,
+            burst_window: secs_to_samples(config.burst_window_s, rate, 0) as u64,
+            burst_min_ratio: config.burst_min_attack_ratio_db as f32,
+            burst_peak_margin: config.burst_peak_margin_db as f32,
+            last_shot: None,
             prev_levels: [LEVEL_FLOOR_DBFS; 2],
             smooth_alpha: {
                 let hop_s = timing.hop as f64 / rate as f64;
@@ -757,8 +828,11 @@ impl GunshotDecider {
         };
         let mut i = 0;
         while i < self.n_pending {
-            self.pending[i].update(f, smoothed, self.min_attack_ratio);
+            self.pending[i].update(f, smoothed, self.min_attack_ratio, self.burst_min_ratio);
             let c = self.pending[i];
+            // The pending candidate just before this one (kept in onset order), if any: a
+            // round of a burst is judged after the round before it.
+            let before = i.checked_sub(1).map(|j| self.pending[j].onset_sample);
             // Past the decay window, a candidate that fails only the decay gate waits (up to
             // the extension) for its level to fall; every other candidate is decided now.
             let decided = f.end_sample >= c.decay_end
@@ -766,6 +840,7 @@ impl GunshotDecider {
                     &c,
                     f.end_sample,
                     f.end_sample >= c.decay_end + self.extension,
+                    before,
                     out,
                     &mut trace,
                 );
@@ -776,6 +851,21 @@ impl GunshotDecider {
                 self.n_pending -= 1;
             } else {
                 i += 1;
+            }
+        }
+        if onset && !far && replace.is_none() {
+            // An impulse about as loud as the latest candidate, after its attack window (the
+            // hops of one blast's own attack do not count) and too soon to be another round:
+            // machinery. A room's reflections of a blast arrive in the same span but 8 dB or
+            // more below its direct sound (longer path, absorption).
+            if let Some(i) = self.n_pending.checked_sub(1) {
+                let c = &mut self.pending[i];
+                if Some(c.onset_sample) == self.last_onset
+                    && f.onset_sample >= c.attack_end
+                    && f.peak_dbfs >= c.peak_dbfs - FAST_FOLLOW_DB
+                {
+                    c.fast_follow = true;
+                }
             }
         }
         if !onset || !(far || replace.is_some()) {
@@ -794,7 +884,7 @@ impl GunshotDecider {
                 return score;
             }
         };
-        let mut c = Candidate::start(f, jump, self.min_attack_ratio);
+        let mut c = Candidate::start(f, jump, self.min_attack_ratio, self.burst_min_ratio);
         // The windows are measured from the estimated onset, not the hop start.
         c.attack_end = c.onset_sample.max(f.start_sample) + self.attack;
         c.decay_end = c.onset_sample + self.decay;
@@ -823,7 +913,7 @@ impl GunshotDecider {
     ) {
         for i in 0..self.n_pending {
             let c = self.pending[i];
-            self.decide(&c, self.last_end, true, out, &mut trace);
+            self.decide(&c, self.last_end, true, None, out, &mut trace);
         }
         self.reset();
     }
@@ -832,6 +922,7 @@ impl GunshotDecider {
     pub fn reset(&mut self) {
         self.n_pending = 0;
         self.last_onset = None;
+        self.last_shot = None;
         self.last_end = 0;
         self.dropped = 0;
         self.smoothed_power = 0.0;
@@ -841,20 +932,38 @@ impl GunshotDecider {
     /// Decides candidate `c` at sample `at`: emits it when it passes, traces it, and returns
     /// true. Unless `last`, a candidate that fails only the decay gate is left undecided
     /// (returns false) while `decay_extension_s` gives its level time to fall.
+    ///
+    /// A candidate that follows an accepted shot within `burst_window_s` and peaks within
+    /// `burst_peak_margin_db` of it is a possible further round: its attack time may come
+    /// from hops standing only `burst_min_attack_ratio_db` above the preceding level. When
+    /// the candidate before it (`before`, its onset) is still pending within the burst
+    /// window and this one passes only as a round, it waits for that decision (at most until
+    /// its own decay extension ends, so the latency bound holds).
+    #[allow(clippy::too_many_arguments)]
     fn decide(
-        &self,
+        &mut self,
         c: &Candidate,
         at: u64,
         last: bool,
+        before: Option<u64>,
         out: &mut impl Extend<Event>,
         trace: &mut impl FnMut(&Event, &[&'static str]),
     ) -> bool {
         let decay = c.decay_db();
-        let attack_us = match c.attack_time_us(self.attack_peak_margin) {
-            t if t.is_finite() => t,
-            _ => c.rise_time_us,
-        };
         let clipped = c.clipped_frac >= self.min_clipped;
+        let strict_us = c.attack_time_us(self.attack_peak_margin, false);
+        let burst_us = c.attack_time_us(self.attack_peak_margin, true);
+        // Rounds come one firearm cycle apart (at least ~60 ms): a shot or candidate that
+        // another onset followed within `min_interval_s` belongs to faster machinery.
+        let burst_gap = self.last_shot.and_then(|(t, peak, fast)| {
+            let gap = c.onset_sample.checked_sub(t)?;
+            (gap > 0
+                && gap <= self.burst_window
+                && !fast
+                && !c.fast_follow
+                && c.peak_dbfs >= peak - self.burst_peak_margin)
+                .then_some(gap)
+        });
         let mut failed = [""; GATE_NAMES.len()];
         let mut n_failed = 0;
         let mut gate = |ok: bool, name: &'static str| {
@@ -882,6 +991,15 @@ impl GunshotDecider {
                 self.min_peak,
             )
         };
+        // The burst rule (not on the quiet path), only where the usual attack fails: a
+        // round's attack over the tail counts.
+        let as_round =
+            !quiet && burst_gap.is_some() && strict_us > self.max_rise_us && burst_us < strict_us;
+        let (attack_us, min_ratio) = if as_round {
+            (burst_us, self.burst_min_ratio)
+        } else {
+            (strict_us, min_ratio)
+        };
         // The clipping bypass covers the rise time and peak gates (reported as failed only
         // when the attack did not clip).
         gate(clipped || attack_us <= max_rise_us, "attack_time");
@@ -895,6 +1013,21 @@ impl GunshotDecider {
         gate(c.centroid_hz >= self.min_centroid, "centroid");
         gate(decay >= min_decay, "decay");
         if !last && n_failed == 1 && failed[0] == "decay" {
+            return false;
+        }
+        // Would pass as a round of a burst whose previous round is not decided yet: wait.
+        let round_pending = before.is_some_and(|b| c.onset_sample - b <= self.burst_window);
+        if !last
+            && !quiet
+            && !clipped
+            && burst_gap.is_none()
+            && round_pending
+            && burst_us <= max_rise_us
+            && failed[..n_failed].contains(&"attack_time")
+            && failed[..n_failed]
+                .iter()
+                .all(|g| *g == "attack_time" || *g == "decay")
+        {
             return false;
         }
         let pass = n_failed == 0;
@@ -930,6 +1063,16 @@ impl GunshotDecider {
         ev.push("hfc_db", c.hfc_db, None);
         ev.push("rise_time_us", c.rise_time_us, None);
         ev.push("jump_db", c.jump_db, Some(self.min_jump));
+        if as_round {
+            // Only on a round accepted through the burst rule: the time since the shot it
+            // follows.
+            let gap = burst_gap.unwrap_or(0);
+            ev.push(
+                "burst_gap_s",
+                gap as f32 / self.timing.sample_rate as f32,
+                Some(self.burst_window as f32 / self.timing.sample_rate as f32),
+            );
+        }
         let rate = self.timing.sample_rate;
         let event = Event {
             kind: EventKind::Gunshot,
@@ -940,6 +1083,10 @@ impl GunshotDecider {
         };
         trace(&event, &failed[..n_failed]);
         if pass {
+            match self.last_shot {
+                Some((t, _, _)) if t >= c.onset_sample => {}
+                _ => self.last_shot = Some((c.onset_sample, c.peak_dbfs, c.fast_follow)),
+            }
             out.extend(core::iter::once(event));
         }
         true
