@@ -160,7 +160,10 @@ fn burst_rounds_are_identical_for_any_partition() {
             .iter()
             .filter(|e| e.evidence.get("burst_gap_s").is_some())
             .count();
-        assert!(rounds >= 3, "{rate} Hz: {rounds} burst rounds in {whole:#?}");
+        assert!(
+            rounds >= 3,
+            "{rate} Hz: {rounds} burst rounds in {whole:#?}"
+        );
         for sizes in [&[1usize][..], &[7, 1000, 3], &[333], &[4096, 17]] {
             let mut det = GunshotDetector::new(&cfg, rate).unwrap();
             let mut out = Vec::new();

@@ -206,10 +206,34 @@ fn shift_at_200hz_with_gyro_any_mounting() {
             (down.decided.as_secs_f64() - (22.5 + 20.0)).abs() < 1.5,
             "{down:?}"
         );
+        // The wearer went down at the fall's impact (the orientation reaches the lying tilt
+        // later).
+        assert_eq!(down.onset, fall.onset, "{down:?}");
         for e in &ev {
             assert!(!e.evidence.is_empty() && e.decided >= e.onset, "{e:?}");
         }
     }
+}
+
+/// Lying down slowly (no impact, no fall event): officer down still comes after
+/// `officer_down_s`, and its onset is when lying was first seen.
+#[test]
+fn officer_down_without_a_fall_dates_from_lying() {
+    // Stand 5 s, lie down over 3 s (5-8 s), stay still to 40 s.
+    let lie_down = |t: f64| {
+        let (r, dr) = ramp(t, 5.0, 8.0);
+        pitched(r * PI / 2.0, dr * PI / 2.0, Vector3::zeros())
+    };
+    let ev = all(&sample(&lie_down, &Device::waist_200hz(), 40.0, 4));
+    assert_eq!(kinds(&ev), [EventKind::OfficerDown], "{ev:#?}");
+    // The tilt passes 45 degrees half-way through the ramp (6.5 s).
+    let on = ev[0].onset.as_secs_f64();
+    assert!((6.3..8.5).contains(&on), "{:?}", ev[0]);
+    assert!(
+        (ev[0].decided.as_secs_f64() - on - 20.0).abs() < 0.1,
+        "{:?}",
+        ev[0]
+    );
 }
 
 #[test]

@@ -19,8 +19,10 @@
 //! mainly by the impact.
 //!
 //! Officer down: lying (tilt at least `lying_tilt_deg`) and still (motion at most
-//! `officer_still_g`) continuously for `officer_down_s` raises `officer_down` (onset = when
-//! lying began), with or without a detected fall; getting up (tilt under
+//! `officer_still_g`) continuously for `officer_down_s` raises `officer_down`, with or without
+//! a detected fall. Its onset is when the wearer went down: the impact of the fall that led
+//! into the lying period when one was detected (the orientation estimate reaches the lying
+//! tilt about 0.5-1 s after the impact), otherwise when lying was first seen; getting up (tilt under
 //! `get_up_tilt_deg` for `get_up_s`) afterwards raises `officer_down_cancelled`.
 
 use super::orientation::{angle_deg, OrientFrame};
@@ -203,6 +205,8 @@ pub(crate) struct FallCore {
     after_gap: bool,
     /// Part of the current lying period spent in gaps (no samples), microseconds.
     unobserved_us: i64,
+    /// Impact time of the latest fall event (the officer-down onset when lying follows it).
+    last_fall_impact: Option<Timestamp>,
     /// Raw rate the cached impact threshold was computed for, Hz.
     threshold_rate_hz: f32,
     /// Impact threshold at `threshold_rate_hz`, g.
@@ -234,6 +238,7 @@ impl FallCore {
             last_t: None,
             after_gap: false,
             unobserved_us: 0,
+            last_fall_impact: None,
             threshold_rate_hz: f32::NAN,
             threshold_g: cfg.impact_g as f32,
         })
@@ -250,6 +255,7 @@ impl FallCore {
         self.last_t = None;
         self.after_gap = false;
         self.unobserved_us = 0;
+        self.last_fall_impact = None;
     }
 
     /// After a gap: the signal history and any pending fall candidate are dropped (the
@@ -423,6 +429,7 @@ impl FallCore {
             if t.micros_since(c.impact) >= self.wait_us {
                 self.cand = None;
                 if let Some(e) = self.evaluate(&c, o, t) {
+                    self.last_fall_impact = Some(e.onset);
                     out.extend(Some(e));
                 }
             }
@@ -438,6 +445,12 @@ impl FallCore {
                     let since = *self.lying_since.get_or_insert(t);
                     if t.micros_since(since) >= secs_to_micros(cfg.officer_down_s) {
                         self.down_alerted = Some(since);
+                        // The wearer went down at the impact of a fall detected just before
+                        // lying was first seen (within the fall's own evaluation time).
+                        let went_down = match self.last_fall_impact {
+                            Some(i) if i <= since && since.micros_since(i) <= self.wait_us => i,
+                            _ => since,
+                        };
                         self.up_since = None;
                         let mut e = Evidence::new();
                         e.push(
@@ -450,7 +463,7 @@ impl FallCore {
                         e.push("unobserved_s", self.unobserved_us as f32 * 1e-6, None);
                         out.extend(Some(Event {
                             kind: EventKind::OfficerDown,
-                            onset: since,
+                            onset: went_down,
                             decided: t,
                             confidence: 1.0,
                             evidence: e,
