@@ -954,7 +954,8 @@ impl GunshotDecider {
         let strict_us = c.attack_time_us(self.attack_peak_margin, false);
         let burst_us = c.attack_time_us(self.attack_peak_margin, true);
         // Rounds come one firearm cycle apart (at least ~60 ms): a shot or candidate that
-        // another onset followed within `min_interval_s` belongs to faster machinery.
+        // another impulse about as loud followed within `min_interval_s` (`fast_follow`)
+        // belongs to faster machinery.
         let burst_gap = self.last_shot.and_then(|(t, peak, fast)| {
             let gap = c.onset_sample.checked_sub(t)?;
             (gap > 0
@@ -1016,7 +1017,8 @@ impl GunshotDecider {
             return false;
         }
         // Would pass as a round of a burst whose previous round is not decided yet: wait.
-        let round_pending = before.is_some_and(|b| c.onset_sample - b <= self.burst_window);
+        let round_pending =
+            before.is_some_and(|b| c.onset_sample.saturating_sub(b) <= self.burst_window);
         if !last
             && !quiet
             && !clipped
@@ -1064,8 +1066,8 @@ impl GunshotDecider {
         ev.push("rise_time_us", c.rise_time_us, None);
         ev.push("jump_db", c.jump_db, Some(self.min_jump));
         if as_round {
-            // Only on a round accepted through the burst rule: the time since the shot it
-            // follows.
+            // Only on a candidate judged as a round of a burst (accepted, or rejected by
+            // another gate): the time since the shot it follows.
             let gap = burst_gap.unwrap_or(0);
             ev.push(
                 "burst_gap_s",

@@ -22,8 +22,8 @@
 //! `officer_still_g`) continuously for `officer_down_s` raises `officer_down`, with or without
 //! a detected fall. Its onset is when the wearer went down: the impact of the fall that led
 //! into the lying period when one was detected (the orientation estimate reaches the lying
-//! tilt about 0.5-1 s after the impact), otherwise when lying was first seen; getting up (tilt under
-//! `get_up_tilt_deg` for `get_up_s`) afterwards raises `officer_down_cancelled`.
+//! tilt about 0.5-1 s after the impact), otherwise when lying was first seen. Getting up
+//! (tilt under `get_up_tilt_deg` for `get_up_s`) afterwards raises `officer_down_cancelled`.
 
 use super::orientation::{angle_deg, OrientFrame};
 use super::stream::{ImuFrame, INTERNAL_RATE_HZ};
@@ -45,9 +45,9 @@ pub struct FallConfig {
     /// seconds; it makes the threshold rate-aware. A sensor that samples every `dt` reads a
     /// short impact's peak only if a sample lands on it: modelled as a Gaussian pulse of this
     /// width, sampled `dt / 4` from its peak (the median sampling phase), it shows
-    /// `2^-(dt / 2w)^2` of its excess over 1 g. The threshold is lowered by that factor (see
-    /// [`FallConfig::impact_threshold_g`]), so on average over sampling phases a low-rate
-    /// sensor makes the decision a fast one makes. Default 0.07 (the median width of the
+    /// `2^-(dt / 2w)^2` of its excess over 1 g. The threshold's excess over 1 g is scaled by
+    /// that factor (see [`FallConfig::impact_threshold_g`]), so on average over sampling
+    /// phases a low-rate sensor makes the decision a fast one makes. Default 0.07 (the median width of the
     /// SisFall dev falls peaking under 3.5 g: soft falls have the widest, weakest impacts);
     /// 0 turns the adjustment off. Range 0..=1.
     pub impact_width_s: f64,
