@@ -90,7 +90,7 @@ pub struct EvidenceItem {
 }
 
 /// How many evidence items an event can carry: the gunshot detector's 16 features, plus
-/// `burst_gap_s` on a round accepted through the burst rule.
+/// `burst_gap_s` on a candidate judged as a round of a burst.
 pub const MAX_EVIDENCE: usize = 17;
 
 /// The feature values and thresholds behind an event, stored inline (no allocation).
