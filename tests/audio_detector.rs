@@ -1,9 +1,12 @@
 //! Streaming conformance and behaviour of the gunshot detector on synthetic signals.
 
+mod common;
+
 use autotrigger::audio::{
     FeatureFrame, GunshotConfig, GunshotDecider, GunshotDetector, OnsetFeatures,
 };
 use autotrigger::{ConfigError, Event, StreamingDetector};
+use common::run_blocks;
 use proptest::prelude::*;
 
 const RATES: [u32; 7] = [8_000, 12_000, 16_000, 22_050, 44_100, 48_000, 96_000];
@@ -35,20 +38,6 @@ fn shots(rate: u32, secs: f64, onsets_s: &[f64], amp: f32, noise: f32, seed: u32
         *s = s.clamp(-1.0, 1.0);
     }
     x
-}
-
-fn run_blocks(det: &mut GunshotDetector, x: &[f32], sizes: &[usize]) -> Vec<Event> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    let mut k = 0;
-    while i < x.len() {
-        let n = sizes[k % sizes.len()].min(x.len() - i);
-        det.process(&x[i..i + n], &mut out).unwrap();
-        i += n;
-        k += 1;
-    }
-    det.finish(&mut out);
-    out
 }
 
 fn detect(rate: u32, x: &[f32]) -> Vec<Event> {

@@ -8,19 +8,15 @@
 //! rule and without it (`burst_window_s = 0`), per room and cadence, and the events a
 //! jackhammer (impacts faster than any firearm's cycle) gives with and without it.
 
+mod common;
+
 use autotrigger::audio::{GunshotConfig, GunshotDetector};
 use autotrigger::synth::audio::{AudioScene, Gunshot, NoiseColor, Reverb, Sound};
 use autotrigger::synth::Rng;
-use autotrigger::{Event, EventKind, StreamingDetector};
+use autotrigger::{Event, EventKind};
 
 fn detect(cfg: &GunshotConfig, rate: u32, x: &[f32]) -> Vec<Event> {
-    let mut det = GunshotDetector::new(cfg, rate).unwrap();
-    let mut out = Vec::new();
-    for c in x.chunks(777) {
-        det.process(c, &mut out).unwrap();
-    }
-    det.finish(&mut out);
-    out
+    common::run_blocks(&mut GunshotDetector::new(cfg, rate).unwrap(), x, &[777])
 }
 
 fn scene(rate: u32, seed: u64, snd: &Sound, reverb: &Reverb) -> (Vec<f32>, Vec<f64>) {
@@ -166,15 +162,7 @@ fn burst_rounds_are_identical_for_any_partition() {
         );
         for sizes in [&[1usize][..], &[7, 1000, 3], &[333], &[4096, 17]] {
             let mut det = GunshotDetector::new(&cfg, rate).unwrap();
-            let mut out = Vec::new();
-            let (mut i, mut k) = (0, 0);
-            while i < x.len() {
-                let n = sizes[k % sizes.len()].min(x.len() - i);
-                det.process(&x[i..i + n], &mut out).unwrap();
-                i += n;
-                k += 1;
-            }
-            det.finish(&mut out);
+            let out = common::run_blocks(&mut det, &x, sizes);
             assert_eq!(out, whole, "{rate} Hz, blocks {sizes:?}");
         }
     }

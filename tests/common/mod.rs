@@ -20,3 +20,21 @@ pub fn shared_datasets(test: &str) -> Option<PathBuf> {
         None
     }
 }
+
+/// Feeds `x` to `det` in blocks whose sizes cycle through `sizes`, then finishes: the events
+/// of one partition of the stream (for partition-invariance checks).
+pub fn run_blocks<D, T>(det: &mut D, x: &[T], sizes: &[usize]) -> Vec<autotrigger::Event>
+where
+    D: autotrigger::StreamingDetector<Input = T>,
+{
+    let mut out = Vec::new();
+    let (mut i, mut k) = (0, 0);
+    while i < x.len() {
+        let n = sizes[k % sizes.len()].min(x.len() - i);
+        det.process(&x[i..i + n], &mut out).unwrap();
+        i += n;
+        k += 1;
+    }
+    det.finish(&mut out);
+    out
+}
