@@ -6,7 +6,8 @@
 //!
 //! `cargo test --release --test gunshot_bursts -- --nocapture` prints rounds found with the
 //! rule and without it (`burst_window_s = 0`), per room and cadence, and the events a
-//! jackhammer (impacts faster than any firearm's cycle) gives with and without it.
+//! jackhammer (impacts faster than any firearm's cycle) gives with and without it; every
+//! round accepted through the rule follows an emitted shot.
 
 mod common;
 
@@ -166,4 +167,72 @@ fn burst_rounds_are_identical_for_any_partition() {
             assert_eq!(out, whole, "{rate} Hz, blocks {sizes:?}");
         }
     }
+}
+
+/// The burst rule cannot start a trigger: every event accepted as a round of a burst
+/// (`burst_gap_s` in its evidence) follows an emitted event by exactly that gap, within
+/// `burst_window_s`, and peaks at most `burst_peak_margin_db` below it; with the rule off
+/// (`burst_window_s = 0`) no event carries `burst_gap_s`.
+#[test]
+fn every_round_follows_an_emitted_shot() {
+    let cfg = GunshotConfig::default();
+    let off = GunshotConfig {
+        burst_window_s: 0.0,
+        ..GunshotConfig::default()
+    };
+    let mut rounds = 0;
+    for (rt60, interval) in [(0.5, 0.1), (1.0, 0.1), (1.5, 0.08), (1.0, 0.25)] {
+        let reverb = Reverb {
+            rt60_s: rt60,
+            direct_to_reverb_db: 0.0,
+            predelay_s: 0.015,
+            lowpass_hz: 4000.0,
+        };
+        for rate in [16_000, 48_000] {
+            for (seed, snd) in [
+                (
+                    400,
+                    Sound::Burst {
+                        shot: Gunshot {
+                            peak_dbfs: -4.0,
+                            ..Gunshot::default()
+                        },
+                        rounds: 7,
+                        interval_s: interval,
+                    },
+                ),
+                (
+                    401,
+                    Sound::Jackhammer {
+                        level_dbfs: -6.0,
+                        rate_hz: 12.0,
+                        duration_s: 1.5,
+                    },
+                ),
+            ] {
+                let (x, _) = scene(rate, seed, &snd, &reverb);
+                let ev = detect(&cfg, rate, &x);
+                for e in &ev {
+                    let Some(gap) = e.evidence.get("burst_gap_s") else {
+                        continue;
+                    };
+                    rounds += 1;
+                    let t = e.onset.as_secs_f64() - gap.value as f64;
+                    let peak = |e: &Event| e.evidence.get("peak_dbfs").unwrap().value;
+                    assert!(gap.value > 0.0 && gap.value <= 0.5 + 1e-6, "{e:?}");
+                    assert!(
+                        ev.iter().any(|p| (p.onset.as_secs_f64() - t).abs() < 1e-4
+                            && peak(e) >= peak(p) - 6.0 - 1e-3),
+                        "{rate} Hz: a round with no shot {:.3} s before it: {e:?}",
+                        gap.value
+                    );
+                }
+                assert!(detect(&off, rate, &x)
+                    .iter()
+                    .all(|e| e.evidence.get("burst_gap_s").is_none()));
+            }
+        }
+    }
+    println!("rounds accepted through the burst rule: {rounds}");
+    assert!(rounds >= 20, "{rounds}");
 }
