@@ -2,21 +2,18 @@
 //! blasts (with and without an N-wave, near and clipped, low-passed by distance, bursts, in
 //! rooms) and the distractors the design notes list, over street noise, at several rates.
 
+mod common;
+
 use autotrigger::audio::{GunshotConfig, GunshotDetector};
 use autotrigger::synth::audio::{AudioScene, Gunshot, NWave, NoiseColor, Reverb, Sound};
 use autotrigger::synth::Rng;
-use autotrigger::{Event, StreamingDetector};
+use autotrigger::Event;
 
 const RATES: [u32; 5] = [8_000, 16_000, 22_050, 44_100, 48_000];
 
 fn detect(rate: u32, x: &[f32]) -> Vec<Event> {
     let mut det = GunshotDetector::new(&GunshotConfig::default(), rate).unwrap();
-    let mut out = Vec::new();
-    for c in x.chunks(1024) {
-        det.process(c, &mut out).unwrap();
-    }
-    det.finish(&mut out);
-    out
+    common::run_blocks(&mut det, x, &[1024])
 }
 
 fn scene(rate: u32, seed: u64, sounds: &[(f64, Sound)], room: bool) -> (Vec<f32>, Vec<i64>) {

@@ -5,21 +5,18 @@
 //! renderings before the centroid gate; 2 now, both at 48 kHz where the door's click lifts
 //! the centroid to ~270 Hz), and a blast of the same level always does.
 
+mod common;
+
 use autotrigger::audio::{GunshotConfig, GunshotDetector};
 use autotrigger::synth::audio::{AudioScene, Gunshot, NoiseColor, Reverb, Sound};
 use autotrigger::synth::Rng;
-use autotrigger::{Event, StreamingDetector};
+use autotrigger::Event;
 
 const RATES: [u32; 5] = [8_000, 16_000, 22_050, 44_100, 48_000];
 
 fn detect(rate: u32, x: &[f32]) -> Vec<Event> {
     let mut det = GunshotDetector::new(&GunshotConfig::default(), rate).unwrap();
-    let mut out = Vec::new();
-    for c in x.chunks(1000) {
-        det.process(c, &mut out).unwrap();
-    }
-    det.finish(&mut out);
-    out
+    common::run_blocks(&mut det, x, &[1000])
 }
 
 fn render(rate: u32, seed: u64, snd: &Sound, room: bool) -> Vec<f32> {
