@@ -191,18 +191,28 @@ fn shared_dev_manifests_are_read_completely() {
         return;
     };
     let audio = corpus::collect(&[ds.join("audio")]).unwrap();
-    assert_eq!(audio.len(), 239);
+    // Split v2: 370 clips, 138 of them gunshots (the dataset README's totals).
+    assert_eq!(audio.len(), 370);
     let pos = audio
         .iter()
         .filter(|r| matches!(r.clip, Some(ClipTruth::Positive(_))))
         .count();
-    assert_eq!(pos, 68);
+    assert_eq!(pos, 138);
     assert!(audio.iter().all(|r| r.path.is_file()));
     let imu = corpus::collect(&[ds.join("imu/MANIFEST.csv")]).unwrap();
-    assert_eq!(imu.len(), 418);
+    // Split v2: four datasets, 1320 recordings, 625 of them falls.
+    assert_eq!(imu.len(), 1320);
+    let falls = imu
+        .iter()
+        .filter(|r| r.class.as_deref() == Some("fall"))
+        .count();
+    assert_eq!(falls, 625);
     let falls_with_onset = imu
         .iter()
         .filter(|r| r.class.as_deref() == Some("fall") && r.labels.is_some())
         .count();
-    assert_eq!(falls_with_onset, 240, "every dev fall has a FALL segment");
+    assert_eq!(
+        falls_with_onset, 240,
+        "every SisFall fall has a FALL segment (the other datasets have no impact annotation in the manifest)"
+    );
 }
