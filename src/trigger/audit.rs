@@ -880,7 +880,9 @@ fn check_signature(p: &Parsed, vk: &VerifyingKey) -> Result<(), Problem> {
         });
     };
     let ok = match (from_hex::<64>(sig), from_hex::<32>(&p.computed)) {
-        (Some(sig), Some(hash)) => {
+        // Lowercase hex only: one text per signature, so any change to the line is found.
+        (Some(sig_bytes), Some(hash)) if to_hex(&sig_bytes) == *sig => {
+            let sig = sig_bytes;
             let mut msg = SIGNATURE_DOMAIN.to_vec();
             msg.extend_from_slice(&hash);
             vk.verify_strict(&msg, &Signature::from_bytes(&sig)).is_ok()
