@@ -34,6 +34,13 @@
 // A fixed-capacity queue overflowed: poll decisions after every push.
 #define AT_ERR_QUEUE_FULL -5
 
+// A caller buffer is too small; the required length was stored (nothing was consumed).
+#define AT_ERR_BUFFER -6
+
+// The audit log is not in a state for this call: no signing key set, a key set twice, or
+// the log already sealed.
+#define AT_ERR_AUDIT -7
+
 // An internal error (a Rust panic) was caught; the engine is now poisoned. Please report it.
 #define AT_ERR_PANIC -100
 
@@ -48,6 +55,16 @@
 
 // Size of the buffer [`at_last_error`] keeps per thread; longer messages are truncated.
 #define AT_ERROR_LEN 512
+
+// Records (decisions, media segments) an engine with a signing key holds for its audit log
+// until [`at_engine_audit_line`] writes them.
+#define AT_AUDIT_QUEUE 64
+
+// Longest media segment name for [`at_engine_report_segment`], in bytes (without the NUL).
+#define AT_MAX_SEGMENT_NAME 200
+
+// Size of an Ed25519 secret key (seed) for [`at_engine_set_signing_key`], in bytes.
+#define AT_KEY_LEN 32
 
 // What was decided ([`AtDecision::kind`]).
 enum AtDecisionKind
@@ -357,9 +374,68 @@ int32_t at_engine_reset(struct AtEngine *engine);
 // Copies the oldest pending decision into `*out`: returns 1 when one was written, 0 when none
 // is waiting, or a negative error. Poll until 0 after every push.
 //
+// With a signing key set ([`at_engine_set_signing_key`]) the decision is also copied into the
+// audit queue (no allocation, no hashing: [`at_engine_audit_line`] does that work). When that
+// queue holds [`AT_AUDIT_QUEUE`] records, returns `AT_ERR_QUEUE_FULL` and leaves the decision
+// in the engine: write audit lines, then poll again.
+//
 // # Safety
 // `engine` is a live handle; `out` points to writable storage for one `AtDecision`.
 int32_t at_engine_poll_decision(struct AtEngine *engine, struct AtDecision *out);
+
+// Starts this engine's signed audit log with the device's Ed25519 key: `key` points to the
+// [`AT_KEY_LEN`] (32) bytes of the secret seed (from the secure element, or a file the
+// operator provisions: the library never makes or stores keys), `device_id` is the camera's
+// name (NUL-terminated UTF-8, NULL for none). The log's signed header is the first line
+// [`at_engine_audit_line`] gives. From now on polled decisions and reported segments are
+// queued for the log. Call once, after [`at_engine_new`] and before the first poll: it
+// allocates (the log and its queue). Returns `AT_ERR_AUDIT` when a key is already set.
+//
+// # Safety
+// `engine` is a live handle; `key` points to 32 readable bytes; `device_id` is NULL or a
+// NUL-terminated string.
+int32_t at_engine_set_signing_key(struct AtEngine *engine,
+                                  const uint8_t *key,
+                                  const char *device_id);
+
+// Reports a recorded media segment (a file the camera closed): its `name` relative to the
+// media directory (NUL-terminated UTF-8, at most [`AT_MAX_SEGMENT_NAME`] bytes, `/`-separated,
+// no `..`), its length in bytes and its SHA-256 (32 bytes). It is logged under the current
+// recording at the engine's clock and signed by the next checkpoint or the seal. Copies into
+// the audit queue: no allocation. Errors: `AT_ERR_AUDIT` (no key set, or sealing),
+// `AT_ERR_ARGUMENT` (bad name), `AT_ERR_QUEUE_FULL` (write audit lines first).
+//
+// # Safety
+// `engine` is a live handle; `name` is a NUL-terminated string; `sha256` points to 32
+// readable bytes.
+int32_t at_engine_report_segment(struct AtEngine *engine,
+                                 const char *name,
+                                 uint64_t bytes,
+                                 const uint8_t *sha256);
+
+// Ends the audit log cleanly: queues its signed seal (at the engine's clock), after the
+// records already queued. Call after [`at_engine_finish`] and the last poll; then write the
+// remaining lines. Decisions polled afterwards are not logged. `AT_ERR_AUDIT` when no key is
+// set or the seal was already requested.
+//
+// # Safety
+// `engine` is a live handle.
+int32_t at_engine_audit_seal(struct AtEngine *engine);
+
+// Writes the next line of the signed audit log (one JSON record, NUL-terminated, without a
+// newline) into `buf` of `cap` bytes and its length (without the NUL) into `*len`: returns 1
+// when a line was written, 0 when nothing is waiting, `AT_ERR_BUFFER` when `cap` is too
+// small (`*len` then holds the length needed; nothing is consumed). Append each line and a
+// newline to the log file.
+//
+// This is where hashing and signing happen (and where checkpoints fall due, by the engine's
+// clock): it allocates and takes tens of microseconds per signed line. Call it from the
+// logging task, not the audio path; it must not run concurrently with other calls on the same
+// engine.
+//
+// # Safety
+// `engine` is a live handle; `buf` points to `cap` writable bytes; `len` is a valid pointer.
+int32_t at_engine_audit_line(struct AtEngine *engine, char *buf, size_t cap, size_t *len);
 
 // The engine's state now (an [`AtState`] value), or a negative error.
 //

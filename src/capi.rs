@@ -32,12 +32,14 @@
 
 use crate::imu::ImuSample;
 use crate::time::Timestamp;
+use crate::trigger::audit::{check_media_name, AuditLog, MediaSegment, SigningKey};
 use crate::trigger::{
     ButtonAction, Cause, Decision, DecisionKind, Engine, EngineError, HolsterState, Input, Policy,
     State, TapGesture,
 };
 use core::cell::RefCell;
 use core::fmt::{self, Write as _};
+use std::collections::VecDeque;
 use std::ffi::{c_char, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -55,6 +57,11 @@ pub const AT_ERR_CONFIG: i32 = -3;
 pub const AT_ERR_INPUT: i32 = -4;
 /// A fixed-capacity queue overflowed: poll decisions after every push.
 pub const AT_ERR_QUEUE_FULL: i32 = -5;
+/// A caller buffer is too small; the required length was stored (nothing was consumed).
+pub const AT_ERR_BUFFER: i32 = -6;
+/// The audit log is not in a state for this call: no signing key set, a key set twice, or
+/// the log already sealed.
+pub const AT_ERR_AUDIT: i32 = -7;
 /// An internal error (a Rust panic) was caught; the engine is now poisoned. Please report it.
 pub const AT_ERR_PANIC: i32 = -100;
 /// The engine is unusable because an earlier call on it panicked; free it.
@@ -66,6 +73,13 @@ pub const AT_NAME_LEN: usize = 32;
 pub const AT_MAX_EVIDENCE: usize = 8;
 /// Size of the buffer [`at_last_error`] keeps per thread; longer messages are truncated.
 pub const AT_ERROR_LEN: usize = 512;
+/// Records (decisions, media segments) an engine with a signing key holds for its audit log
+/// until [`at_engine_audit_line`] writes them.
+pub const AT_AUDIT_QUEUE: usize = 64;
+/// Longest media segment name for [`at_engine_report_segment`], in bytes (without the NUL).
+pub const AT_MAX_SEGMENT_NAME: usize = 200;
+/// Size of an Ed25519 secret key (seed) for [`at_engine_set_signing_key`], in bytes.
+pub const AT_KEY_LEN: usize = 32;
 
 /// External inputs, for [`at_engine_push_input`] (pass the value as `int32_t`).
 #[repr(i32)]
@@ -388,6 +402,36 @@ pub struct AtDecision {
 pub struct AtEngine {
     engine: Engine,
     poisoned: bool,
+    /// Kept to start a signed audit log with (its hash and checkpoint policy).
+    policy: Policy,
+    /// The signed audit log, once a key is set.
+    audit: Option<Box<Audit>>,
+}
+
+/// A record waiting for the audit log (copied on the real-time path, no allocation).
+enum Pending {
+    Decision(Decision),
+    Media {
+        name: [u8; AT_MAX_SEGMENT_NAME],
+        name_len: usize,
+        bytes: u64,
+        sha256: [u8; 32],
+        at: Timestamp,
+    },
+    Seal(Timestamp),
+}
+
+/// The audit side of a handle: the log, its fixed-capacity queue and the lines written but
+/// not yet handed to the caller.
+struct Audit {
+    log: AuditLog,
+    queue: VecDeque<Pending>,
+    /// Lines produced by the log (each ending in a newline), from `out_pos` on not yet handed
+    /// out.
+    out: String,
+    out_pos: usize,
+    /// A seal was requested: nothing more is queued.
+    closing: bool,
 }
 
 // ---- per-thread last error -----------------------------------------------------------------
@@ -457,6 +501,29 @@ fn with_engine(h: Option<&mut AtEngine>, f: impl FnOnce(&mut Engine) -> i32) -> 
         );
     }
     match catch_unwind(AssertUnwindSafe(|| f(&mut h.engine))) {
+        Ok(code) => code,
+        Err(_) => {
+            h.poisoned = true;
+            fail(
+                AT_ERR_PANIC,
+                format_args!("internal error (panic) in autotrigger; the engine is poisoned"),
+            )
+        }
+    }
+}
+
+/// Like [`with_engine`], with the whole handle (engine and audit log).
+fn with_handle(h: Option<&mut AtEngine>, f: impl FnOnce(&mut AtEngine) -> i32) -> i32 {
+    let Some(h) = h else {
+        return fail(AT_ERR_NULL, format_args!("engine is NULL"));
+    };
+    if h.poisoned {
+        return fail(
+            AT_ERR_POISONED,
+            format_args!("engine is poisoned by an earlier internal error; free it"),
+        );
+    }
+    match catch_unwind(AssertUnwindSafe(|| f(&mut *h))) {
         Ok(code) => code,
         Err(_) => {
             h.poisoned = true;
@@ -593,6 +660,8 @@ pub unsafe extern "C" fn at_engine_new(
                 let h = Box::new(AtEngine {
                     engine,
                     poisoned: false,
+                    policy,
+                    audit: None,
                 });
                 // SAFETY: as above; ownership of the box passes to the caller.
                 unsafe { *out = Box::into_raw(h) };
@@ -769,6 +838,11 @@ pub unsafe extern "C" fn at_engine_reset(engine: *mut AtEngine) -> i32 {
 /// Copies the oldest pending decision into `*out`: returns 1 when one was written, 0 when none
 /// is waiting, or a negative error. Poll until 0 after every push.
 ///
+/// With a signing key set ([`at_engine_set_signing_key`]) the decision is also copied into the
+/// audit queue (no allocation, no hashing: [`at_engine_audit_line`] does that work). When that
+/// queue holds [`AT_AUDIT_QUEUE`] records, returns `AT_ERR_QUEUE_FULL` and leaves the decision
+/// in the engine: write audit lines, then poll again.
+///
 /// # Safety
 /// `engine` is a live handle; `out` points to writable storage for one `AtDecision`.
 #[no_mangle]
@@ -778,12 +852,25 @@ pub unsafe extern "C" fn at_engine_poll_decision(
 ) -> i32 {
     // SAFETY: per this function's contract.
     let h = unsafe { handle(engine) };
-    with_engine(h, |e| {
+    with_handle(h, |h| {
         if out.is_null() {
             return fail(AT_ERR_NULL, format_args!("out is NULL"));
         }
-        match e.poll_decision() {
+        let logging = h.audit.as_deref().filter(|a| !a.closing);
+        if logging.is_some_and(|a| a.queue.len() >= AT_AUDIT_QUEUE) {
+            return fail(
+                AT_ERR_QUEUE_FULL,
+                format_args!(
+                    "the audit queue is full ({AT_AUDIT_QUEUE} records): write them with at_engine_audit_line; the decision stays queued"
+                ),
+            );
+        }
+        match h.engine.poll_decision() {
             Some(d) => {
+                if let Some(a) = h.audit.as_deref_mut().filter(|a| !a.closing) {
+                    // Within the reserved capacity (checked above): no allocation.
+                    a.queue.push_back(Pending::Decision(d));
+                }
                 // SAFETY: `out` is non-NULL, aligned and writable per the contract; `write`
                 // does not read the (possibly uninitialised) old value.
                 unsafe { out.write(AtDecision::from_decision(&d)) };
@@ -791,6 +878,230 @@ pub unsafe extern "C" fn at_engine_poll_decision(
             }
             None => 0,
         }
+    })
+}
+
+/// Starts this engine's signed audit log with the device's Ed25519 key: `key` points to the
+/// [`AT_KEY_LEN`] (32) bytes of the secret seed (from the secure element, or a file the
+/// operator provisions: the library never makes or stores keys), `device_id` is the camera's
+/// name (NUL-terminated UTF-8, NULL for none). The log's signed header is the first line
+/// [`at_engine_audit_line`] gives. From now on polled decisions and reported segments are
+/// queued for the log. Call once, after [`at_engine_new`] and before the first poll: it
+/// allocates (the log and its queue). Returns `AT_ERR_AUDIT` when a key is already set.
+///
+/// # Safety
+/// `engine` is a live handle; `key` points to 32 readable bytes; `device_id` is NULL or a
+/// NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn at_engine_set_signing_key(
+    engine: *mut AtEngine,
+    key: *const u8,
+    device_id: *const c_char,
+) -> i32 {
+    // SAFETY: per this function's contract.
+    let (h, key, id) = unsafe { (handle(engine), slice(key, AT_KEY_LEN), c_str(device_id)) };
+    with_handle(h, |h| {
+        let Some(key) = key else {
+            return fail(AT_ERR_NULL, format_args!("key is NULL"));
+        };
+        let id = match id {
+            None => "",
+            Some(Ok(s)) => s,
+            Some(Err(e)) => {
+                return fail(AT_ERR_ARGUMENT, format_args!("device_id is not UTF-8: {e}"))
+            }
+        };
+        if h.audit.is_some() {
+            return fail(AT_ERR_AUDIT, format_args!("a signing key is already set"));
+        }
+        let mut seed = [0u8; AT_KEY_LEN];
+        seed.copy_from_slice(key);
+        let signing = SigningKey::from_bytes(&seed);
+        seed.fill(0);
+        let mut out = String::new();
+        let log = AuditLog::signed(&h.policy, signing, id, h.engine.clock(), &mut out);
+        h.audit = Some(Box::new(Audit {
+            log,
+            queue: VecDeque::with_capacity(AT_AUDIT_QUEUE),
+            out,
+            out_pos: 0,
+            closing: false,
+        }));
+        AT_OK
+    })
+}
+
+/// Reports a recorded media segment (a file the camera closed): its `name` relative to the
+/// media directory (NUL-terminated UTF-8, at most [`AT_MAX_SEGMENT_NAME`] bytes, `/`-separated,
+/// no `..`), its length in bytes and its SHA-256 (32 bytes). It is logged under the current
+/// recording at the engine's clock and signed by the next checkpoint or the seal. Copies into
+/// the audit queue: no allocation. Errors: `AT_ERR_AUDIT` (no key set, or sealing),
+/// `AT_ERR_ARGUMENT` (bad name), `AT_ERR_QUEUE_FULL` (write audit lines first).
+///
+/// # Safety
+/// `engine` is a live handle; `name` is a NUL-terminated string; `sha256` points to 32
+/// readable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn at_engine_report_segment(
+    engine: *mut AtEngine,
+    name: *const c_char,
+    bytes: u64,
+    sha256: *const u8,
+) -> i32 {
+    // SAFETY: per this function's contract.
+    let (h, name, sha) = unsafe { (handle(engine), c_str(name), slice(sha256, 32)) };
+    with_handle(h, |h| {
+        let (Some(name), Some(sha)) = (name, sha) else {
+            return fail(AT_ERR_NULL, format_args!("name or sha256 is NULL"));
+        };
+        let Ok(name) = name else {
+            return fail(AT_ERR_ARGUMENT, format_args!("segment name is not UTF-8"));
+        };
+        if let Err(reason) = check_media_name(name) {
+            return fail(
+                AT_ERR_ARGUMENT,
+                format_args!("segment name {name:?}: {reason}"),
+            );
+        }
+        let at = h.engine.clock();
+        let Some(a) = h.audit.as_deref_mut() else {
+            return fail(
+                AT_ERR_AUDIT,
+                format_args!("no signing key set: no audit log"),
+            );
+        };
+        if a.closing {
+            return fail(AT_ERR_AUDIT, format_args!("the audit log is being sealed"));
+        }
+        if a.queue.len() >= AT_AUDIT_QUEUE {
+            return fail(
+                AT_ERR_QUEUE_FULL,
+                format_args!("the audit queue is full: write lines with at_engine_audit_line"),
+            );
+        }
+        let mut buf = [0u8; AT_MAX_SEGMENT_NAME];
+        buf[..name.len()].copy_from_slice(name.as_bytes());
+        let mut digest = [0u8; 32];
+        digest.copy_from_slice(sha);
+        a.queue.push_back(Pending::Media {
+            name: buf,
+            name_len: name.len(),
+            bytes,
+            sha256: digest,
+            at,
+        });
+        AT_OK
+    })
+}
+
+/// Ends the audit log cleanly: queues its signed seal (at the engine's clock), after the
+/// records already queued. Call after [`at_engine_finish`] and the last poll; then write the
+/// remaining lines. Decisions polled afterwards are not logged. `AT_ERR_AUDIT` when no key is
+/// set or the seal was already requested.
+///
+/// # Safety
+/// `engine` is a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn at_engine_audit_seal(engine: *mut AtEngine) -> i32 {
+    // SAFETY: per this function's contract.
+    let h = unsafe { handle(engine) };
+    with_handle(h, |h| {
+        let at = h.engine.clock();
+        match h.audit.as_deref_mut() {
+            None => fail(
+                AT_ERR_AUDIT,
+                format_args!("no signing key set: no audit log"),
+            ),
+            Some(a) if a.closing => fail(AT_ERR_AUDIT, format_args!("already sealed")),
+            Some(a) => {
+                a.closing = true;
+                // The seal may exceed the queue's reserved capacity: this call is not on the
+                // real-time path.
+                a.queue.push_back(Pending::Seal(at));
+                AT_OK
+            }
+        }
+    })
+}
+
+/// Writes the next line of the signed audit log (one JSON record, NUL-terminated, without a
+/// newline) into `buf` of `cap` bytes and its length (without the NUL) into `*len`: returns 1
+/// when a line was written, 0 when nothing is waiting, `AT_ERR_BUFFER` when `cap` is too
+/// small (`*len` then holds the length needed; nothing is consumed). Append each line and a
+/// newline to the log file.
+///
+/// This is where hashing and signing happen (and where checkpoints fall due, by the engine's
+/// clock): it allocates and takes tens of microseconds per signed line. Call it from the
+/// logging task, not the audio path; it must not run concurrently with other calls on the same
+/// engine.
+///
+/// # Safety
+/// `engine` is a live handle; `buf` points to `cap` writable bytes; `len` is a valid pointer.
+#[no_mangle]
+pub unsafe extern "C" fn at_engine_audit_line(
+    engine: *mut AtEngine,
+    buf: *mut c_char,
+    cap: usize,
+    len: *mut usize,
+) -> i32 {
+    // SAFETY: per this function's contract.
+    let h = unsafe { handle(engine) };
+    with_handle(h, |h| {
+        if buf.is_null() || len.is_null() {
+            return fail(AT_ERR_NULL, format_args!("buf or len is NULL"));
+        }
+        let clock = h.engine.clock();
+        let Some(a) = h.audit.as_deref_mut() else {
+            return fail(
+                AT_ERR_AUDIT,
+                format_args!("no signing key set: no audit log"),
+            );
+        };
+        if a.out_pos >= a.out.len() {
+            a.out.clear();
+            a.out_pos = 0;
+            match a.queue.pop_front() {
+                Some(Pending::Decision(d)) => {
+                    let _ = a.log.write_decision(&d, &mut a.out);
+                }
+                Some(Pending::Media {
+                    name,
+                    name_len,
+                    bytes,
+                    sha256,
+                    at,
+                }) => {
+                    let name = core::str::from_utf8(&name[..name_len]).unwrap_or("");
+                    if let Ok(seg) = MediaSegment::new(name, bytes, sha256) {
+                        let _ = a.log.write_media(&seg, at, &mut a.out);
+                    }
+                }
+                Some(Pending::Seal(at)) => {
+                    let _ = a.log.seal(at, &mut a.out);
+                }
+                None => a.log.tick(clock, &mut a.out),
+            }
+        }
+        let rest = &a.out[a.out_pos..];
+        let Some(n) = rest.find('\n') else {
+            return 0;
+        };
+        // SAFETY: `len` is non-NULL and writable per the contract.
+        unsafe { *len = n };
+        if cap < n + 1 {
+            return fail(
+                AT_ERR_BUFFER,
+                format_args!("the audit line needs {} bytes, the buffer has {cap}", n + 1),
+            );
+        }
+        // SAFETY: `buf` has `cap > n` writable bytes per the contract and does not overlap
+        // the log's own string.
+        unsafe {
+            std::ptr::copy_nonoverlapping(rest.as_ptr().cast::<c_char>(), buf, n);
+            *buf.add(n) = 0;
+        }
+        a.out_pos += n + 1;
+        1
     })
 }
 
@@ -1031,5 +1342,147 @@ mod tests {
         assert_eq!(name(&d.state_name), "cancel_window");
         assert!(d.evidence_len as usize <= AT_MAX_EVIDENCE);
         assert!(d.evidence_total >= d.evidence_len);
+    }
+
+    /// Drains every audit line of `h` into text (one line each, newline-terminated).
+    ///
+    /// # Safety
+    /// `h` is a live handle with a signing key.
+    unsafe fn drain_audit(h: *mut AtEngine, text: &mut String) {
+        let mut buf = [0 as c_char; 1024];
+        let mut n = 0usize;
+        loop {
+            // SAFETY: per this function's contract; buf has 1024 bytes.
+            let rc = unsafe { at_engine_audit_line(h, buf.as_mut_ptr(), buf.len(), &mut n) };
+            assert!(rc >= 0, "{}", last_error());
+            if rc == 0 {
+                break;
+            }
+            // SAFETY: NUL-terminated by at_engine_audit_line.
+            let line = unsafe { CStr::from_ptr(buf.as_ptr()) }.to_str().unwrap();
+            assert_eq!(line.len(), n);
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+
+    #[test]
+    fn a_signed_log_through_the_c_abi_verifies_with_its_segment() {
+        use crate::trigger::audit::{self, VerifyOptions};
+        let seed = [5u8; 32];
+        let public = SigningKey::from_bytes(&seed).verifying_key();
+        let mut h: *mut AtEngine = std::ptr::null_mut();
+        let audio = [0i16; 160];
+        let mut d = std::mem::MaybeUninit::<AtDecision>::uninit();
+        let mut text = String::new();
+        let sha = [0x5au8; 32];
+        // SAFETY: valid handle, buffers and out pointers throughout.
+        unsafe {
+            assert_eq!(at_engine_new(std::ptr::null(), 16_000, &mut h), AT_OK);
+            // Before a key: no audit log.
+            assert_eq!(at_engine_audit_seal(h), AT_ERR_AUDIT);
+            assert_eq!(
+                at_engine_report_segment(h, c"a.mp4".as_ptr(), 1, sha.as_ptr()),
+                AT_ERR_AUDIT
+            );
+            assert_eq!(
+                at_engine_set_signing_key(h, seed.as_ptr(), c"cam-c".as_ptr()),
+                AT_OK
+            );
+            assert_eq!(
+                at_engine_set_signing_key(h, seed.as_ptr(), c"cam-c".as_ptr()),
+                AT_ERR_AUDIT
+            );
+            // A line longer than the buffer: the length needed, nothing consumed.
+            let mut small = [0 as c_char; 16];
+            let mut n = 0usize;
+            assert_eq!(
+                at_engine_audit_line(h, small.as_mut_ptr(), small.len(), &mut n),
+                AT_ERR_BUFFER
+            );
+            assert!(n > 200, "{n}");
+            for i in 0..300 {
+                if i == 100 {
+                    assert_eq!(
+                        at_engine_push_input(h, 1_000_000, AtInput::HolsterDrawn as i32),
+                        AT_OK
+                    );
+                }
+                assert_eq!(at_engine_push_audio_i16(h, audio.as_ptr(), 160), AT_OK);
+                while at_engine_poll_decision(h, d.as_mut_ptr()) == 1 {}
+            }
+            assert_eq!(
+                at_engine_report_segment(h, c"../x.mp4".as_ptr(), 1, sha.as_ptr()),
+                AT_ERR_ARGUMENT
+            );
+            assert!(last_error().contains(".."), "{}", last_error());
+            assert_eq!(
+                at_engine_report_segment(h, c"cam-c/0001.mp4".as_ptr(), 12_345, sha.as_ptr()),
+                AT_OK
+            );
+            assert_eq!(at_engine_finish(h), AT_OK);
+            assert_eq!(at_engine_audit_seal(h), AT_OK);
+            assert_eq!(at_engine_audit_seal(h), AT_ERR_AUDIT);
+            drain_audit(h, &mut text);
+            at_engine_free(h);
+        }
+        let opts = VerifyOptions {
+            pubkey: Some(&public),
+            head: None,
+        };
+        let r = audit::verify_log(&text, &opts).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        // Header, start, media, seal.
+        assert_eq!(r.records, 4, "{text}");
+        assert_eq!(r.signed.unwrap().device_id, "cam-c");
+        assert_eq!(r.media.len(), 1);
+        assert_eq!(
+            (
+                r.media[0].name.as_str(),
+                r.media[0].bytes,
+                r.media[0].recording
+            ),
+            ("cam-c/0001.mp4", 12_345, Some(1))
+        );
+        assert_eq!(r.media[0].sha256, "5a".repeat(32));
+    }
+
+    #[test]
+    fn a_full_audit_queue_keeps_the_decision_in_the_engine() {
+        let seed = [6u8; 32];
+        let mut h: *mut AtEngine = std::ptr::null_mut();
+        let sha = [1u8; 32];
+        let mut d = std::mem::MaybeUninit::<AtDecision>::uninit();
+        // SAFETY: valid handle, buffers and out pointers throughout.
+        unsafe {
+            assert_eq!(at_engine_new(std::ptr::null(), 16_000, &mut h), AT_OK);
+            assert_eq!(
+                at_engine_set_signing_key(h, seed.as_ptr(), std::ptr::null()),
+                AT_OK
+            );
+            for _ in 0..AT_AUDIT_QUEUE {
+                assert_eq!(
+                    at_engine_report_segment(h, c"s.mp4".as_ptr(), 1, sha.as_ptr()),
+                    AT_OK
+                );
+            }
+            assert_eq!(
+                at_engine_report_segment(h, c"s.mp4".as_ptr(), 1, sha.as_ptr()),
+                AT_ERR_QUEUE_FULL
+            );
+            assert_eq!(
+                at_engine_push_input(h, 1_000, AtInput::ButtonStart as i32),
+                AT_OK
+            );
+            assert_eq!(
+                at_engine_poll_decision(h, d.as_mut_ptr()),
+                AT_ERR_QUEUE_FULL
+            );
+            // Writing lines makes room; the decision was kept.
+            let mut text = String::new();
+            drain_audit(h, &mut text);
+            assert_eq!(at_engine_poll_decision(h, d.as_mut_ptr()), 1);
+            assert_eq!(d.assume_init().kind, AtDecisionKind::Start);
+            at_engine_free(h);
+        }
     }
 }

@@ -98,3 +98,61 @@ fn c_abi_push_and_poll_do_not_allocate() {
         "{decisions} {gunshots}"
     );
 }
+
+/// With a signing key set, polling (which copies each decision into the audit queue) and
+/// reporting media segments still allocate nothing; only `at_engine_audit_line` (the logging
+/// task: serializing, hashing, signing) does, and it is measured outside.
+#[test]
+fn c_abi_with_a_signing_key_polls_and_reports_segments_without_allocating() {
+    const SECS: u32 = 120;
+    let rate = 16_000;
+    let (samples, _) = audio_scene(SECS, rate);
+    let mut h: *mut AtEngine = std::ptr::null_mut();
+    let key = [3u8; AT_KEY_LEN];
+    let sha = [0x11u8; 32];
+    // SAFETY: NULL policy (defaults), a valid out pointer, a 32-byte key, a C string.
+    unsafe {
+        assert_eq!(at_engine_new(std::ptr::null(), rate, &mut h), AT_OK);
+        assert_eq!(
+            at_engine_set_signing_key(h, key.as_ptr(), c"cam-alloc".as_ptr()),
+            AT_OK
+        );
+    }
+    let block = (rate / 100) as usize;
+    let mut d = MaybeUninit::<AtDecision>::uninit();
+    let mut line = vec![0 as c_char; 8192];
+    let mut n = 0usize;
+    let (mut decisions, mut lines, mut rt_allocs) = (0u32, 0u32, 0u64);
+    for (k, b) in samples.chunks(block).enumerate() {
+        let ((), a) = measure(|| {
+            // SAFETY: `h` is live; the slices and `d` are valid.
+            unsafe {
+                assert_eq!(at_engine_push_audio_f32(h, b.as_ptr(), b.len()), AT_OK);
+                while at_engine_poll_decision(h, d.as_mut_ptr()) == 1 {
+                    decisions += 1;
+                }
+                if k % 500 == 499 {
+                    assert_eq!(
+                        at_engine_report_segment(h, c"cam/seg.mp4".as_ptr(), 1_000, sha.as_ptr()),
+                        AT_OK
+                    );
+                }
+            }
+        });
+        rt_allocs += a.count;
+        // The logging task, outside the measured real-time path.
+        // SAFETY: `line` has its length in writable bytes; `n` is valid.
+        while unsafe { at_engine_audit_line(h, line.as_mut_ptr(), line.len(), &mut n) } == 1 {
+            lines += 1;
+        }
+    }
+    // SAFETY: `h` came from at_engine_new and is freed once.
+    unsafe { at_engine_free(h) };
+    assert_eq!(
+        rt_allocs, 0,
+        "push/poll/report allocated with a signing key set"
+    );
+    eprintln!("C ABI with a key: {decisions} decisions, {lines} audit lines");
+    // The header, every decision, the 24 segments, and some checkpoints.
+    assert!(decisions >= 3 && lines as u64 > 1 + u64::from(decisions) + 24);
+}

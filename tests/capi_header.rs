@@ -39,6 +39,11 @@ fn committed_header_matches_cbindgen() {
         "at_engine_push_input",
         "at_engine_poll_decision",
         "at_last_error",
+        "at_engine_set_signing_key",
+        "at_engine_report_segment",
+        "at_engine_audit_seal",
+        "at_engine_audit_line",
+        "AT_AUDIT_QUEUE",
         "typedef struct AtDecision",
         "AT_MAX_EVIDENCE",
     ] {

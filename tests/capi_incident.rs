@@ -7,6 +7,10 @@
 //! cargo rustc --release --lib --features capi --crate-type staticlib
 //! cargo test --release --features capi --test capi_incident
 //! ```
+//! With a device key the C example signs its audit log (`at_engine_set_signing_key`, segments
+//! through `at_engine_report_segment`, `at_engine_audit_seal`), and `autotrigger audit verify
+//! --pubkey --media` passes on it.
+//!
 //! Without it the test prints SKIPPED, except under CI (`CI` set), where it fails.
 #![cfg(feature = "capi")]
 
@@ -75,8 +79,11 @@ fn newest_source(dir: &Path) -> Option<(std::time::SystemTime, PathBuf)> {
 }
 
 /// Compiles the C example into a temporary directory; returns the executable.
-fn build_c_example(lib: &Path) -> PathBuf {
-    let out = std::env::temp_dir().join(format!("autotrigger_incident_c_{}", std::process::id()));
+fn build_c_example(lib: &Path, tag: &str) -> PathBuf {
+    let out = std::env::temp_dir().join(format!(
+        "autotrigger_incident_c_{tag}_{}",
+        std::process::id()
+    ));
     let status = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
         .args([
             "-std=c11",
@@ -205,7 +212,7 @@ fn c_example_matches_autotrigger_run_on_the_incident() {
         "fixtures/incident/ is incomplete"
     );
     let Some(lib) = staticlib() else { return };
-    let exe = build_c_example(&lib);
+    let exe = build_c_example(&lib, "plain");
     let c = Command::new(&exe)
         .args([&wav, &imu, &inputs])
         .output()
@@ -277,4 +284,118 @@ fn c_example_matches_autotrigger_run_on_the_incident() {
             }
         }
     }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// (decision, cause, t_us) of every decision record of an audit log.
+fn logged_decisions(text: &str) -> Vec<(String, String, i64)> {
+    text.lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v.get("decision").is_some())
+        .map(|v| {
+            (
+                v["decision"].as_str().unwrap().to_string(),
+                v["cause"].as_str().unwrap_or("-").to_string(),
+                v["t_us"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn c_example_signs_its_log_and_audit_verify_passes() {
+    use sha2::{Digest, Sha256};
+    let dir = root().join("fixtures/incident");
+    let (wav, imu, inputs) = (
+        dir.join("incident.wav"),
+        dir.join("incident.csv"),
+        dir.join("incident.inputs.csv"),
+    );
+    let Some(lib) = staticlib() else { return };
+    let exe = build_c_example(&lib, "signed");
+    let d = std::env::temp_dir().join(format!("autotrigger_capi_signed_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    let media = d.join("media");
+    std::fs::create_dir_all(&media).unwrap();
+    let key = ed25519_dalek::SigningKey::from_bytes(&[11; 32]);
+    std::fs::write(d.join("device.key"), hex(key.as_bytes()) + "\n").unwrap();
+    std::fs::write(
+        d.join("device.pub"),
+        hex(key.verifying_key().as_bytes()) + "\n",
+    )
+    .unwrap();
+    let mut cmd = Command::new(&exe);
+    cmd.arg("-k")
+        .arg(d.join("device.key"))
+        .arg("-l")
+        .arg(d.join("audit.jsonl"))
+        .args(["-d", "cam-c"]);
+    for (i, n) in [70_000usize, 30_001].into_iter().enumerate() {
+        let bytes: Vec<u8> = (0..n).map(|k| (k * 31 + i * 7) as u8).collect();
+        let name = format!("seg_{i}.mp4");
+        std::fs::write(media.join(&name), &bytes).unwrap();
+        cmd.arg("-s")
+            .arg(format!("{name}:{n}:{}", hex(&Sha256::digest(&bytes))));
+    }
+    let c = cmd.arg(&wav).arg(&imu).arg(&inputs).output().unwrap();
+    let _ = std::fs::remove_file(&exe);
+    assert!(
+        c.status.success(),
+        "C example failed: {}",
+        String::from_utf8_lossy(&c.stderr)
+    );
+    let verify = |media_dir: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_autotrigger"))
+            .args(["audit", "verify"])
+            .arg(d.join("audit.jsonl"))
+            .arg("--pubkey")
+            .arg(d.join("device.pub"))
+            .arg("--media")
+            .arg(media_dir)
+            .output()
+            .unwrap()
+    };
+    let v = verify(&media);
+    let said = String::from_utf8_lossy(&v.stdout).to_string();
+    eprintln!("{said}");
+    assert_eq!(v.status.code(), Some(0), "{said}");
+    assert!(
+        said.contains("OK, signed and sealed")
+            && said.contains("device \"cam-c\"")
+            && said.contains("2 media segment(s) match"),
+        "{said}"
+    );
+    // The C log records the same decisions as `autotrigger run --signing-key` on the files.
+    let run = Command::new(env!("CARGO_BIN_EXE_autotrigger"))
+        .arg("run")
+        .arg("--audio")
+        .arg(&wav)
+        .arg("--imu")
+        .arg(&imu)
+        .arg("--inputs")
+        .arg(&inputs)
+        .arg("--audit-log")
+        .arg(d.join("run.jsonl"))
+        .arg("--signing-key")
+        .arg(d.join("device.key"))
+        .output()
+        .unwrap();
+    assert!(run.status.success());
+    let c_log = std::fs::read_to_string(d.join("audit.jsonl")).unwrap();
+    let run_log = std::fs::read_to_string(d.join("run.jsonl")).unwrap();
+    let c_dec = logged_decisions(&c_log);
+    assert!(c_dec.len() >= 3, "{c_log}");
+    assert_eq!(c_dec, logged_decisions(&run_log));
+    // A changed media byte is found.
+    let p = media.join("seg_1.mp4");
+    let mut b = std::fs::read(&p).unwrap();
+    b[123] ^= 1;
+    std::fs::write(&p, b).unwrap();
+    let v = verify(&media);
+    assert_eq!(v.status.code(), Some(9));
+    assert!(String::from_utf8_lossy(&v.stdout).contains("seg_1.mp4 was changed"));
+    std::fs::remove_dir_all(&d).ok();
 }

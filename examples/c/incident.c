@@ -2,7 +2,13 @@
  * incident.c: drive the autotrigger engine through its C ABI like camera firmware would, on an
  * incident recorded as files, and print every decision.
  *
- *   incident AUDIO.wav IMU.csv [INPUTS.csv] [POLICY.toml]
+ *   incident [-k DEVICE.key -l AUDIT.jsonl [-d DEVICE_ID] [-s NAME:BYTES:SHA256]...]
+ *            AUDIO.wav IMU.csv [INPUTS.csv] [POLICY.toml]
+ *
+ * With -k (a device key: 64 hex digits, as `autotrigger keygen` writes `device.key`) the engine
+ * signs its audit log, written line by line to -l; each -s reports a recorded media segment
+ * (name, byte length, SHA-256 in hex) at the end, before the seal. `autotrigger audit verify
+ * AUDIT.jsonl --pubkey device.pub` checks it (tests/capi_incident.rs).
  *
  * AUDIO.wav: 16-bit PCM, mono (fed as int16 in 10 ms blocks, like a microphone DMA buffer).
  * IMU.csv:   header row, then t_s,ax,ay,az[,gx,gy,gz] (m/s^2, rad/s), as in docs/formats.md.
@@ -182,6 +188,38 @@ static TimedInput *read_inputs(const char *path, size_t *n) {
     return v;
 }
 
+/* Hex digits to bytes: 0 on success. */
+static int parse_hex(const char *s, unsigned char *out, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        unsigned v = 0;
+        for (int k = 0; k < 2; k++) {
+            char c = s[2 * i + k];
+            v <<= 4;
+            if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
+            else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
+            else if (c >= 'A' && c <= 'F') v |= (unsigned)(c - 'A' + 10);
+            else return -1;
+        }
+        out[i] = (unsigned char)v;
+    }
+    return 0;
+}
+
+/* The audit log's file (NULL without a key). In firmware, a lower-priority task does this. */
+static FILE *audit_file = NULL;
+
+static void write_audit(AtEngine *engine) {
+    if (!audit_file) return;
+    char line[4096];
+    size_t n;
+    int32_t rc;
+    while ((rc = at_engine_audit_line(engine, line, sizeof line, &n)) == 1) {
+        fwrite(line, 1, n, audit_file);
+        fputc('\n', audit_file);
+    }
+    if (rc < 0) die("at_engine_audit_line");
+}
+
 static void print_decisions(AtEngine *engine) {
     AtDecision d;
     int32_t rc;
@@ -197,6 +235,7 @@ static void print_decisions(AtEngine *engine) {
         printf("\n");
     }
     if (rc < 0) die("poll");
+    write_audit(engine);
 }
 
 static void check(int32_t rc, const char *what) {
@@ -210,9 +249,43 @@ static void check(int32_t rc, const char *what) {
     }
 }
 
+typedef struct {
+    const char *name;
+    uint64_t bytes;
+    unsigned char sha256[32];
+} Segment;
+
 int main(int argc, char **argv) {
-    if (argc < 3 || argc > 5) {
-        fprintf(stderr, "usage: %s AUDIO.wav IMU.csv [INPUTS.csv] [POLICY.toml]\n", argv[0]);
+    const char *key_path = NULL, *log_path = NULL, *device_id = "incident-c";
+    Segment segments[16];
+    size_t n_segments = 0;
+    int a = 1;
+    for (; a + 1 < argc && argv[a][0] == '-'; a += 2) {
+        char opt = argv[a][1];
+        if (opt == 'k') key_path = argv[a + 1];
+        else if (opt == 'l') log_path = argv[a + 1];
+        else if (opt == 'd') device_id = argv[a + 1];
+        else if (opt == 's' && n_segments < 16) {
+            /* NAME:BYTES:SHA256 (the name may not contain ':'). */
+            char *spec = argv[a + 1];
+            char *c1 = strchr(spec, ':');
+            char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+            Segment *g = &segments[n_segments++];
+            if (!c2 || strlen(c2 + 1) != 64 || parse_hex(c2 + 1, g->sha256, 32) != 0)
+                die_io(spec, "segment is not NAME:BYTES:SHA256");
+            *c1 = '\0';
+            g->name = spec;
+            g->bytes = strtoull(c1 + 1, NULL, 10);
+        } else {
+            die_io(argv[a], "unknown option");
+        }
+    }
+    argc -= a - 1;
+    argv += a - 1;
+    if (argc < 3 || argc > 5 || (key_path && !log_path)) {
+        fprintf(stderr,
+                "usage: incident [-k DEVICE.key -l AUDIT.jsonl [-d ID] [-s NAME:BYTES:SHA256]...] "
+                "AUDIO.wav IMU.csv [INPUTS.csv] [POLICY.toml]\n");
         return 2;
     }
     size_t n_audio, n_imu, n_inputs = 0, policy_len;
@@ -224,6 +297,20 @@ int main(int argc, char **argv) {
 
     AtEngine *engine = NULL;
     if (at_engine_new(policy, rate, &engine) != AT_OK) die("at_engine_new");
+    if (key_path) {
+        /* The device key: from a secure element in firmware, from a provisioned file here. */
+        size_t key_len;
+        char *hex = read_file(key_path, &key_len);
+        unsigned char key[AT_KEY_LEN];
+        if (key_len < 2 * AT_KEY_LEN || parse_hex(hex, key, AT_KEY_LEN) != 0)
+            die_io(key_path, "not a device key (64 hex digits)");
+        free(hex);
+        if (at_engine_set_signing_key(engine, key, device_id) != AT_OK) die("at_engine_set_signing_key");
+        memset(key, 0, sizeof key);
+        audit_file = fopen(log_path, "wb");
+        if (!audit_file) die_io(log_path, "cannot create");
+        write_audit(engine); /* the signed header */
+    }
 
     printf("seq\tat_us\tdecision\tcause\tstate\tonset_us\tkeep_from_us\tconfidence\tevidence\n");
     /* Stream time advances in steps of at most 10 ms (a DMA block), cut short at each input's
@@ -268,6 +355,18 @@ int main(int argc, char **argv) {
     if (i_pos < n_imu) check(at_engine_push_imu(engine, imu + i_pos, n_imu - i_pos), "push_imu");
     check(at_engine_finish(engine), "finish");
     print_decisions(engine);
+    if (audit_file) {
+        /* A clean end: the recorded segments, then the seal. */
+        for (size_t k = 0; k < n_segments; k++) {
+            if (at_engine_report_segment(engine, segments[k].name, segments[k].bytes,
+                                         segments[k].sha256) != AT_OK)
+                die("at_engine_report_segment");
+            write_audit(engine);
+        }
+        if (at_engine_audit_seal(engine) != AT_OK) die("at_engine_audit_seal");
+        write_audit(engine);
+        if (fclose(audit_file) != 0) die_io(log_path, "cannot write");
+    }
 
     at_engine_free(engine);
     free(audio);

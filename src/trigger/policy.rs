@@ -255,6 +255,13 @@ pub struct Policy {
     pub presets: Presets,
     /// Raw detector configuration overrides (a partial [`Config`]), merged last.
     pub config: toml::Table,
+    /// A signed audit log writes a signed checkpoint after this many records that no signature
+    /// covers yet (decisions, media segments). Default 16, range 1 ..= 100 000. Records after
+    /// the last checkpoint are what a cut or a power loss can lose without a trace.
+    pub audit_checkpoint_records: u64,
+    /// ... or when this many seconds of stream time have passed since the last signed record
+    /// and at least one record waits for a signature. Default 10, range 0.1 ..= 3600.
+    pub audit_checkpoint_s: f64,
 }
 
 impl Default for Policy {
@@ -275,6 +282,8 @@ impl Default for Policy {
             sensitivity: Sensitivities::default(),
             presets: Presets::default(),
             config: toml::Table::new(),
+            audit_checkpoint_records: 16,
+            audit_checkpoint_s: 10.0,
         }
     }
 }
@@ -361,6 +370,13 @@ impl Policy {
         ConfigError::check_range("min_recording_s", self.min_recording_s, 0.0, 3600.0)?;
         ConfigError::check_range("debounce_s", self.debounce_s, 0.0, 5.0)?;
         ConfigError::check_range("holdoff_s", self.holdoff_s, 0.0, 600.0)?;
+        ConfigError::check_range(
+            "audit_checkpoint_records",
+            self.audit_checkpoint_records as f64,
+            1.0,
+            100_000.0,
+        )?;
+        ConfigError::check_range("audit_checkpoint_s", self.audit_checkpoint_s, 0.1, 3600.0)?;
         if self.start_on.iter().any(|c| c.is_command()) {
             return Err(ConfigError::Inconsistent {
                 param: "start_on",

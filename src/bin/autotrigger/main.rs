@@ -9,6 +9,7 @@ mod audit;
 mod detect;
 mod eval;
 mod features;
+mod keygen;
 mod run;
 mod sweep;
 
@@ -30,6 +31,8 @@ enum Command {
     Run(run::RunArgs),
     /// Audit-log tools.
     Audit(audit::AuditArgs),
+    /// Make an Ed25519 device key pair (for tests and bench setups) to sign audit logs with.
+    Keygen(keygen::KeygenArgs),
     /// Run the detectors over a corpus and score them against labels or a manifest.
     Eval(eval::EvalArgs),
     /// Sweep detector parameters over a corpus and pick an operating point.
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
         Command::Detect(args) => detect::run(args),
         Command::Run(a) => run::run(a),
         Command::Audit(a) => audit::run(a),
+        Command::Keygen(a) => keygen::run(a),
         Command::Eval(a) => eval::run(a),
         Command::Sweep(a) => sweep::run(a),
         Command::Features(a) => features::run(a),

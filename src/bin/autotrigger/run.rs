@@ -2,7 +2,7 @@
 //! written.
 
 use autotrigger::io::{read_imu_csv, read_wav, Audio};
-use autotrigger::trigger::audit::AuditLog;
+use autotrigger::trigger::audit::{hash_file, signing_key_from_hex, AuditLog, MediaSegment};
 use autotrigger::trigger::inputs_file::read_inputs;
 use autotrigger::trigger::{Decision, Engine, Policy};
 use autotrigger::Timestamp;
@@ -44,6 +44,19 @@ pub struct RunArgs {
     /// Write the hash-chained audit log (JSONL) here.
     #[arg(long)]
     audit_log: Option<PathBuf>,
+    /// Sign the audit log with this device key (64 hex digits, `device.key` from
+    /// `autotrigger keygen`): a signed header, signed checkpoints (policy
+    /// `audit_checkpoint_records` / `audit_checkpoint_s`) and a signed seal at the end.
+    #[arg(long, requires = "audit_log")]
+    signing_key: Option<PathBuf>,
+    /// The device name written into a signed log's header.
+    #[arg(long, default_value = "autotrigger-cli", requires = "signing_key")]
+    device_id: String,
+    /// A recorded media segment to bind to the log (repeatable): its file name (relative to
+    /// the directory `audit verify --media` will check, i.e. the file's name), length and
+    /// SHA-256 are logged under the current recording at the end of the run, before the seal.
+    #[arg(long, requires = "signing_key")]
+    segment: Vec<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
@@ -86,8 +99,45 @@ pub fn run(args: RunArgs) -> ExitCode {
         Ok(e) => e,
         Err(e) => return fail(format!("policy: {e}")),
     };
-    let mut log = AuditLog::new(&policy);
     let mut audit_text = String::new();
+    let mut log = match &args.signing_key {
+        None => AuditLog::new(&policy),
+        Some(p) => {
+            let key = match std::fs::read_to_string(p) {
+                Err(e) => return fail(format!("{}: {e}", p.display())),
+                Ok(t) => match signing_key_from_hex(&t) {
+                    Some(k) => k,
+                    None => {
+                        return fail(format!(
+                            "{}: not an Ed25519 secret key (64 hex digits)",
+                            p.display()
+                        ))
+                    }
+                },
+            };
+            AuditLog::signed(
+                &policy,
+                key,
+                &args.device_id,
+                Timestamp::ZERO,
+                &mut audit_text,
+            )
+        }
+    };
+    let mut segments = Vec::new();
+    for p in &args.segment {
+        let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
+        let seg = hash_file(p)
+            .map_err(|e| e.to_string())
+            .and_then(|(n, sha)| {
+                let sha = autotrigger::trigger::audit::from_hex::<32>(&sha).unwrap_or([0; 32]);
+                MediaSegment::new(name.as_deref().unwrap_or(""), n, sha).map_err(|e| e.to_string())
+            });
+        match seg {
+            Ok(s) => segments.push(s),
+            Err(e) => return fail(format!("{}: {e}", p.display())),
+        }
+    }
     let mut out = std::io::stdout().lock();
     if matches!(args.format, Format::Table) {
         let _ = writeln!(
@@ -96,11 +146,15 @@ pub fn run(args: RunArgs) -> ExitCode {
             "t_s", "decision", "cause", "state", "keep_from", "conf"
         );
     }
-    let mut emit = |engine: &mut Engine, out: &mut dyn Write| {
+    let format = args.format;
+    let emit = |engine: &mut Engine,
+                log: &mut AuditLog,
+                audit_text: &mut String,
+                out: &mut dyn Write| {
         while let Some(d) = engine.poll_decision() {
-            audit_text.push_str(&log.record(&d));
-            audit_text.push('\n');
-            let _ = match args.format {
+            // Written before the seal: cannot fail.
+            let _ = log.write_decision(&d, audit_text);
+            let _ = match format {
                 Format::Jsonl => writeln!(out, "{}", serde_json::to_string(&d).unwrap_or_default()),
                 Format::Table => writeln!(out, "{}", table_row(&d)),
             };
@@ -146,7 +200,8 @@ pub fn run(args: RunArgs) -> ExitCode {
             warn(engine.push_input(ti, input));
             in_pos += 1;
         }
-        emit(&mut engine, &mut out);
+        emit(&mut engine, &mut log, &mut audit_text, &mut out);
+        log.tick(Timestamp(stop), &mut audit_text);
         t = stop;
     }
     if let Some(a) = &audio {
@@ -158,19 +213,30 @@ pub fn run(args: RunArgs) -> ExitCode {
         warn(engine.push_imu(&imu[i_pos..]));
     }
     warn(engine.finish());
-    emit(&mut engine, &mut out);
+    emit(&mut engine, &mut log, &mut audit_text, &mut out);
     drop(out);
+    // A clean end: the media segments, then the seal (signed logs only).
+    let end_t = Timestamp(end).max(engine.clock());
+    for s in &segments {
+        let _ = log.write_media(s, end_t, &mut audit_text);
+    }
+    if log.is_signed() {
+        let _ = log.seal(end_t, &mut audit_text);
+    }
 
     if let Some(p) = &args.audit_log {
         if let Err(e) = std::fs::write(p, &audit_text) {
             return fail(format!("{}: {e}", p.display()));
         }
         eprintln!(
-            "audit log: {} ({} records, head {}, policy {})",
+            "audit log: {} ({} records, head {}, policy {}{})",
             p.display(),
             log.len(),
             log.head(),
-            log.policy_hash()
+            log.policy_hash(),
+            log.key_hex().map_or(", UNSIGNED".to_string(), |k| format!(
+                ", signed and sealed by key {k}"
+            ))
         );
     }
     ExitCode::SUCCESS
