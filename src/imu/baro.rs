@@ -91,6 +91,8 @@ struct Bin {
 pub(crate) struct Barometer {
     bins: Vec<Bin>,
     last_t: Option<i64>,
+    /// Bin of the first accepted sample (the stream's start).
+    first_idx: i64,
     reference: Option<f64>,
     health: BaroHealth,
 }
@@ -100,6 +102,7 @@ impl Barometer {
         Barometer {
             bins: vec![Bin::default(); BINS],
             last_t: None,
+            first_idx: 0,
             reference: None,
             health: BaroHealth::default(),
         }
@@ -108,6 +111,7 @@ impl Barometer {
     pub(crate) fn reset(&mut self) {
         self.bins.iter_mut().for_each(|b| *b = Bin::default());
         self.last_t = None;
+        self.first_idx = 0;
         self.reference = None;
         self.health = BaroHealth::default();
     }
@@ -141,8 +145,11 @@ impl Barometer {
         self.last_t = Some(t);
         self.health.samples += 1;
         let p = f64::from(s.hpa);
-        let r = *self.reference.get_or_insert(p);
         let idx = t.div_euclid(BARO_BIN_US);
+        if self.reference.is_none() {
+            self.first_idx = idx;
+        }
+        let r = *self.reference.get_or_insert(p);
         let b = &mut self.bins[idx.rem_euclid(BINS as i64) as usize];
         if b.n == 0 || b.idx != idx {
             *b = Bin {
@@ -156,17 +163,23 @@ impl Barometer {
         Ok(())
     }
 
-    /// Vertical motion over the `span_us` before `t` (whole bins ending at or before `t`).
-    /// `None` without at least 4 samples, or when the first or the last third of the window
-    /// has none (too little to fit a line across the window).
+    /// Vertical motion over the `span_us` before `t` (whole bins ending at or before `t`;
+    /// in the first `span_us` of the stream, over what there is once it covers half of
+    /// `span_us`). `None` without at least 4 samples, or when the first or the last third of
+    /// the window has none (too little to fit a line across the window).
     pub(crate) fn window(&self, t: Timestamp, span_us: i64) -> Option<BaroWindow> {
         let r = self.reference?;
         let end = t.as_micros().div_euclid(BARO_BIN_US); // bins < end are complete
-        let nb = (span_us / BARO_BIN_US).clamp(1, BINS as i64 - 1);
+        let full = (span_us / BARO_BIN_US).clamp(2, BINS as i64 - 1);
+        let lo = (end - full).max(self.first_idx);
+        let nb = end - lo;
+        if 2 * nb < full {
+            return None;
+        }
         let (mut n, mut st, mut stt, mut sp, mut spt, mut spp) = (0f64, 0f64, 0f64, 0f64, 0f64, 0f64);
         let (mut early, mut late) = (false, false);
         for k in 0..nb {
-            let idx = end - nb + k;
+            let idx = lo + k;
             let b = &self.bins[idx.rem_euclid(BINS as i64) as usize];
             if b.n == 0 || b.idx != idx {
                 continue;
@@ -255,6 +268,11 @@ mod tests {
         assert_eq!(b.window(Timestamp(10_050_000), 4_000_000), Some(w));
         // Nothing in the late part of the window: no estimate.
         assert!(b.window(Timestamp(20_000_000), 4_000_000).is_none());
+        // At the start of the stream, the part of the window there is, once it is half.
+        let w = b.window(Timestamp(2_000_000), 4_000_000).unwrap();
+        assert_eq!(w.samples, 20);
+        assert!((w.height_change_m - 1.0).abs() < 0.05, "{w:?}");
+        assert!(b.window(Timestamp(1_900_000), 4_000_000).is_none());
         let m = b.mean(Timestamp(0), Timestamp(1_000_000)).unwrap();
         assert!((m - (1013.0 - k * 0.45)).abs() < 1e-3);
     }

@@ -176,7 +176,7 @@ impl<E: Extend<Event>> Extend<Event> for FallBaroEvidence<'_, E> {
                     e.evidence.push("pressure_rise_hpa", (a - b) as f32, None);
                     e.evidence.push(
                         "trunk_drop_m",
-                        ((a - b) * baro::metres_per_hpa(0.5 * (a + b))) as f32,
+                        (-(a - b) * baro::metres_per_hpa(0.5 * (a + b))) as f32,
                         None,
                     );
                 }

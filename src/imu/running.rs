@@ -112,8 +112,9 @@ pub struct RunningConfig {
     /// seconds; 40 samples of a 10 Hz barometer resolve ~0.04 m/s); range 1..=30.
     pub baro_window_s: f64,
     /// Barometer: |vertical speed| at or above which a steady climb or descent is stairs,
-    /// m/s. Default 0.15 (stairs on FallAllD: 0.21-0.22 m/s at the median; a still sensor's
-    /// fit scatters by ~0.04 m/s); range 0..=5, 0 disables the barometer test.
+    /// m/s. Default 0.10: 2.5 times the scatter of the 4 s fit on a still sensor (0.04 m/s
+    /// for the 0.036 hPa noise of a 10 Hz barometer), half the median of stair walking on
+    /// FallAllD (0.21-0.22 m/s; docs/imu.md). Range 0..=5, 0 disables the barometer test.
     pub stairs_vertical_speed_m_s: f64,
     /// Barometer: largest scatter of the pressure around the fitted line, hPa, for the
     /// vertical speed to count (running disturbs the pressure; stairs do not). Default 0.06
@@ -138,7 +139,7 @@ impl Default for RunningConfig {
             clear_max_cadence_spm: 185.0,
             end_after_s: 2.0,
             baro_window_s: 4.0,
-            stairs_vertical_speed_m_s: 0.15,
+            stairs_vertical_speed_m_s: 0.10,
             baro_max_residual_hpa: 0.06,
         }
     }
