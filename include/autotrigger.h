@@ -255,6 +255,14 @@ typedef struct AtImuSample {
   int32_t has_gyro;
 } AtImuSample;
 
+// One barometer sample, for [`at_engine_push_pressure`].
+typedef struct AtPressureSample {
+  // Sample time, microseconds of stream time (strictly increasing; same clock as the IMU).
+  int64_t t_us;
+  // Static pressure, hPa (260-1260).
+  float hpa;
+} AtPressureSample;
+
 // One evidence item: a feature value and the threshold it was compared with.
 typedef struct AtEvidence {
   // Feature name, NUL-terminated (truncated to `AT_NAME_LEN - 1` bytes).
@@ -344,6 +352,18 @@ int32_t at_engine_push_audio_i16(struct AtEngine *engine, const int16_t *samples
 // `engine` is a live handle; `samples` points to `n` `AtImuSample`s (may be NULL when `n` is
 // 0).
 int32_t at_engine_push_imu(struct AtEngine *engine, const struct AtImuSample *samples, size_t n);
+
+// Pushes `n` barometer samples (optional: the detectors use pressure when present and never
+// require it; 1-100 Hz, gaps allowed). Push the pressure up to time `t` before the IMU
+// samples after `t`. A sample whose time does not increase, or whose pressure is NaN,
+// infinite or outside 260-1260 hPa, is rejected (`AT_ERR_INPUT`), the others are used.
+//
+// # Safety
+// `engine` is a live handle; `samples` points to `n` `AtPressureSample`s (may be NULL when
+// `n` is 0).
+int32_t at_engine_push_pressure(struct AtEngine *engine,
+                                const struct AtPressureSample *samples,
+                                size_t n);
 
 // Pushes an external input (an [`AtInput`] value) at time `t_us` (microseconds of stream
 // time, non-decreasing across inputs).

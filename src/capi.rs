@@ -30,7 +30,7 @@
 // pointer is valid (the caller's documented contract) in a `SAFETY:` comment.
 #![allow(unsafe_code)]
 
-use crate::imu::ImuSample;
+use crate::imu::{ImuSample, PressureSample};
 use crate::time::Timestamp;
 use crate::trigger::audit::{check_media_name, AuditLog, MediaSegment, SigningKey};
 use crate::trigger::{
@@ -347,6 +347,16 @@ pub struct AtImuSample {
     pub gyro: [f32; 3],
     /// Non-zero when `gyro` holds a measurement.
     pub has_gyro: i32,
+}
+
+/// One barometer sample, for [`at_engine_push_pressure`].
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AtPressureSample {
+    /// Sample time, microseconds of stream time (strictly increasing; same clock as the IMU).
+    pub t_us: i64,
+    /// Static pressure, hPa (260-1260).
+    pub hpa: f32,
 }
 
 /// One evidence item: a feature value and the threshold it was compared with.
@@ -771,6 +781,51 @@ pub unsafe extern "C" fn at_engine_push_imu(
                 };
             }
             if let Err(err) = e.push_imu(&buf[..chunk.len()]) {
+                if first == AT_OK {
+                    first = engine_error(&err);
+                }
+            }
+        }
+        first
+    })
+}
+
+/// Pressure samples are converted in chunks of this many into a stack buffer.
+const PRESSURE_CHUNK: usize = 32;
+
+/// Pushes `n` barometer samples (optional: the detectors use pressure when present and never
+/// require it; 1-100 Hz, gaps allowed). Push the pressure up to time `t` before the IMU
+/// samples after `t`. A sample whose time does not increase, or whose pressure is NaN,
+/// infinite or outside 260-1260 hPa, is rejected (`AT_ERR_INPUT`), the others are used.
+///
+/// # Safety
+/// `engine` is a live handle; `samples` points to `n` `AtPressureSample`s (may be NULL when
+/// `n` is 0).
+#[no_mangle]
+pub unsafe extern "C" fn at_engine_push_pressure(
+    engine: *mut AtEngine,
+    samples: *const AtPressureSample,
+    n: usize,
+) -> i32 {
+    // SAFETY: per this function's contract.
+    let (h, s) = unsafe { (handle(engine), slice(samples, n)) };
+    with_engine(h, |e| {
+        let Some(s) = s else {
+            return fail(AT_ERR_NULL, format_args!("samples is NULL with n = {n}"));
+        };
+        let mut buf = [PressureSample {
+            t: Timestamp::ZERO,
+            hpa: 0.0,
+        }; PRESSURE_CHUNK];
+        let mut first = AT_OK;
+        for chunk in s.chunks(PRESSURE_CHUNK) {
+            for (d, c) in buf.iter_mut().zip(chunk) {
+                *d = PressureSample {
+                    t: Timestamp::from_micros(c.t_us),
+                    hpa: c.hpa,
+                };
+            }
+            if let Err(err) = e.push_pressure(&buf[..chunk.len()]) {
                 if first == AT_OK {
                     first = engine_error(&err);
                 }
@@ -1275,6 +1330,30 @@ mod tests {
                 AT_ERR_NULL
             );
             assert_eq!(at_engine_push_imu(h, std::ptr::null(), 3), AT_ERR_NULL);
+            assert_eq!(
+                at_engine_push_pressure(h, std::ptr::null(), 2),
+                AT_ERR_NULL
+            );
+            assert_eq!(at_engine_push_pressure(h, std::ptr::null(), 0), AT_OK);
+            let p = [
+                AtPressureSample {
+                    t_us: 0,
+                    hpa: 1013.0,
+                },
+                AtPressureSample {
+                    t_us: 100_000,
+                    hpa: f32::NAN,
+                },
+                AtPressureSample {
+                    t_us: 50_000,
+                    hpa: 1013.0,
+                },
+            ];
+            assert_eq!(at_engine_push_pressure(h, p.as_ptr(), 3), AT_ERR_INPUT);
+            let mut msg = [0 as c_char; 128];
+            at_last_error(msg.as_mut_ptr(), msg.len());
+            let msg = CStr::from_ptr(msg.as_ptr()).to_string_lossy().into_owned();
+            assert!(msg.contains("pressure at 100000 us is not finite"), "{msg}");
             assert_eq!(at_engine_push_audio_i16(h, std::ptr::null(), 0), AT_OK);
             assert_eq!(at_engine_push_input(h, 0, 999), AT_ERR_ARGUMENT);
             assert_eq!(

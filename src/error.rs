@@ -83,6 +83,25 @@ pub enum ProcessError {
         /// The offending timestamp.
         actual_us: i64,
     },
+    /// A barometer sample is NaN, infinite or outside the physical range.
+    #[error("pressure at {t_us} us is {}: expected {} ..= {} hPa", fmt_pa(*actual_pa), *min_pa as f64 / 100.0, *max_pa as f64 / 100.0)]
+    PressureOutOfRange {
+        /// Sample time, microseconds.
+        t_us: i64,
+        /// The value given, pascals (`None` when NaN or infinite).
+        actual_pa: Option<i64>,
+        /// Lowest accepted value, pascals.
+        min_pa: i64,
+        /// Highest accepted value, pascals.
+        max_pa: i64,
+    },
+}
+
+fn fmt_pa(pa: Option<i64>) -> String {
+    match pa {
+        Some(p) => format!("{} hPa", p as f64 / 100.0),
+        None => "not finite".into(),
+    }
 }
 
 #[cfg(test)]

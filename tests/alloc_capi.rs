@@ -1,5 +1,5 @@
-//! The C ABI's real-time path allocates nothing either: pushing audio (f32 and i16), IMU
-//! samples and inputs, polling decisions into caller structs, and the error path (a rejected
+//! The C ABI's real-time path allocates nothing either: pushing audio (f32 and i16), IMU and
+//! barometer samples and inputs, polling decisions into caller structs, and the error path (a rejected
 //! input, its message formatted into the thread-local buffer and read back), all through the
 //! `extern "C"` functions, under the counting allocator of `alloc_common`.
 #![cfg(feature = "capi")]
@@ -9,7 +9,7 @@
 
 mod alloc_common;
 
-use alloc_common::{audio_scene, imu_scene, measure};
+use alloc_common::{audio_scene, imu_scene, measure, pressure_scene};
 use autotrigger::capi::*;
 use std::ffi::c_char;
 use std::mem::MaybeUninit;
@@ -29,6 +29,13 @@ fn c_abi_push_and_poll_do_not_allocate() {
             has_gyro: i32::from(s.gyro.is_some()),
         })
         .collect();
+    let pressure: Vec<AtPressureSample> = pressure_scene(SECS, 10)
+        .iter()
+        .map(|p| AtPressureSample {
+            t_us: p.t.as_micros(),
+            hpa: p.hpa,
+        })
+        .collect();
     let mut h: *mut AtEngine = std::ptr::null_mut();
     // SAFETY: NULL policy (defaults) and a valid out pointer.
     assert_eq!(
@@ -40,7 +47,7 @@ fn c_abi_push_and_poll_do_not_allocate() {
     let mut msg = [0 as c_char; AT_ERROR_LEN];
     let (mut decisions, mut gunshots, mut rejected) = (0u32, 0u32, 0u32);
     let ((), a) = measure(|| {
-        let mut next_imu = 0;
+        let (mut next_imu, mut next_p) = (0, 0);
         for (k, b) in samples.chunks(block).enumerate() {
             let end_us = (((k + 1) * block) as i64 * 1_000_000) / i64::from(rate);
             let first = next_imu;
@@ -49,7 +56,13 @@ fn c_abi_push_and_poll_do_not_allocate() {
             }
             // SAFETY: `h` is live; the slices are valid for their lengths; `d` and `msg` are
             // writable buffers of the documented sizes.
+            let first_p = next_p;
+            while next_p < pressure.len() && pressure[next_p].t_us < end_us {
+                next_p += 1;
+            }
             unsafe {
+                let p = &pressure[first_p..next_p];
+                assert_eq!(at_engine_push_pressure(h, p.as_ptr(), p.len()), AT_OK);
                 let s = &imu[first..next_imu];
                 assert_eq!(at_engine_push_imu(h, s.as_ptr(), s.len()), AT_OK);
                 if k == 1_000 {

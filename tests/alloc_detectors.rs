@@ -13,10 +13,12 @@
 
 mod alloc_common;
 
-use alloc_common::{audio_scene, count_of, drain, imu_scene, measure};
+use alloc_common::{
+    audio_scene, count_of, drain, drain_baro, imu_scene, measure, pressure_scene,
+};
 use autotrigger::audio::GunshotDetector;
 use autotrigger::detector::EventQueue;
-use autotrigger::imu::ImuDetectors;
+use autotrigger::imu::{ImuDetectors, PressureSample};
 use autotrigger::{Config, EventKind, StreamingDetector};
 
 #[test]
@@ -104,6 +106,74 @@ fn detectors_do_not_allocate_after_construction() {
             );
         }
         eprintln!("imu {rate} Hz: events per kind {counts:?}");
+    }
+
+    // The same with the barometer stream, at 1, 10 and 100 Hz, merged by time in blocks of
+    // one IMU sample and of 37 (process_with_pressure), and pushed on its own
+    // (process_pressure) between IMU blocks, with bad pressure samples (typed errors).
+    for (rate, baro_rate) in [(50u32, 1u32), (100, 10), (200, 100)] {
+        let samples = imu_scene(SECS, rate);
+        let pressure = pressure_scene(SECS, baro_rate);
+        let (det, _) = measure(|| ImuDetectors::new(&config));
+        let mut det = det.unwrap();
+        let mut q: EventQueue<64> = EventQueue::new();
+        let mut counts = [0u32; EventKind::ALL.len()];
+        let mut with_baro = 0u32;
+        let (mut rejected, mut bad) = (0u32, 0u32);
+        let ((), a) = measure(|| {
+            let mut p = 0;
+            for s in samples.chunks(1) {
+                let n = pressure[p..].iter().take_while(|x| x.t <= s[0].t).count();
+                det.process_with_pressure(s, &pressure[p..p + n], &mut q)
+                    .unwrap();
+                p += n;
+                drain_baro(&mut q, &mut counts, &mut with_baro);
+            }
+            det.reset();
+            let mut p = 0;
+            for (k, s) in samples.chunks(37).enumerate() {
+                let last = s[s.len() - 1].t;
+                let n = pressure[p..].iter().take_while(|x| x.t <= last).count();
+                if k % 2 == 0 {
+                    det.process_with_pressure(s, &pressure[p..p + n], &mut q)
+                        .unwrap();
+                } else {
+                    det.process_pressure(&pressure[p..p + n]).unwrap();
+                    det.process(s, &mut q).unwrap();
+                }
+                if k == 100 {
+                    // A repeated and a NaN sample: typed errors, nothing allocated.
+                    rejected += u32::from(det.process_pressure(&pressure[p..p + 1]).is_err());
+                    let nan = [PressureSample {
+                        t: last.add_micros(1),
+                        hpa: f32::NAN,
+                    }];
+                    bad += u32::from(det.process_pressure(&nan).is_err());
+                }
+                p += n;
+                drain_baro(&mut q, &mut counts, &mut with_baro);
+            }
+            det.finish(&mut q);
+            drain_baro(&mut q, &mut counts, &mut with_baro);
+        });
+        assert_eq!(
+            a.count, 0,
+            "IMU detectors at {rate} Hz with a {baro_rate} Hz barometer allocated: {a:?}"
+        );
+        assert_eq!((rejected, bad), (1, 1));
+        assert_eq!(q.dropped(), 0);
+        for kind in [EventKind::Running, EventKind::Fall, EventKind::OfficerDown] {
+            assert!(
+                count_of(&counts, kind) > 0,
+                "no {kind} event at {rate} Hz with the barometer: {counts:?}"
+            );
+        }
+        // Running and fall events, both passes, carry the barometer's evidence.
+        assert!(
+            with_baro >= 4,
+            "{with_baro} events with barometer evidence at {rate} Hz: {counts:?}"
+        );
+        eprintln!("imu {rate} Hz + barometer {baro_rate} Hz: events per kind {counts:?}, {with_baro} with barometer evidence");
     }
 }
 

@@ -2,7 +2,8 @@
 //! proven with a counting global allocator (in `alloc_common`; this file is its own test
 //! binary).
 //!
-//! - three minutes of synthetic audio and IMU (`autotrigger::synth`) plus external inputs,
+//! - three minutes of synthetic audio, IMU (`autotrigger::synth`) and a 10 Hz barometer
+//!   (`alloc_common::pressure_scene`) plus external inputs,
 //!   interleaved in time order as firmware feeds them, go through `Engine` with zero
 //!   allocations while decisions (inputs and detector causes) come out;
 //! - the engine's construction footprint per audio sample rate is printed
@@ -14,7 +15,7 @@
 
 mod alloc_common;
 
-use alloc_common::{audio_scene, imu_scene, measure};
+use alloc_common::{audio_scene, imu_scene, measure, pressure_scene};
 use autotrigger::trigger::{ButtonAction, Cause, Engine, HolsterState, Input, Policy};
 use autotrigger::Timestamp;
 
@@ -41,6 +42,7 @@ fn whole_engine_does_not_allocate_after_construction() {
     for rate in [16_000u32, 48_000] {
         let (samples, _) = audio_scene(SECS, rate);
         let imu = imu_scene(SECS, IMU_RATE);
+        let pressure = pressure_scene(SECS, 10);
         let inputs = inputs();
         let (engine, _) = measure(|| Engine::new(&policy, rate));
         let mut engine = engine.unwrap();
@@ -48,11 +50,16 @@ fn whole_engine_does_not_allocate_after_construction() {
         let mut by_cause = [0u32; 32];
         let mut decisions = 0u32;
         let ((), a) = measure(|| {
-            let (mut next_imu, mut next_input) = (0, 0);
+            let (mut next_imu, mut next_input, mut next_p) = (0, 0, 0);
             for (k, b) in samples.chunks(block).enumerate() {
                 // Interleave in time order, as firmware does: IMU samples and inputs up to
                 // the end of this audio block, then the block.
                 let end = Timestamp::from_samples(((k + 1) * block) as u64, rate);
+                let first = next_p;
+                while next_p < pressure.len() && pressure[next_p].t <= end {
+                    next_p += 1;
+                }
+                engine.push_pressure(&pressure[first..next_p]).unwrap();
                 let first = next_imu;
                 while next_imu < imu.len() && imu[next_imu].t <= end {
                     next_imu += 1;

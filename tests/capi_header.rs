@@ -36,6 +36,8 @@ fn committed_header_matches_cbindgen() {
         "at_engine_push_audio_f32",
         "at_engine_push_audio_i16",
         "at_engine_push_imu",
+        "at_engine_push_pressure",
+        "typedef struct AtPressureSample",
         "at_engine_push_input",
         "at_engine_poll_decision",
         "at_last_error",

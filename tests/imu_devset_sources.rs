@@ -4,8 +4,11 @@
 //! and waist loggers, 238 Hz), default config, each recording as its device delivered it.
 //!
 //! UMAFall and MobiFall are read from their converted CSVs (`csv/INDEX.csv`, the project's IMU
-//! CSV format); FallAllD from its raw `_A.dat`/`_G.dat` counts with the README's scale factors
-//! and gyro sign (a reader in the test until the library has one); SisFall raw.
+//! CSV format); FallAllD from its raw `_A.dat`/`_G.dat`/`_B.dat` files with the library's
+//! reader (`autotrigger::io::read_fallalld`: the README's scale factors and gyro sign, and the
+//! 10 Hz barometer); SisFall raw. FallAllD is run with its barometer (the default, as
+//! `autotrigger detect` reads it) and, for comparison, without it; the stair recordings
+//! (A029-A036) flagged as running are counted both ways, per position.
 //!
 //! The floors are counts measured with the default config when the set grew, per
 //! (dataset, position): fall recordings found at least, non-fall recordings with a fall event
@@ -19,9 +22,9 @@
 
 mod common;
 
-use autotrigger::imu::{ImuDetectors, ImuSample};
-use autotrigger::io::{read_imu_csv, read_sisfall};
-use autotrigger::{Config, EventKind, StreamingDetector, Timestamp};
+use autotrigger::imu::ImuDetectors;
+use autotrigger::io::{read_fallalld, read_imu_csv, read_sisfall, ImuRecording};
+use autotrigger::{Config, EventKind, StreamingDetector};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -43,6 +46,7 @@ struct Rec {
     dataset: String,
     position: String,
     label: String,
+    code: String,
     path: std::path::PathBuf,
 }
 
@@ -61,11 +65,12 @@ fn recordings(root: &Path) -> Vec<Rec> {
     let mut lines = man.lines();
     let header = split_csv(lines.next().unwrap());
     let col = |n: &str| header.iter().position(|h| h == n).unwrap();
-    let (file, dataset, label, position) = (
+    let (file, dataset, label, position, code) = (
         col("file"),
         col("dataset"),
         col("label"),
         col("sensor_position"),
+        col("activity_code"),
     );
     for l in lines.filter(|l| !l.trim().is_empty()) {
         let f = split_csv(l);
@@ -76,6 +81,7 @@ fn recordings(root: &Path) -> Vec<Rec> {
                 dataset: f[dataset].clone(),
                 position: short_position(&f[position]),
                 label: f[label].clone(),
+                code: f[code].clone(),
                 path: root.join(&f[file]),
             });
         }
@@ -84,59 +90,57 @@ fn recordings(root: &Path) -> Vec<Rec> {
     let mut lines = index.lines();
     let header = split_csv(lines.next().unwrap());
     let col = |n: &str| header.iter().position(|h| h == n).unwrap();
-    let (csv, dataset, label, position) =
-        (col("csv"), col("dataset"), col("label"), col("position"));
+    let (csv, dataset, label, position, code) = (
+        col("csv"),
+        col("dataset"),
+        col("label"),
+        col("position"),
+        col("activity_code"),
+    );
     for l in lines.filter(|l| !l.trim().is_empty()) {
         let f = split_csv(l);
         out.push(Rec {
             dataset: f[dataset].clone(),
             position: short_position(&f[position]),
             label: f[label].clone(),
+            code: f[code].clone(),
             path: root.join("csv").join(&f[csv]),
         });
     }
     out
 }
 
-/// FallAllD raw: `_A.dat` and `_G.dat` int16 counts at 238 Hz; acceleration x 0.244 mg, gyro
-/// x -70 mdps (the README: the raw gyro turns the opposite way to the accelerometer).
-fn read_fallalld(acc: &Path) -> Vec<ImuSample> {
-    let gyro = acc.with_file_name(
-        acc.file_name()
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .replace("_A.dat", "_G.dat"),
-    );
-    let counts = |p: &Path| -> Vec<[f32; 3]> {
-        std::fs::read_to_string(p)
-            .unwrap()
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| {
-                let v: Vec<f32> = l.split(',').map(|x| x.trim().parse().unwrap()).collect();
-                [v[0], v[1], v[2]]
-            })
-            .collect()
+/// The recording as the detectors get it (FallAllD with its barometer).
+fn load(r: &Rec) -> ImuRecording {
+    let imu_only = |samples| ImuRecording {
+        samples,
+        pressure: Vec::new(),
     };
-    let (a, g) = (counts(acc), counts(&gyro));
-    a.iter()
-        .zip(&g)
-        .enumerate()
-        .map(|(i, (a, g))| ImuSample {
-            t: Timestamp(i as i64 * 1_000_000 / 238),
-            accel: a.map(|c| c * 0.000244 * 9.80665),
-            gyro: Some(g.map(|c| -c * 0.07f32.to_radians())),
-        })
-        .collect()
+    match r.dataset.as_str() {
+        "SisFall" => imu_only(read_sisfall(&r.path).unwrap()),
+        "FallAllD" => read_fallalld(&r.path).unwrap(),
+        _ => imu_only(read_imu_csv(&r.path).unwrap()),
+    }
 }
 
-fn load(r: &Rec) -> Vec<ImuSample> {
-    match r.dataset.as_str() {
-        "SisFall" => read_sisfall(&r.path).unwrap(),
-        "FallAllD" => read_fallalld(&r.path),
-        _ => read_imu_csv(&r.path).unwrap(),
+/// Fall and running events of one recording, with or without its barometer.
+fn detect(cfg: &Config, rec: &ImuRecording, with_pressure: bool) -> (bool, bool) {
+    let mut d = ImuDetectors::new(cfg).unwrap();
+    let mut ev = Vec::new();
+    if with_pressure {
+        d.process_with_pressure(&rec.samples, &rec.pressure, &mut ev)
+            .unwrap();
+    } else {
+        d.process(&rec.samples, &mut ev).unwrap();
     }
+    d.finish(&mut ev);
+    let has = |k: EventKind| ev.iter().any(|e| e.kind == k);
+    (has(EventKind::Fall), has(EventKind::Running))
+}
+
+/// FallAllD stair recordings: start/go/stop upstairs and downstairs, and fast stairs.
+fn is_stairs(code: &str) -> bool {
+    ("A029"..="A036").contains(&code)
 }
 
 #[derive(Default, Debug, Clone, Copy)]
@@ -160,9 +164,16 @@ const FLOORS: [(&str, &str, [u32; 4], [u32; 4]); 6] = [
     ("UMAFall", "waist", [13, 27, 6, 21], [9, 1, 6, 5]),
     ("UMAFall", "chest", [3, 11, 2, 9], [2, 2, 2, 1]),
     ("MobiFall_v2.0", "pocket", [51, 40, 10, 30], [17, 0, 4, 2]),
-    ("FallAllD", "neck", [193, 232, 66, 166], [161, 4, 66, 8]),
-    ("FallAllD", "waist", [125, 207, 52, 155], [121, 4, 48, 4]),
+    // FallAllD with its barometer: non-runs flagged 8 -> 4 (neck) and 4 -> 1 (waist) when the
+    // running detector started using the pressure (stairs; the IMU-only counts are unchanged
+    // and printed below).
+    ("FallAllD", "neck", [193, 232, 66, 166], [161, 4, 66, 4]),
+    ("FallAllD", "waist", [125, 207, 52, 155], [121, 4, 48, 1]),
 ];
+
+/// FallAllD stair recordings (A029-A036) flagged as running, at most, per position:
+/// `(position, stairs, with the barometer, without it)`, measured with the default config.
+const STAIRS_FLOORS: [(&str, u32, u32, u32); 2] = [("neck", 48, 2, 6), ("waist", 48, 1, 4)];
 
 #[test]
 fn imu_devset_per_dataset_and_position() {
@@ -173,26 +184,60 @@ fn imu_devset_per_dataset_and_position() {
     let recs = recordings(&root);
     assert_eq!(recs.len(), 1320, "recordings in the dev set");
     let cfg = Config::default();
-    let run = |rs: &[Rec]| -> Vec<(bool, bool)> {
+    // (with the barometer when the recording has one, without it)
+    type Both = ((bool, bool), (bool, bool));
+    let run = |rs: &[Rec]| -> Vec<Both> {
         rs.iter()
             .map(|r| {
-                let mut d = ImuDetectors::new(&cfg).unwrap();
-                let mut ev = Vec::new();
-                d.process(&load(r), &mut ev).unwrap();
-                d.finish(&mut ev);
-                let has = |k: EventKind| ev.iter().any(|e| e.kind == k);
-                (has(EventKind::Fall), has(EventKind::Running))
+                let rec = load(r);
+                let with = detect(&cfg, &rec, true);
+                let without = if rec.pressure.is_empty() {
+                    with
+                } else {
+                    detect(&cfg, &rec, false)
+                };
+                (with, without)
             })
             .collect()
     };
     let half = recs.len() / 2;
-    let results: Vec<(bool, bool)> = std::thread::scope(|s| {
+    let results: Vec<Both> = std::thread::scope(|s| {
         let h = s.spawn(|| run(&recs[..half]));
         let b = run(&recs[half..]);
         h.join().unwrap().into_iter().chain(b).collect()
     });
+    // Stair recordings flagged as running, FallAllD, per position: (stairs, with, without).
+    let mut stairs: BTreeMap<String, (u32, u32, u32)> = BTreeMap::new();
+    // Running recordings found / non-running flagged, FallAllD without the barometer.
+    let mut no_baro: BTreeMap<String, Row> = BTreeMap::new();
+    for (r, &(with, without)) in recs.iter().zip(&results) {
+        if r.dataset != "FallAllD" {
+            continue;
+        }
+        if is_stairs(&r.code) {
+            let e = stairs.entry(r.position.clone()).or_default();
+            e.0 += 1;
+            e.1 += u32::from(with.1);
+            e.2 += u32::from(without.1);
+        }
+        let row = no_baro.entry(r.position.clone()).or_default();
+        if r.label == "fall" {
+            row.falls += 1;
+            row.falls_found += u32::from(without.0);
+        } else {
+            row.non_falls += 1;
+            row.non_falls_flagged += u32::from(without.0);
+        }
+        if r.label == "run" {
+            row.runs += 1;
+            row.runs_found += u32::from(without.1);
+        } else if r.label != "fall" {
+            row.non_runs += 1;
+            row.non_runs_flagged += u32::from(without.1);
+        }
+    }
     let mut table: BTreeMap<(String, String), Row> = BTreeMap::new();
-    for (r, &(fall, running)) in recs.iter().zip(&results) {
+    for (r, &((fall, running), _)) in recs.iter().zip(&results) {
         let row = table
             .entry((r.dataset.clone(), r.position.clone()))
             .or_default();
@@ -237,7 +282,50 @@ fn imu_devset_per_dataset_and_position() {
             share(r.non_runs_flagged, r.non_runs),
         );
     }
+    println!("\nFallAllD without the barometer (IMU only):");
+    for (p, r) in &no_baro {
+        println!(
+            "{:<14} {:<7} {:>6}/{:<3} {:>5.1}% {:>6}/{:<3} {:>5.1}% {:>4}/{:<3} {:>5.1}% {:>4}/{:<3} {:>5.1}%",
+            "FallAllD",
+            p,
+            r.falls_found,
+            r.falls,
+            share(r.falls_found, r.falls),
+            r.non_falls - r.non_falls_flagged,
+            r.non_falls,
+            share(r.non_falls - r.non_falls_flagged, r.non_falls),
+            r.runs_found,
+            r.runs,
+            share(r.runs_found, r.runs),
+            r.non_runs_flagged,
+            r.non_runs,
+            share(r.non_runs_flagged, r.non_runs),
+        );
+    }
+    println!("\nFallAllD stair recordings (A029-A036) flagged as running:");
+    for (p, (n, with, without)) in &stairs {
+        println!(
+            "  {p:<6} with the barometer {with}/{n} ({:.1}%), without {without}/{n} ({:.1}%)",
+            share(*with, *n),
+            share(*without, *n)
+        );
+    }
     let mut failures = Vec::new();
+    for (p, n, with, without) in STAIRS_FLOORS {
+        let got = stairs.get(p).copied().unwrap_or_default();
+        if got.0 != n {
+            failures.push(format!("FallAllD / {p}: {} stair recordings, expected {n}", got.0));
+        }
+        if got.1 > with || got.2 > without {
+            failures.push(format!(
+                "FallAllD / {p}: stairs flagged as running {} with the barometer (floor {with}), {} without (floor {without})",
+                got.1, got.2
+            ));
+        }
+        if got.1 > got.2 {
+            failures.push(format!("FallAllD / {p}: the barometer adds stair false runs"));
+        }
+    }
     for ((d, p), r) in &table {
         let Some((_, _, counts, b)) = FLOORS.iter().find(|(fd, fp, _, _)| fd == d && fp == p)
         else {
@@ -270,4 +358,81 @@ fn imu_devset_per_dataset_and_position() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The barometer's noise floor on FallAllD: the standard deviation of the pressure over 5 s
+/// windows at rest (every accelerometer axis with a standard deviation under 20 counts =
+/// 0.005 g, the README's stillness test), per position, and the height and vertical-speed resolution it
+/// implies. The running detector's stairs threshold must stand well clear of the scatter of
+/// its vertical-speed fit on a still sensor, or a real run on the flat would be taken for
+/// stairs by noise alone.
+#[test]
+fn fallalld_barometer_noise_floor() {
+    let Some(root) = common::shared_datasets("fallalld_barometer_noise_floor") else {
+        return;
+    };
+    let root = root.join("imu");
+    let recs: Vec<Rec> = recordings(&root)
+        .into_iter()
+        .filter(|r| r.dataset == "FallAllD")
+        .collect();
+    let still_ms2 = 20.0 * autotrigger::io::FALLALLD_ACCEL_SCALE;
+    let mut stds: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for r in &recs {
+        let rec = load(r);
+        let rate = autotrigger::io::FALLALLD_RATE_HZ as usize;
+        let baro = autotrigger::io::FALLALLD_BARO_RATE_HZ as usize;
+        let secs = rec.samples.len() / rate;
+        for s in (0..secs.saturating_sub(4)).step_by(5) {
+            let seg = &rec.samples[s * rate..(s + 5) * rate];
+            let still = (0..3).all(|k| {
+                let n = seg.len() as f64;
+                let m = seg.iter().map(|x| f64::from(x.accel[k])).sum::<f64>() / n;
+                let var = seg
+                    .iter()
+                    .map(|x| (f64::from(x.accel[k]) - m).powi(2))
+                    .sum::<f64>()
+                    / n;
+                var.sqrt() < f64::from(still_ms2)
+            });
+            let Some(p) = rec.pressure.get(s * baro..(s + 5) * baro) else {
+                continue;
+            };
+            if !still {
+                continue;
+            }
+            let m = p.iter().map(|x| f64::from(x.hpa)).sum::<f64>() / p.len() as f64;
+            let v = p
+                .iter()
+                .map(|x| (f64::from(x.hpa) - m).powi(2))
+                .sum::<f64>()
+                / p.len() as f64;
+            stds.entry(r.position.clone()).or_default().push(v.sqrt());
+        }
+    }
+    let cfg = Config::default().running;
+    let m_per_hpa = -autotrigger::imu::baro::metres_per_hpa(1013.25);
+    for (pos, v) in &mut stds {
+        v.sort_by(f64::total_cmp);
+        let med = v[v.len() / 2];
+        let p90 = v[v.len() * 9 / 10];
+        // Slope scatter of a least-squares line through the 10 Hz samples of one window.
+        let n = cfg.baro_window_s * 10.0;
+        let sxx = n * (cfg.baro_window_s * cfg.baro_window_s) / 12.0;
+        let speed_sigma = med / sxx.sqrt() * m_per_hpa;
+        println!(
+            "FallAllD {pos:<6} still 5 s windows {:>4}: pressure std median {med:.4} hPa (p90 {p90:.4}) = {:.2} m a sample, {:.2} m for a 1 s mean; {:.0} s fit: vertical speed sigma {speed_sigma:.3} m/s",
+            v.len(),
+            med * m_per_hpa,
+            med * m_per_hpa / 10f64.sqrt(),
+            cfg.baro_window_s,
+        );
+        assert!(v.len() >= 30, "{pos}: too few still windows ({})", v.len());
+        assert!(
+            cfg.stairs_vertical_speed_m_s >= 2.0 * speed_sigma,
+            "{pos}: stairs threshold {} m/s is within 2 sigma ({speed_sigma:.3}) of the fit's noise",
+            cfg.stairs_vertical_speed_m_s
+        );
+    }
+    assert_eq!(stds.len(), 2, "neck and waist");
 }

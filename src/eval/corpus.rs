@@ -4,8 +4,9 @@
 //! Inputs:
 //! - a `.wav` file: the gunshot detector; references from its label side-car
 //!   (`NAME.labels.csv`; no side-car = no events);
-//! - a `.csv` file (IMU CSV) or `.txt` file (SisFall raw): every IMU detector; references from
-//!   the side-car;
+//! - a `.csv` file (IMU CSV, with its optional `p_hpa` barometer column), `.txt` file
+//!   (SisFall raw) or FallAllD `_A.dat` (read with its `_G.dat` and `_B.dat`): every IMU
+//!   detector; references from the side-car;
 //! - a folder: every such file below it (recursively, sorted), or, when the folder holds a
 //!   `MANIFEST.csv`, that manifest;
 //! - a `MANIFEST.csv`: the dev-set manifests of `../shared/datasets/{audio,imu}`. Audio rows
@@ -14,7 +15,13 @@
 //!   `activity_code`): `fall` clips are positive for `fall`, `run` clips for `running`, `walk`
 //!   and `other_adl` are negative; the activity code is the subclass. For the IMU manifest the
 //!   first `FALL` segment of `SISFALL_ENHANCED_SEGMENTS.csv` (when that file is present) becomes
-//!   the fall's reference onset, so event-level recall and latency after impact are reported.
+//!   the fall's reference onset, so event-level recall and latency after impact are reported;
+//!   a FallAllD fall's onset is the impact time its `notes` give (`impact (...) at 9.903 s`).
+//!   How each row is read: by its `dataset` column when there is one: `SisFall` raw text,
+//!   `FallAllD` raw `.dat` files (with the barometer), and `UMAFall` / `MobiFall...` from their
+//!   converted CSVs `csv/<file with .csv>` listed in `csv/INDEX.csv` (the converter that made
+//!   the holdout's CSVs picked the sensor and merged the streams; reading the raw files would
+//!   duplicate it and could disagree with the holdout); otherwise by extension.
 //!
 //! Onsets are only known for side-car recordings, negative manifest clips (no events) and
 //! annotated falls; the other positive clips are scored at clip level only.
@@ -58,10 +65,14 @@ pub enum Modality {
     ImuCsv,
     /// SisFall raw text -> IMU detectors.
     Sisfall,
+    /// FallAllD raw `_A.dat` + `_G.dat` + `_B.dat` (barometer) -> IMU detectors.
+    Fallalld,
 }
 
 impl Modality {
-    /// The modality for a file name extension (`wav`, `csv`, `txt`), if any.
+    /// The modality for a file name extension (`wav`, `csv`, `txt`, FallAllD `_A.dat`), if
+    /// any (a FallAllD recording is named by its `_A.dat`; its `_G.dat` and `_B.dat` are
+    /// read with it).
     pub fn from_path(p: &Path) -> Option<Modality> {
         let name = p.file_name()?.to_str()?.to_ascii_lowercase();
         if name.ends_with(".labels.csv") || name.ends_with(".inputs.csv") || name == "manifest.csv"
@@ -72,6 +83,7 @@ impl Modality {
             "wav" => Some(Modality::Audio),
             "csv" => Some(Modality::ImuCsv),
             "txt" => Some(Modality::Sisfall),
+            "dat" if name.ends_with("_a.dat") => Some(Modality::Fallalld),
             _ => None,
         }
     }
@@ -80,7 +92,21 @@ impl Modality {
     pub fn kinds(self) -> &'static [&'static str] {
         match self {
             Modality::Audio => AUDIO_KINDS,
-            Modality::ImuCsv | Modality::Sisfall => IMU_KINDS,
+            Modality::ImuCsv | Modality::Sisfall | Modality::Fallalld => IMU_KINDS,
+        }
+    }
+
+    /// Reads an IMU recording of this modality (IMU samples and, for the IMU CSV's `p_hpa`
+    /// column and FallAllD's `_B.dat`, barometer samples). `None` for audio.
+    pub fn read_imu(self, path: &Path) -> Option<Result<io::ImuRecording, IoError>> {
+        match self {
+            Modality::Audio => None,
+            Modality::ImuCsv => Some(io::read_imu_csv_with_pressure(path)),
+            Modality::Sisfall => Some(io::read_sisfall(path).map(|samples| io::ImuRecording {
+                samples,
+                pressure: Vec::new(),
+            })),
+            Modality::Fallalld => Some(io::read_fallalld(path)),
         }
     }
 }
@@ -277,6 +303,11 @@ pub fn read_manifest(path: &Path) -> Result<Vec<Recording>, CorpusError> {
         Kind::Imu { .. } => read_fall_segments(&root.join("SISFALL_ENHANCED_SEGMENTS.csv"))?,
         Kind::Audio { .. } => BTreeMap::new(),
     };
+    let (dataset_c, notes_c) = (col("dataset"), col("notes"));
+    let converted = match kind {
+        Kind::Imu { .. } => read_converted_index(&root.join("csv").join("INDEX.csv"))?,
+        Kind::Audio { .. } => std::collections::BTreeSet::new(),
+    };
     let mut out = Vec::new();
     for (i, line) in lines {
         let f = split_csv(line);
@@ -310,17 +341,38 @@ pub fn read_manifest(path: &Path) -> Result<Vec<Recording>, CorpusError> {
             }
             Kind::Imu { label, code } => {
                 let label = get(label, "label")?;
-                let m = if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("txt")) {
-                    Modality::Sisfall
-                } else {
-                    Modality::ImuCsv
+                let dataset = dataset_c.and_then(|c| f.get(c)).map(String::as_str);
+                let conv = Path::new(&file).with_extension("csv");
+                let conv_name = conv.to_string_lossy().replace('\\', "/");
+                let (m, p) = match dataset {
+                    Some("SisFall") => (Modality::Sisfall, p),
+                    Some("FallAllD") => (Modality::Fallalld, p),
+                    Some(_) if converted.contains(&conv_name) => {
+                        (Modality::ImuCsv, root.join("csv").join(&conv))
+                    }
+                    Some(d) if !p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) => {
+                        return Err(parse_err(
+                            i + 1,
+                            format!(
+                                "{d} recording `{file}` is neither SisFall, FallAllD nor listed \
+                                 in csv/INDEX.csv as converted to the IMU CSV format"
+                            ),
+                        ))
+                    }
+                    _ => match Modality::from_path(&p) {
+                        Some(m) if m != Modality::Audio => (m, p),
+                        _ => (Modality::ImuCsv, p),
+                    },
                 };
+                let impact = notes_c
+                    .and_then(|c| f.get(c))
+                    .and_then(|n| fallalld_impact(n));
                 let (clip, labels, kinds): (_, _, Vec<&'static str>) = match label.as_str() {
                     "fall" => (
                         ClipTruth::Positive("fall".into()),
                         // Only the fall is annotated: other kinds (officer_down after it) are
                         // not scored at event level in fall clips.
-                        falls.get(&file).map(|l| vec![l.clone()]),
+                        falls.get(&file).cloned().or(impact).map(|l| vec![l]),
                         vec!["fall"],
                     ),
                     "run" => (ClipTruth::Positive("running".into()), None, vec!["running"]),
@@ -341,6 +393,49 @@ pub fn read_manifest(path: &Path) -> Result<Vec<Recording>, CorpusError> {
         out.push(rec);
     }
     Ok(out)
+}
+
+/// The converted CSVs listed in `csv/INDEX.csv` (column `csv`, relative to `csv/`); empty
+/// when the index is absent.
+fn read_converted_index(path: &Path) -> Result<std::collections::BTreeSet<String>, CorpusError> {
+    let mut out = std::collections::BTreeSet::new();
+    if !path.is_file() {
+        return Ok(out);
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| IoError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let header = lines.next().map(split_csv).unwrap_or_default();
+    let Some(c) = header.iter().position(|h| h == "csv") else {
+        return Err(IoError::Parse {
+            path: path.to_path_buf(),
+            line: 1,
+            message: "expected a `csv` column".into(),
+        }
+        .into());
+    };
+    for l in lines {
+        if let Some(f) = split_csv(l).get(c) {
+            out.insert(f.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// The impact time a FallAllD MANIFEST note gives (`...; impact (largest |a| in 8.5-11.5 s)
+/// at 9.903 s, 3.19 g`), as a `fall` label from the impact to 0.5 s after it.
+fn fallalld_impact(notes: &str) -> Option<Label> {
+    let rest = &notes[notes.find("impact (")?..];
+    let rest = &rest[rest.find(") at ")? + 5..];
+    let secs: f64 = rest.split_whitespace().next()?.parse().ok()?;
+    let onset = Timestamp::from_secs_f64(secs);
+    Some(Label {
+        onset,
+        offset: onset.add_micros(500_000),
+        kind: "fall".into(),
+    })
 }
 
 /// First `FALL` segment per file of `SISFALL_ENHANCED_SEGMENTS.csv`
@@ -479,7 +574,7 @@ pub fn run_one(rec: &Recording, opts: &RunOptions) -> RecordingResult {
     };
     let outcome = match rec.modality {
         Modality::Audio => run_audio(rec, opts, &mut res),
-        Modality::ImuCsv | Modality::Sisfall => run_imu(rec, opts, &mut res),
+        Modality::ImuCsv | Modality::Sisfall | Modality::Fallalld => run_imu(rec, opts, &mut res),
     };
     if let Err(e) = outcome {
         res.error = Some(e);
@@ -538,11 +633,12 @@ fn run_audio(rec: &Recording, opts: &RunOptions, res: &mut RecordingResult) -> R
 }
 
 fn run_imu(rec: &Recording, opts: &RunOptions, res: &mut RecordingResult) -> Result<(), String> {
-    let samples: Vec<ImuSample> = match rec.modality {
-        Modality::Sisfall => io::read_sisfall(&rec.path),
-        _ => io::read_imu_csv(&rec.path),
-    }
-    .map_err(|e| e.to_string())?;
+    let recording = rec
+        .modality
+        .read_imu(&rec.path)
+        .ok_or_else(|| format!("{}: not an IMU recording", rec.path.display()))?
+        .map_err(|e| e.to_string())?;
+    let samples: &[ImuSample] = &recording.samples;
     res.duration_us = match (samples.first(), samples.last()) {
         // The last sample covers one median sample period; approximate it by the mean period.
         (Some(a), Some(b)) if samples.len() > 1 => {
@@ -553,8 +649,8 @@ fn run_imu(rec: &Recording, opts: &RunOptions, res: &mut RecordingResult) -> Res
         _ => 0,
     };
     let mut det = ImuDetectors::new(&opts.config).map_err(|e| e.to_string())?;
-    for block in samples.chunks(opts.block.max(1)) {
-        det.process(block, &mut res.detections)
+    for (block, pressure) in recording.blocks(opts.block) {
+        det.process_with_pressure(block, pressure, &mut res.detections)
             .map_err(|e| format!("{}: {e}", rec.path.display()))?;
     }
     det.finish(&mut res.detections);

@@ -57,12 +57,14 @@
 //! assert_eq!(det.health().gaps, 0);
 //! ```
 
+pub mod baro;
 pub mod fall;
 pub mod orientation;
 pub mod running;
 pub mod stream;
 pub mod tap;
 
+pub use baro::{BaroHealth, BaroWindow, PressureSample};
 pub use fall::{FallConfig, FallFeatures};
 pub use orientation::{OrientFrame, Orientation, OrientationConfig};
 pub use running::{GaitFeatures, RunningConfig};
@@ -71,7 +73,8 @@ pub use tap::TapConfig;
 
 use crate::detector::StreamingDetector;
 use crate::error::{ConfigError, ProcessError};
-use crate::event::Event;
+use crate::event::{Event, EventKind};
+use baro::Barometer;
 use crate::time::{secs_to_micros, Timestamp};
 use fall::FallCore;
 use running::RunningCore;
@@ -91,15 +94,104 @@ pub struct ImuSample {
 
 /// What a pipeline step hands to the detector cores.
 enum Tick<'a> {
-    Frame(&'a ImuFrame, &'a OrientFrame),
+    Frame(&'a ImuFrame, &'a OrientFrame, &'a Barometer),
     Gap,
 }
 
-/// Front end + orientation, shared by every detector.
+/// A detector core fed frame by frame (the barometer is there for those that use it).
+trait FrameCore {
+    fn on_frame(
+        &mut self,
+        f: &ImuFrame,
+        o: &OrientFrame,
+        b: &Barometer,
+        out: &mut impl Extend<Event>,
+    );
+}
+
+impl FrameCore for RunningCore {
+    fn on_frame(
+        &mut self,
+        f: &ImuFrame,
+        o: &OrientFrame,
+        b: &Barometer,
+        out: &mut impl Extend<Event>,
+    ) {
+        self.frame(f, o, Some(b), out);
+    }
+}
+
+impl FrameCore for FallCore {
+    fn on_frame(
+        &mut self,
+        f: &ImuFrame,
+        o: &OrientFrame,
+        b: &Barometer,
+        out: &mut impl Extend<Event>,
+    ) {
+        self.frame(f, o, &mut FallBaroEvidence { out, baro: b });
+    }
+}
+
+impl FrameCore for TapCore {
+    fn on_frame(
+        &mut self,
+        f: &ImuFrame,
+        o: &OrientFrame,
+        _b: &Barometer,
+        out: &mut impl Extend<Event>,
+    ) {
+        self.frame(f, o, out);
+    }
+}
+
+/// Pressure averaged before the impact: from this long before the onset...
+const FALL_BARO_BEFORE_FROM_US: i64 = 3_000_000;
+/// ...to this long before it (the descent itself is left out).
+const FALL_BARO_BEFORE_TO_US: i64 = 1_000_000;
+/// Pressure averaged after the impact from this long after the onset to the decision.
+const FALL_BARO_AFTER_US: i64 = 500_000;
+
+/// Adds the barometer's view of a fall to its evidence, for context only (the fall decision
+/// does not use it): `pressure_rise_hpa`, the mean pressure from 0.5 s after the impact to
+/// the decision minus the mean from 3 s to 1 s before it, and `trunk_drop_m`, the height
+/// that change means (positive = lower). A trunk that ends on the floor is ~0.8 m lower
+/// (~+0.1 hPa), about twice the noise of one 10 Hz sample (0.036 hPa).
+struct FallBaroEvidence<'a, E: Extend<Event>> {
+    out: &'a mut E,
+    baro: &'a Barometer,
+}
+
+impl<E: Extend<Event>> Extend<Event> for FallBaroEvidence<'_, E> {
+    fn extend<I: IntoIterator<Item = Event>>(&mut self, iter: I) {
+        let baro = self.baro;
+        self.out.extend(iter.into_iter().map(|mut e| {
+            if e.kind == EventKind::Fall {
+                let before = baro.mean(
+                    e.onset.add_micros(-FALL_BARO_BEFORE_FROM_US),
+                    e.onset.add_micros(-FALL_BARO_BEFORE_TO_US),
+                );
+                let after = baro.mean(e.onset.add_micros(FALL_BARO_AFTER_US), e.decided);
+                if let (Some(b), Some(a)) = (before, after) {
+                    e.evidence.push("pressure_rise_hpa", (a - b) as f32, None);
+                    e.evidence.push(
+                        "trunk_drop_m",
+                        (-(a - b) * baro::metres_per_hpa(0.5 * (a + b))) as f32,
+                        None,
+                    );
+                }
+            }
+            e
+        }));
+    }
+}
+
+/// Front end + orientation (+ the barometer stream), shared by every detector.
 #[derive(Debug, Clone)]
 struct Pipeline {
     front: FrontEnd,
     orient: Orientation,
+    baro: Barometer,
     last_t: Option<Timestamp>,
 }
 
@@ -108,6 +200,7 @@ impl Pipeline {
         Ok(Pipeline {
             front: FrontEnd::new(secs_to_micros(cfg.max_gap_s)),
             orient: Orientation::new(cfg)?,
+            baro: Barometer::new(),
             last_t: None,
         })
     }
@@ -115,7 +208,45 @@ impl Pipeline {
     fn reset(&mut self) {
         self.front.reset();
         self.orient.reset();
+        self.baro.reset();
         self.last_t = None;
+    }
+
+    /// Feeds barometer samples; keeps going after a bad one and returns the first error.
+    fn pressure(&mut self, input: &[PressureSample]) -> Result<(), ProcessError> {
+        let mut first_err = None;
+        for s in input {
+            if let Err(e) = self.baro.push(s) {
+                first_err.get_or_insert(e);
+            }
+        }
+        first_err.map_or(Ok(()), Err)
+    }
+
+    /// Feeds an IMU block and a pressure block merged by time (a pressure sample before the
+    /// IMU samples at or after its time), calling `f` per frame or gap.
+    fn run_merged(
+        &mut self,
+        input: &[ImuSample],
+        pressure: &[PressureSample],
+        mut f: impl FnMut(Tick<'_>),
+    ) -> Result<(), ProcessError> {
+        let mut first_err = None;
+        let mut p = 0;
+        for (i, s) in input.iter().enumerate() {
+            let n = pressure[p..].iter().take_while(|q| q.t <= s.t).count();
+            if let Err(e) = self.pressure(&pressure[p..p + n]) {
+                first_err.get_or_insert(e);
+            }
+            p += n;
+            if let Err(e) = self.run(&input[i..=i], &mut f) {
+                first_err.get_or_insert(e);
+            }
+        }
+        if let Err(e) = self.pressure(&pressure[p..]) {
+            first_err.get_or_insert(e);
+        }
+        first_err.map_or(Ok(()), Err)
     }
 
     /// Runs a block through the front end and orientation, calling `f` per frame or gap.
@@ -128,12 +259,13 @@ impl Pipeline {
         let mut first_err = None;
         let orient = &mut self.orient;
         let last_t = &mut self.last_t;
+        let baro = &self.baro;
         for s in input {
             let r = self.front.push(s, &mut |o| match o {
                 FrontOut::Frame(fr) => {
                     let of = orient.update(&fr);
                     *last_t = Some(fr.t);
-                    f(Tick::Frame(&fr, &of));
+                    f(Tick::Frame(&fr, &of, baro));
                 }
                 FrontOut::Gap => {
                     orient.restart();
@@ -185,6 +317,33 @@ macro_rules! single_detector {
             pub fn orientation(&self) -> &OrientFrame {
                 self.pipe.orient.last()
             }
+
+            /// Feeds barometer samples (see [`baro`] for the timing contract). Bad samples
+            /// (out of order, NaN, out of range) are dropped and counted; the first is
+            /// returned as the error, the rest of the block is still used.
+            pub fn process_pressure(&mut self, input: &[PressureSample]) -> Result<(), ProcessError> {
+                self.pipe.pressure(input)
+            }
+
+            /// Feeds an IMU block and a pressure block covering about the same time, merged
+            /// by time (see [`ImuDetectors::process_with_pressure`]).
+            pub fn process_with_pressure(
+                &mut self,
+                input: &[ImuSample],
+                pressure: &[PressureSample],
+                out: &mut impl Extend<Event>,
+            ) -> Result<(), ProcessError> {
+                let core = &mut self.core;
+                self.pipe.run_merged(input, pressure, |tick| match tick {
+                    Tick::Frame(f, o, b) => core.on_frame(f, o, b, out),
+                    Tick::Gap => core.restart(),
+                })
+            }
+
+            /// Barometer stream health counters.
+            pub fn pressure_health(&self) -> BaroHealth {
+                self.pipe.baro.health()
+            }
         }
 
         impl StreamingDetector for $name {
@@ -197,7 +356,7 @@ macro_rules! single_detector {
             ) -> Result<(), ProcessError> {
                 let core = &mut self.core;
                 self.pipe.run(input, |tick| match tick {
-                    Tick::Frame(f, o) => core.frame(f, o, out),
+                    Tick::Frame(f, o, b) => core.on_frame(f, o, b, out),
                     Tick::Gap => core.restart(),
                 })
             }
@@ -247,6 +406,12 @@ impl RunningDetector {
     /// Gait features of the latest analysis window.
     pub fn last_features(&self) -> Option<GaitFeatures> {
         self.core.last_features()
+    }
+
+    /// The barometer's vertical motion at the latest analysis window (`None` without enough
+    /// pressure samples).
+    pub fn last_baro(&self) -> Option<BaroWindow> {
+        self.core.last_baro()
     }
 }
 
@@ -331,6 +496,57 @@ impl ImuDetectors {
     pub fn is_running(&self) -> bool {
         self.running.is_running()
     }
+
+    /// Feeds barometer samples: a stream of their own (1-100 Hz, gaps allowed), used when
+    /// present and never required. Push pressure up to time `t` before the IMU samples after
+    /// `t` (see [`baro`] for the timing contract), or use [`Self::process_with_pressure`].
+    /// Bad samples (out of order, NaN, outside 260-1260 hPa) are dropped and counted
+    /// ([`Self::pressure_health`]); the first is returned as the error, the rest of the block
+    /// is still used.
+    ///
+    /// ```
+    /// use autotrigger::imu::{ImuDetectors, PressureSample};
+    /// use autotrigger::{Config, Timestamp};
+    /// let mut det = ImuDetectors::new(&Config::default()).unwrap();
+    /// let p = [PressureSample { t: Timestamp(0), hpa: 1013.2 }];
+    /// det.process_pressure(&p).unwrap();
+    /// assert!(det.process_pressure(&[PressureSample { t: Timestamp(1), hpa: f32::NAN }]).is_err());
+    /// assert_eq!(det.pressure_health().invalid, 1);
+    /// ```
+    pub fn process_pressure(&mut self, input: &[PressureSample]) -> Result<(), ProcessError> {
+        self.pipe.pressure(input)
+    }
+
+    /// Feeds an IMU block and a pressure block merged by time: each pressure sample goes in
+    /// before the IMU samples at or after its time, and pressure samples after the last IMU
+    /// sample go in at the end. Splitting both streams at the same times into blocks of any
+    /// size gives the same events. Errors as [`StreamingDetector::process`] and
+    /// [`Self::process_pressure`] (the first one).
+    pub fn process_with_pressure(
+        &mut self,
+        input: &[ImuSample],
+        pressure: &[PressureSample],
+        out: &mut impl Extend<Event>,
+    ) -> Result<(), ProcessError> {
+        let (running, fall, tap) = (&mut self.running, &mut self.fall, &mut self.tap);
+        self.pipe.run_merged(input, pressure, |tick| match tick {
+            Tick::Frame(f, o, b) => {
+                running.on_frame(f, o, b, out);
+                fall.on_frame(f, o, b, out);
+                tap.on_frame(f, o, b, out);
+            }
+            Tick::Gap => {
+                running.restart();
+                fall.restart();
+                tap.restart();
+            }
+        })
+    }
+
+    /// Barometer stream health counters.
+    pub fn pressure_health(&self) -> BaroHealth {
+        self.pipe.baro.health()
+    }
 }
 
 impl StreamingDetector for ImuDetectors {
@@ -343,10 +559,10 @@ impl StreamingDetector for ImuDetectors {
     ) -> Result<(), ProcessError> {
         let (running, fall, tap) = (&mut self.running, &mut self.fall, &mut self.tap);
         self.pipe.run(input, |tick| match tick {
-            Tick::Frame(f, o) => {
-                running.frame(f, o, out);
-                fall.frame(f, o, out);
-                tap.frame(f, o, out);
+            Tick::Frame(f, o, b) => {
+                running.on_frame(f, o, b, out);
+                fall.on_frame(f, o, b, out);
+                tap.on_frame(f, o, b, out);
             }
             Tick::Gap => {
                 running.restart();

@@ -37,7 +37,21 @@
 //!
 //! |a| is orientation-free, so the mounting does not matter, and it is what a clipped 2 g
 //! phone still shows periodically (the intensity thresholds sit below the clip level).
+//!
+//! **Barometer (optional).** When pressure samples are fed ([`super::baro`]), every analysis
+//! also fits a line through the pressure of the last `baro_window_s`: its slope is a
+//! vertical speed, the scatter around it a residual. A steady climb or descent (|vertical
+//! speed| >= `stairs_vertical_speed_m_s` with a residual <= `baro_max_residual_hpa`) is
+//! stairs (or a ramp, a lift), not a foot pursuit on the flat: such a window does not start
+//! a run. A run already reported goes on through it (a pursuit up a stairway stays a
+//! pursuit). The residual test is needed because running itself disturbs the pressure
+//! (air flow over the port: on FallAllD jogging the residual is 0.05 hPa at the median and
+//! 0.19-0.26 hPa at p90, against 0.04 hPa on stairs), so a large swing while running is not
+//! read as a climb. Without pressure (or with too few samples in the window) the test is
+//! skipped: the detector never requires a barometer. Running events carry
+//! `vertical_speed_m_s`, `height_change_m` and `baro_residual_hpa` when it was available.
 
+use super::baro::{BaroWindow, Barometer, MAX_BARO_WINDOW_S};
 use super::orientation::OrientFrame;
 use super::stream::{ImuFrame, INTERNAL_RATE_HZ};
 use crate::error::ConfigError;
@@ -93,6 +107,19 @@ pub struct RunningConfig {
     /// How long without a qualifying window ends running, seconds. Default 2.0; range
     /// 0.25..=60.
     pub end_after_s: f64,
+    /// Barometer: the span over which the vertical speed is fitted, seconds (the last
+    /// `baro_window_s` before each analysis). Default 4.0 (a flight of stairs takes a few
+    /// seconds; 40 samples of a 10 Hz barometer resolve ~0.04 m/s); range 1..=30.
+    pub baro_window_s: f64,
+    /// Barometer: |vertical speed| at or above which a steady climb or descent is stairs,
+    /// m/s. Default 0.10: 2.5 times the scatter of the 4 s fit on a still sensor (0.04 m/s
+    /// for the 0.036 hPa noise of a 10 Hz barometer), half the median of stair walking on
+    /// FallAllD (0.21-0.22 m/s; docs/imu.md). Range 0..=5, 0 disables the barometer test.
+    pub stairs_vertical_speed_m_s: f64,
+    /// Barometer: largest scatter of the pressure around the fitted line, hPa, for the
+    /// vertical speed to count (running disturbs the pressure; stairs do not). Default 0.06
+    /// (still or climbing: 0.036-0.048 hPa); range 0.01..=1.
+    pub baro_max_residual_hpa: f64,
 }
 
 impl Default for RunningConfig {
@@ -111,6 +138,9 @@ impl Default for RunningConfig {
             clear_periodicity: 0.7,
             clear_max_cadence_spm: 185.0,
             end_after_s: 2.0,
+            baro_window_s: 4.0,
+            stairs_vertical_speed_m_s: 0.10,
+            baro_max_residual_hpa: 0.06,
         }
     }
 }
@@ -133,6 +163,24 @@ impl RunningConfig {
         ConfigError::check_range("running.max_step_min_g", self.max_step_min_g, 0.0, 1.5)?;
         ConfigError::check_range("running.min_duration_s", self.min_duration_s, 2.5, 60.0)?;
         ConfigError::check_range("running.end_after_s", self.end_after_s, 0.25, 60.0)?;
+        ConfigError::check_range(
+            "running.baro_window_s",
+            self.baro_window_s,
+            1.0,
+            MAX_BARO_WINDOW_S,
+        )?;
+        ConfigError::check_range(
+            "running.stairs_vertical_speed_m_s",
+            self.stairs_vertical_speed_m_s,
+            0.0,
+            5.0,
+        )?;
+        ConfigError::check_range(
+            "running.baro_max_residual_hpa",
+            self.baro_max_residual_hpa,
+            0.01,
+            1.0,
+        )?;
         ConfigError::check_range(
             "running.borderline_extra_s",
             self.borderline_extra_s,
@@ -366,6 +414,7 @@ pub(crate) struct RunningCore {
     resumed_full: Option<Timestamp>,
     running: bool,
     last: Option<GaitFeatures>,
+    last_baro: Option<BaroWindow>,
 }
 
 impl RunningCore {
@@ -395,6 +444,7 @@ impl RunningCore {
             resumed_full: None,
             running: false,
             last: None,
+            last_baro: None,
         })
     }
 
@@ -427,6 +477,20 @@ impl RunningCore {
         self.resumed_full = None;
         self.running = false;
         self.last = None;
+        self.last_baro = None;
+    }
+
+    /// The barometer's vertical motion at the latest analysis (`None` without pressure).
+    pub(crate) fn last_baro(&self) -> Option<BaroWindow> {
+        self.last_baro
+    }
+
+    /// A steady climb or descent: stairs, not running on the flat.
+    fn climbing(&self, w: &BaroWindow) -> bool {
+        let c = &self.cfg;
+        c.stairs_vertical_speed_m_s > 0.0
+            && f64::from(w.vertical_speed_m_s.abs()) >= c.stairs_vertical_speed_m_s
+            && f64::from(w.residual_hpa) <= c.baro_max_residual_hpa
     }
 
     pub(crate) fn latency_us(&self) -> i64 {
@@ -452,10 +516,29 @@ impl RunningCore {
         e.push("step_min_g", g.step_min_g, Some(c.max_step_min_g as f32));
         e.push("clarity", clarity(c, g), None);
         e.push("duration_s", duration_s, Some(required_s));
+        if let Some(w) = self.last_baro {
+            e.push(
+                "vertical_speed_m_s",
+                w.vertical_speed_m_s,
+                Some(c.stairs_vertical_speed_m_s as f32),
+            );
+            e.push("height_change_m", w.height_change_m, None);
+            e.push(
+                "baro_residual_hpa",
+                w.residual_hpa,
+                Some(c.baro_max_residual_hpa as f32),
+            );
+        }
         e
     }
 
-    pub(crate) fn frame(&mut self, f: &ImuFrame, _o: &OrientFrame, out: &mut impl Extend<Event>) {
+    pub(crate) fn frame(
+        &mut self,
+        f: &ImuFrame,
+        _o: &OrientFrame,
+        baro: Option<&Barometer>,
+        out: &mut impl Extend<Event>,
+    ) {
         if self.resume_pending {
             self.resume_pending = false;
             // The first analysis comes once the window has filled again.
@@ -487,8 +570,11 @@ impl RunningCore {
             self.max_lag,
         );
         self.last = Some(g);
+        self.last_baro = baro.and_then(|b| b.window(f.t, secs_to_micros(self.cfg.baro_window_s)));
+        let climbing = !self.running && self.last_baro.is_some_and(|w| self.climbing(&w));
         let c = &self.cfg;
-        let ok = g.cadence_spm >= c.min_cadence_spm as f32
+        let ok = !climbing
+            && g.cadence_spm >= c.min_cadence_spm as f32
             && g.cadence_spm <= c.max_cadence_spm as f32
             && g.periodicity >= c.min_periodicity as f32
             && g.rms_g >= c.min_rms_g as f32
@@ -596,7 +682,7 @@ mod tests {
                 raw_rate_hz: 100.0,
             };
             let before = core.last_features();
-            core.frame(&f, &o, &mut out);
+            core.frame(&f, &o, None, &mut out);
             let after = core.last_features();
             if after != before || (i + 1 >= win && (i + 1 - win) % HOP_FRAMES == 0) {
                 let lo = i + 1 - win;

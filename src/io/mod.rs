@@ -1,4 +1,5 @@
-//! File readers and writers: WAV (hound), IMU CSV, SisFall raw text, label side-cars.
+//! File readers and writers: WAV (hound), IMU CSV (with an optional barometer column),
+//! SisFall raw text, FallAllD raw `.dat` files, label side-cars.
 //!
 //! Every error names the file and, for text formats, the line.
 
@@ -7,7 +8,9 @@ mod labels;
 mod wav;
 
 pub use imu_csv::{
-    read_imu_csv, read_sisfall, SISFALL_ACCEL_SCALE, SISFALL_GYRO_SCALE, SISFALL_RATE_HZ,
+    fallalld_files, read_fallalld, read_imu_csv, read_imu_csv_with_pressure, read_sisfall,
+    ImuRecording, FALLALLD_ACCEL_SCALE, FALLALLD_BARO_RATE_HZ, FALLALLD_GYRO_SCALE,
+    FALLALLD_RATE_HZ, SISFALL_ACCEL_SCALE, SISFALL_GYRO_SCALE, SISFALL_RATE_HZ,
 };
 pub use labels::{labels_path_for, read_labels, read_labels_for, Label};
 pub use wav::{read_wav, write_wav_i16, Audio, WavStream};

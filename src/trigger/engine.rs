@@ -4,7 +4,7 @@ use crate::audio::GunshotDetector;
 use crate::detector::{EventQueue, StreamingDetector};
 use crate::error::{ConfigError, ProcessError};
 use crate::event::{Event, EventKind, Evidence};
-use crate::imu::{ImuDetectors, ImuSample};
+use crate::imu::{ImuDetectors, ImuSample, PressureSample};
 use crate::time::{secs_to_micros, Timestamp};
 use crate::trigger::cause::{ButtonAction, Cause, CauseSet, Input, LevelSensor, TapGesture};
 use crate::trigger::decision::{Decision, DecisionKind, DecisionQueue, State};
@@ -303,6 +303,17 @@ impl Engine {
             return Err(e.into());
         }
         self.check_queues()
+    }
+
+    /// Feeds barometer samples (hPa, their own rate 1-100 Hz, gaps allowed; timestamps
+    /// increasing). Optional: the detectors use pressure when it is present and never require
+    /// it. Push the pressure up to time `t` before the IMU samples after `t` (see
+    /// [`crate::imu::baro`]). An out-of-order, NaN or out-of-range sample is dropped and
+    /// returned as [`ProcessError`]; the rest of the block is used.
+    pub fn push_pressure(&mut self, samples: &[PressureSample]) -> Result<(), EngineError> {
+        // Pressure alone produces no event (it is read by the IMU analyses), so no slicing.
+        self.imu.process_pressure(samples)?;
+        Ok(())
     }
 
     /// Feeds an external input at time `t` (microseconds of stream time). Inputs must come in

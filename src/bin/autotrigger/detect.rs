@@ -6,8 +6,10 @@
 //! files are still processed, and the exit status is non-zero at the end.
 
 use autotrigger::audio::GunshotDetector;
-use autotrigger::imu::{ImuDetectors, ImuSample};
-use autotrigger::io::{read_imu_csv, read_sisfall, WavStream};
+use autotrigger::imu::ImuDetectors;
+use autotrigger::io::{
+    read_fallalld, read_imu_csv_with_pressure, read_sisfall, ImuRecording, WavStream,
+};
 use autotrigger::{Config, Event, StreamingDetector};
 use clap::{Args, ValueEnum};
 use std::io::Write;
@@ -26,16 +28,22 @@ pub enum Format {
 /// How to read non-WAV files.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ImuFormat {
-    /// `t_s,ax,ay,az[,gx,gy,gz]` with a header (m/s^2, rad/s).
+    /// `t_s,ax,ay,az[,gx,gy,gz][,p_hpa]` with a header (m/s^2, rad/s; `p_hpa`: barometer in
+    /// hPa on the rows where a pressure sample was taken, empty elsewhere).
     Csv,
     /// SisFall raw text (200 Hz ADC counts, 9 columns).
     Sisfall,
+    /// FallAllD raw: `NAME_A.dat` (accelerometer) read with `NAME_G.dat` (gyro) and
+    /// `NAME_B.dat` (10 Hz barometer); any of the three names the recording. Counts x 0.244 mg
+    /// and x -70 mdps (gyro sign flipped), 238 Hz.
+    Fallalld,
 }
 
 /// Arguments of `autotrigger detect`.
 #[derive(Args, Debug)]
 pub struct DetectArgs {
-    /// Recordings: `.wav` (audio), `.csv` (IMU CSV), `.txt` (SisFall). Side-cars
+    /// Recordings: `.wav` (audio), `.csv` (IMU CSV, optional `p_hpa` barometer column),
+    /// `.txt` (SisFall), `.dat` (FallAllD `_A.dat`, read with its `_G.dat` and `_B.dat`). Side-cars
     /// (`*.labels.csv`, `*.inputs.csv`) are skipped, so globs like `dir/*.csv` work.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
@@ -45,7 +53,8 @@ pub struct DetectArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Format of non-WAV files (default: by extension, `.txt` = sisfall, otherwise csv).
+    /// Format of non-WAV files (default: by extension, `.txt` = sisfall, `.dat` = fallalld,
+    /// `.csv` = csv). The barometer (CSV `p_hpa`, FallAllD `_B.dat`) is used when present.
     #[arg(long, value_enum)]
     pub imu_format: Option<ImuFormat>,
     /// Samples per block fed to the detectors (results do not depend on it).
@@ -182,7 +191,7 @@ fn detect_wav<W: Write>(
 }
 
 fn detect_imu<W: Write>(
-    samples: &[ImuSample],
+    rec: &ImuRecording,
     name: &str,
     cfg: &Config,
     block: usize,
@@ -190,8 +199,8 @@ fn detect_imu<W: Write>(
 ) -> Result<(), FileError> {
     let mut det = ImuDetectors::new(cfg).map_err(|e| FileError::Input(format!("{name}: {e}")))?;
     let mut events: Vec<Event> = Vec::new();
-    for chunk in samples.chunks(block) {
-        det.process(chunk, &mut events)
+    for (chunk, pressure) in rec.blocks(block) {
+        det.process_with_pressure(chunk, pressure, &mut events)
             .map_err(|e| FileError::Input(format!("{name}: {e}")))?;
         for e in events.drain(..) {
             sink.event(name, &e)?;
@@ -229,17 +238,22 @@ fn detect_file<W: Write>(
         (Some(f), _) => f,
         (None, "csv") => ImuFormat::Csv,
         (None, "txt") => ImuFormat::Sisfall,
+        (None, "dat") => ImuFormat::Fallalld,
         (None, _) => {
             return Err(FileError::Input(format!(
-                "{name}: unsupported file type (expected .wav, .csv or .txt, or pass --imu-format)"
+                "{name}: unsupported file type (expected .wav, .csv, .txt or .dat, or pass --imu-format)"
             )))
         }
     };
-    let samples = match format {
-        ImuFormat::Csv => read_imu_csv(path)?,
-        ImuFormat::Sisfall => read_sisfall(path)?,
+    let rec = match format {
+        ImuFormat::Csv => read_imu_csv_with_pressure(path)?,
+        ImuFormat::Sisfall => ImuRecording {
+            samples: read_sisfall(path)?,
+            pressure: Vec::new(),
+        },
+        ImuFormat::Fallalld => read_fallalld(path)?,
     };
-    detect_imu(&samples, &name, cfg, block, sink)
+    detect_imu(&rec, &name, cfg, block, sink)
 }
 
 fn load_config(path: Option<&Path>) -> Result<Config, String> {

@@ -34,13 +34,12 @@ fn run_inner(args: &FeaturesArgs) -> Result<(), String> {
     let config = crate::eval::load_config(args.config.as_ref())?;
     let cfg_err = |e: autotrigger::ConfigError| format!("{}: {e}", args.file.display());
     let (m, what) = match Modality::from_path(&args.file) {
-        Some(Modality::ImuCsv) | Some(Modality::Sisfall) => {
-            let samples = if Modality::from_path(&args.file) == Some(Modality::Sisfall) {
-                autotrigger::io::read_sisfall(&args.file)
-            } else {
-                autotrigger::io::read_imu_csv(&args.file)
-            }
-            .map_err(|e| e.to_string())?;
+        Some(m @ (Modality::ImuCsv | Modality::Sisfall | Modality::Fallalld)) => {
+            let samples = m
+                .read_imu(&args.file)
+                .ok_or_else(|| format!("{}: not an IMU recording", args.file.display()))?
+                .map_err(|e| e.to_string())?
+                .samples;
             let m = imu_gait_matrix(&samples, &config).map_err(cfg_err)?;
             (m, "gait windows".to_string())
         }
