@@ -419,6 +419,8 @@ pub struct AtEngine {
 }
 
 /// A record waiting for the audit log (copied on the real-time path, no allocation).
+// Queue slots are fixed-size on purpose: boxing the large variant would allocate on poll.
+#[allow(clippy::large_enum_variant)]
 enum Pending {
     Decision(Decision),
     Media {

@@ -70,7 +70,7 @@ fn newest_source(dir: &Path) -> Option<(std::time::SystemTime, PathBuf)> {
             None
         };
         if let Some(f) = found {
-            if newest.as_ref().map_or(true, |n| f.0 > n.0) {
+            if newest.as_ref().is_none_or(|n| f.0 > n.0) {
                 newest = Some(f);
             }
         }

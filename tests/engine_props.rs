@@ -100,7 +100,7 @@ fn reference_debounce(edges: &[(i64, bool)], debounce_us: i64, end: i64) -> Vec<
     // Maximal runs of equal raw level.
     let mut runs: Vec<(i64, bool)> = Vec::new();
     for &(t, l) in edges {
-        if runs.last().map_or(true, |r| r.1 != l) {
+        if runs.last().is_none_or(|r| r.1 != l) {
             runs.push((t, l));
         }
     }

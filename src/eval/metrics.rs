@@ -147,7 +147,7 @@ pub fn match_events_with(
     kinds: Option<&[&str]>,
 ) -> Matching {
     let produced = |k: &str| EventKind::parse(k).is_some();
-    let in_scope = |k: &str| kinds.map_or(true, |ks| ks.contains(&k));
+    let in_scope = |k: &str| kinds.is_none_or(|ks| ks.contains(&k));
     let ref_ok: Vec<bool> = references
         .iter()
         .map(|r| {
@@ -386,7 +386,7 @@ pub fn clip_outcome(
     let counted: Vec<&str> = detections
         .iter()
         .map(|d| scored_kind(d.kind))
-        .filter(|k| !scored_only_when_labelled(k) && kinds.map_or(true, |ks| ks.contains(k)))
+        .filter(|k| !scored_only_when_labelled(k) && kinds.is_none_or(|ks| ks.contains(k)))
         .collect();
     let mut m = ClipMetrics::default();
     match truth {

@@ -463,7 +463,7 @@ impl Engine {
             for (i, l) in self.m.levels.iter().enumerate() {
                 if let Some((_, since)) = l.pending {
                     let at = since.add_micros(self.rules.debounce_us);
-                    if at <= self.clock && due.map_or(true, |(_, d)| at < d) {
+                    if at <= self.clock && due.is_none_or(|(_, d)| at < d) {
                         due = Some((i, at));
                     }
                 }
