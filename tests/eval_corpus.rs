@@ -221,15 +221,27 @@ fn shared_dev_manifests_are_read_completely() {
     // barometer), UMAFall and MobiFall from their converted CSVs; every recording readable.
     let by = |m: Modality| imu.iter().filter(|r| r.modality == m).count();
     assert_eq!(
-        (by(Modality::Sisfall), by(Modality::Fallalld), by(Modality::ImuCsv)),
+        (
+            by(Modality::Sisfall),
+            by(Modality::Fallalld),
+            by(Modality::ImuCsv)
+        ),
         (418, 757, 54 + 91)
     );
     for r in &imu {
-        let rec = r.modality.read_imu(&r.path).unwrap().unwrap_or_else(|e| panic!("{e}"));
+        let rec = r
+            .modality
+            .read_imu(&r.path)
+            .unwrap()
+            .unwrap_or_else(|e| panic!("{e}"));
         assert!(!rec.samples.is_empty(), "{}", r.name);
         assert_eq!(
             rec.pressure.len(),
-            if r.modality == Modality::Fallalld { 200 } else { 0 },
+            if r.modality == Modality::Fallalld {
+                200
+            } else {
+                0
+            },
             "{}",
             r.name
         );
@@ -261,7 +273,10 @@ fn imu_manifest_reads_each_dataset_its_own_way() {
     assert_eq!(recs[0].labels, None);
     assert_eq!(recs[1].modality, Modality::Fallalld);
     let l = recs[1].labels.as_ref().unwrap();
-    assert_eq!((l[0].onset, l[0].kind.as_str()), (Timestamp(9_903_000), "fall"));
+    assert_eq!(
+        (l[0].onset, l[0].kind.as_str()),
+        (Timestamp(9_903_000), "fall")
+    );
     assert_eq!(recs[2].modality, Modality::Sisfall);
     // A converted-only dataset row without its CSV in the index is an error naming the line.
     std::fs::write(
@@ -270,7 +285,12 @@ fn imu_manifest_reads_each_dataset_its_own_way() {
          mobifall/sub1/FALLS/BSC/BSC_acc_1_1.txt,MobiFall_v2.0,MF01,BSC,x,fall,\n",
     )
     .unwrap();
-    let e = corpus::collect(&[d.join("MANIFEST.csv")]).unwrap_err().to_string();
-    assert!(e.contains("MANIFEST.csv:2:") && e.contains("INDEX.csv"), "{e}");
+    let e = corpus::collect(&[d.join("MANIFEST.csv")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("MANIFEST.csv:2:") && e.contains("INDEX.csv"),
+        "{e}"
+    );
     std::fs::remove_dir_all(&d).ok();
 }
