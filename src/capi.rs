@@ -1332,10 +1332,7 @@ mod tests {
                 AT_ERR_NULL
             );
             assert_eq!(at_engine_push_imu(h, std::ptr::null(), 3), AT_ERR_NULL);
-            assert_eq!(
-                at_engine_push_pressure(h, std::ptr::null(), 2),
-                AT_ERR_NULL
-            );
+            assert_eq!(at_engine_push_pressure(h, std::ptr::null(), 2), AT_ERR_NULL);
             assert_eq!(at_engine_push_pressure(h, std::ptr::null(), 0), AT_OK);
             let p = [
                 AtPressureSample {

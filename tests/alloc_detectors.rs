@@ -13,9 +13,7 @@
 
 mod alloc_common;
 
-use alloc_common::{
-    audio_scene, count_of, drain, drain_baro, imu_scene, measure, pressure_scene,
-};
+use alloc_common::{audio_scene, count_of, drain, drain_baro, imu_scene, measure, pressure_scene};
 use autotrigger::audio::GunshotDetector;
 use autotrigger::detector::EventQueue;
 use autotrigger::imu::{ImuDetectors, PressureSample};

@@ -341,6 +341,42 @@ fn sisfall_by_extension_or_flag() {
 }
 
 #[test]
+fn fallalld_three_files_by_extension_or_flag() {
+    let d = scratch("fallalld");
+    // 4 s of a still logger (x = +1 g = 4096 counts), its gyro and a 10 Hz barometer.
+    let stem = d.join("S01_D1_A013_T01");
+    let f = |s: &str| format!("{}{s}", stem.display());
+    std::fs::write(f("_A.dat"), "4096,0,0\n".repeat(952)).unwrap();
+    std::fs::write(f("_G.dat"), "0,0,0\n".repeat(952)).unwrap();
+    std::fs::write(f("_B.dat"), "1013.2,23.7\n".repeat(40)).unwrap();
+    for args in [
+        vec!["detect".to_string(), f("_A.dat")],
+        vec![
+            "detect".into(),
+            "--imu-format".into(),
+            "fallalld".into(),
+            f("_B.dat"),
+        ],
+    ] {
+        let o = bin().args(&args).output().unwrap();
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    }
+    // A corrupt barometer row names the file and line.
+    std::fs::write(f("_B.dat"), "1013.2,23.7\n1013.2\n").unwrap();
+    let o = run(&["detect", &f("_A.dat")]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains(&format!("{}:2: 1 fields, expected 2", f("_B.dat"))),
+        "{}",
+        stderr(&o)
+    );
+    // The help names the format and the barometer column.
+    let h = stdout(&run(&["detect", "--help"]));
+    assert!(h.contains("fallalld") && h.contains("p_hpa"), "{h}");
+    std::fs::remove_dir_all(&d).ok();
+}
+
+#[test]
 fn side_cars_are_skipped() {
     let labels = fixture("run_100hz.labels.csv");
     let inputs = fixture("incident/incident.inputs.csv");

@@ -212,7 +212,85 @@ fn shared_dev_manifests_are_read_completely() {
         .filter(|r| r.class.as_deref() == Some("fall") && r.labels.is_some())
         .count();
     assert_eq!(
-        falls_with_onset, 240,
-        "every SisFall fall has a FALL segment (the other datasets have no impact annotation in the manifest)"
+        falls_with_onset,
+        240 + 318,
+        "every SisFall fall has a FALL segment and every FallAllD fall an impact time in its notes \
+         (UMAFall and MobiFall have no impact annotation)"
     );
+    // Each dataset read the way it must be: SisFall raw, FallAllD raw (three files, with the
+    // barometer), UMAFall and MobiFall from their converted CSVs; every recording readable.
+    let by = |m: Modality| imu.iter().filter(|r| r.modality == m).count();
+    assert_eq!(
+        (
+            by(Modality::Sisfall),
+            by(Modality::Fallalld),
+            by(Modality::ImuCsv)
+        ),
+        (418, 757, 54 + 91)
+    );
+    for r in &imu {
+        let rec = r
+            .modality
+            .read_imu(&r.path)
+            .unwrap()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(!rec.samples.is_empty(), "{}", r.name);
+        assert_eq!(
+            rec.pressure.len(),
+            if r.modality == Modality::Fallalld {
+                200
+            } else {
+                0
+            },
+            "{}",
+            r.name
+        );
+    }
+}
+
+#[test]
+fn imu_manifest_reads_each_dataset_its_own_way() {
+    let d = tmpdir("imu-datasets");
+    std::fs::create_dir_all(d.join("csv/umafall")).unwrap();
+    std::fs::write(
+        d.join("MANIFEST.csv"),
+        "file,dataset,subject,activity_code,activity,label,notes\n\
+         umafall/U_01_Fall_1.csv,UMAFall,UMA01,forwardFall,fall fwd,fall,\n\
+         fallalld/S01_D1_A101_T01_A.dat,FallAllD,FAD01,A101,\"Fall F, walking, trip\",fall,\"trial T01; impact (largest |a| in 8.5-11.5 s) at 9.903 s, 3.19 g\"\n\
+         sisfall/SA01/D04_SA01_R01.txt,SisFall,SA01,D04,jog,run,\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("csv/INDEX.csv"),
+        "csv,dataset,subject,activity_code,label,position,duration_s,impact_s\n\
+         umafall/U_01_Fall_1.csv,UMAFall,UMA01,forwardFall,fall,waist,14.88,\n",
+    )
+    .unwrap();
+    let recs = corpus::collect(&[d.join("MANIFEST.csv")]).unwrap();
+    assert_eq!(recs[0].modality, Modality::ImuCsv);
+    assert_eq!(recs[0].path, d.join("csv/umafall/U_01_Fall_1.csv"));
+    assert_eq!(recs[0].name, "umafall/U_01_Fall_1.csv");
+    assert_eq!(recs[0].labels, None);
+    assert_eq!(recs[1].modality, Modality::Fallalld);
+    let l = recs[1].labels.as_ref().unwrap();
+    assert_eq!(
+        (l[0].onset, l[0].kind.as_str()),
+        (Timestamp(9_903_000), "fall")
+    );
+    assert_eq!(recs[2].modality, Modality::Sisfall);
+    // A converted-only dataset row without its CSV in the index is an error naming the line.
+    std::fs::write(
+        d.join("MANIFEST.csv"),
+        "file,dataset,subject,activity_code,activity,label,notes\n\
+         mobifall/sub1/FALLS/BSC/BSC_acc_1_1.txt,MobiFall_v2.0,MF01,BSC,x,fall,\n",
+    )
+    .unwrap();
+    let e = corpus::collect(&[d.join("MANIFEST.csv")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("MANIFEST.csv:2:") && e.contains("INDEX.csv"),
+        "{e}"
+    );
+    std::fs::remove_dir_all(&d).ok();
 }

@@ -48,7 +48,11 @@ fn first(ev: &[Event], k: EventKind) -> Option<&Event> {
 
 #[test]
 fn a_steady_climb_is_stairs_not_running() {
-    let plan = [(Activity::Stand, 4.0), (Activity::Run, 12.0), (Activity::Stand, 4.0)];
+    let plan = [
+        (Activity::Stand, 4.0),
+        (Activity::Run, 12.0),
+        (Activity::Stand, 4.0),
+    ];
     // Without a barometer, and with a flat one: running, with the barometer's evidence.
     let none = run(&plan, None);
     let r = first(&none, EventKind::Running).expect("running without a barometer");
@@ -64,7 +68,10 @@ fn a_steady_climb_is_stairs_not_running() {
     for speed in [0.3, -0.3] {
         let climb = pressure(20.0, |t| if t >= 4.0 { speed } else { 0.0 }, 0.0);
         let ev = run(&plan, Some(&climb));
-        assert!(first(&ev, EventKind::Running).is_none(), "{speed} m/s: {ev:?}");
+        assert!(
+            first(&ev, EventKind::Running).is_none(),
+            "{speed} m/s: {ev:?}"
+        );
     }
     // Running's own pressure disturbance (swings of 0.3 hPa) is not a climb.
     let gusty = pressure(20.0, |_| 0.0, 0.3);
@@ -82,7 +89,11 @@ fn a_steady_climb_is_stairs_not_running() {
 
 #[test]
 fn a_pursuit_goes_on_up_a_stairway() {
-    let plan = [(Activity::Stand, 4.0), (Activity::Run, 20.0), (Activity::Stand, 4.0)];
+    let plan = [
+        (Activity::Stand, 4.0),
+        (Activity::Run, 20.0),
+        (Activity::Stand, 4.0),
+    ];
     // Flat for the first 10 s (running reported), then climbing while the gait goes on.
     let p = pressure(28.0, |t| if t >= 10.0 { 0.3 } else { 0.0 }, 0.0);
     let ev = run(&plan, Some(&p));

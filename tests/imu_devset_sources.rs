@@ -314,7 +314,10 @@ fn imu_devset_per_dataset_and_position() {
     for (p, n, with, without) in STAIRS_FLOORS {
         let got = stairs.get(p).copied().unwrap_or_default();
         if got.0 != n {
-            failures.push(format!("FallAllD / {p}: {} stair recordings, expected {n}", got.0));
+            failures.push(format!(
+                "FallAllD / {p}: {} stair recordings, expected {n}",
+                got.0
+            ));
         }
         if got.1 > with || got.2 > without {
             failures.push(format!(
@@ -323,7 +326,9 @@ fn imu_devset_per_dataset_and_position() {
             ));
         }
         if got.1 > got.2 {
-            failures.push(format!("FallAllD / {p}: the barometer adds stair false runs"));
+            failures.push(format!(
+                "FallAllD / {p}: the barometer adds stair false runs"
+            ));
         }
     }
     for ((d, p), r) in &table {

@@ -137,7 +137,10 @@ impl Barometer {
             self.health.invalid += 1;
             return Err(ProcessError::PressureOutOfRange {
                 t_us: t,
-                actual_pa: s.hpa.is_finite().then(|| (s.hpa as f64 * 100.0).round() as i64),
+                actual_pa: s
+                    .hpa
+                    .is_finite()
+                    .then(|| (s.hpa as f64 * 100.0).round() as i64),
                 min_pa: (MIN_PRESSURE_HPA * 100.0) as i64,
                 max_pa: (MAX_PRESSURE_HPA * 100.0) as i64,
             });
@@ -176,7 +179,8 @@ impl Barometer {
         if 2 * nb < full {
             return None;
         }
-        let (mut n, mut st, mut stt, mut sp, mut spt, mut spp) = (0f64, 0f64, 0f64, 0f64, 0f64, 0f64);
+        let (mut n, mut st, mut stt, mut sp, mut spt, mut spp) =
+            (0f64, 0f64, 0f64, 0f64, 0f64, 0f64);
         let (mut early, mut late) = (false, false);
         for k in 0..nb {
             let idx = lo + k;

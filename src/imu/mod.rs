@@ -37,6 +37,11 @@
 //!   suppress the alarm);
 //! - clipping: flagged per frame and counted ([`ImuHealth::saturated_samples`]); a clipped
 //!   impact is evidence for a fall.
+//! - barometer samples ([`PressureSample`], optional, their own stream): an out-of-order,
+//!   NaN, infinite or out-of-range (outside 260-1260 hPa) sample is dropped, counted
+//!   ([`BaroHealth`]) and returned as [`ProcessError::OutOfOrder`] /
+//!   [`ProcessError::PressureOutOfRange`]; gaps in the pressure only leave the running
+//!   analyses without a barometer (they never require one). See [`baro`].
 //!
 //! ```
 //! use autotrigger::imu::{ImuDetectors, ImuSample};
@@ -74,8 +79,8 @@ pub use tap::TapConfig;
 use crate::detector::StreamingDetector;
 use crate::error::{ConfigError, ProcessError};
 use crate::event::{Event, EventKind};
-use baro::Barometer;
 use crate::time::{secs_to_micros, Timestamp};
+use baro::Barometer;
 use fall::FallCore;
 use running::RunningCore;
 use stream::{FrontEnd, FrontOut};

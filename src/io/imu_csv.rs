@@ -258,11 +258,7 @@ fn dat_rows<const N: usize>(
         let mut n = 0;
         for f in l.split(',') {
             if n == N {
-                return Err(IoError::parse(
-                    path,
-                    i + 1,
-                    format!("more than {N} fields"),
-                ));
+                return Err(IoError::parse(path, i + 1, format!("more than {N} fields")));
             }
             let f = f.trim();
             let x = if integers {
@@ -487,9 +483,21 @@ mod tests {
         );
         assert_eq!(read_imu_csv(&p).unwrap(), r.samples);
         for (name, body, want) in [
-            ("p1.csv", "t_s,ax,ay,az,p_hpa\n0,0,0,1,x\n", "p1.csv:2: field `p_hpa`"),
-            ("p2.csv", "t_s,ax,ay,az,p_hpa\n0,0,0,1,\n0.1,0,0,1,101325\n", "p2.csv:3: p_hpa"),
-            ("p3.csv", "t_s,ax,ay,az,p_hpa\n0,0,0,1,NaN\n", "p3.csv:2: field `p_hpa` is not finite"),
+            (
+                "p1.csv",
+                "t_s,ax,ay,az,p_hpa\n0,0,0,1,x\n",
+                "p1.csv:2: field `p_hpa`",
+            ),
+            (
+                "p2.csv",
+                "t_s,ax,ay,az,p_hpa\n0,0,0,1,\n0.1,0,0,1,101325\n",
+                "p2.csv:3: p_hpa",
+            ),
+            (
+                "p3.csv",
+                "t_s,ax,ay,az,p_hpa\n0,0,0,1,NaN\n",
+                "p3.csv:2: field `p_hpa` is not finite",
+            ),
         ] {
             let e = read_imu_csv_with_pressure(&tmp(name, body))
                 .unwrap_err()
@@ -512,7 +520,10 @@ mod tests {
         assert_eq!(r.samples[1].t, Timestamp(4_201));
         assert!((r.samples[0].accel[0] - 4571.0 * 0.000244 * 9.80665).abs() < 1e-4);
         let w = r.samples[0].gyro.unwrap();
-        assert!((w[0] - (-10.0 * 0.07f32.to_radians())).abs() < 1e-6, "{w:?}");
+        assert!(
+            (w[0] - (-10.0 * 0.07f32.to_radians())).abs() < 1e-6,
+            "{w:?}"
+        );
         assert!(w[1] > 0.0 && w[2] < 0.0);
         assert_eq!(r.pressure.len(), 2);
         assert_eq!(r.pressure[1].t, Timestamp(100_000));
@@ -529,12 +540,18 @@ mod tests {
         let e = read_fallalld(&tmp("F_S01_D1_A103_T01_B.dat", "1000,20\n10.5,20\n"))
             .unwrap_err()
             .to_string();
-        assert!(e.contains("F_S01_D1_A103_T01_B.dat:2: pressure 10.5"), "{e}");
+        assert!(
+            e.contains("F_S01_D1_A103_T01_B.dat:2: pressure 10.5"),
+            "{e}"
+        );
         tmp("F_S01_D1_A104_T01_A.dat", "1,2,3\n1,2,3\n");
         let e = read_fallalld(&tmp("F_S01_D1_A104_T01_G.dat", "1,2,99999\n"))
             .unwrap_err()
             .to_string();
-        assert!(e.contains("F_S01_D1_A104_T01_G.dat:1: field 3 is not an int16"), "{e}");
+        assert!(
+            e.contains("F_S01_D1_A104_T01_G.dat:1: field 3 is not an int16"),
+            "{e}"
+        );
     }
 
     #[test]
