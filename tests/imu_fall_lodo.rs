@@ -133,7 +133,7 @@ fn grid() -> Vec<Gates> {
 /// to the earlier (stricter) grid point. Returns the gates and their (specificity,
 /// sensitivity) on the training groups.
 fn choose(tables: &[(Gates, Table)], use_group: &dyn Fn(&str) -> bool) -> (Gates, (f64, f64)) {
-    let key = |o: (f64, f64)| (o.0 >= MIN_POOLED_SPECIFICITY, o.1, o.0);
+    let key = |o: (f64, f64)| (u8::from(o.0 >= MIN_POOLED_SPECIFICITY), o.1, o.0);
     let mut best: Option<(Gates, (f64, f64))> = None;
     for (g, t) in tables {
         let o = objective(t, use_group);
