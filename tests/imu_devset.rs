@@ -354,13 +354,19 @@ fn imu_devset_figures() {
     );
     // Floors slightly below the measured figures (see docs/imu.md), so a regression fails.
     // (fall sensitivity, fall specificity, jogging files decided within 4 s)
+    // Native specificity 0.99 -> 0.985 (177 -> 176 of 178) with the fall gates chosen on all
+    // four datasets (issue 13, tests/imu_fall_lodo.rs): D09 SA02 (sitting down hard, 2.8 g,
+    // ends 56 degrees from upright: the lying gate is 50 degrees, the neck and pocket
+    // positions need it) is flagged again; 20 Hz and phone sensitivity rose 237 -> 238.
     for (f, sens, spec, within) in [
-        (&native, 0.985, 0.99, 0.82),
+        (&native, 0.985, 0.985, 0.82),
         (&slow, 0.985, 0.99, 0.76),
         (&phone, 0.985, 0.985, 0.76),
     ] {
         assert!(f.fall_sens >= sens && f.fall_spec >= spec, "{f:?}");
-        assert!(f.fall_p95_s <= 2.0, "{f:?}");
+        // The aim of issue 13: the decision at most 1.5 s after the impact (p95; measured
+        // from the FALL-segment start, about 0.15 s before the impact peak).
+        assert!(f.fall_p95_s <= 1.5, "{f:?}");
         assert!(f.run_share >= 0.99, "{f:?}");
         // Three subjects are not running yet at 4 s (tests/imu_gait_diag.rs, docs/imu.md).
         assert!(f.run_within_4s >= within, "{f:?}");

@@ -1,32 +1,47 @@
 //! Fall and officer-down detection.
 //!
 //! A fall is a sequence, not a peak (a single 3 g threshold gives about 92% sensitivity and
-//! 72% specificity on the dev data):
-//! 1. impact: a raw |a| peak of at least `impact_g`, or a clipped sample (a 2 g phone clips
-//!    every real impact, so the clip itself is the impact evidence there);
-//!    later peaks within the evaluation wait re-anchor the impact (falls bounce, stumbles
-//!    precede falls);
+//! 72% specificity on SisFall):
+//! 1. impact: a raw |a| peak of at least the rate-aware impact threshold (`impact_g` at
+//!    200 Hz), or a clipped sample (a phone that clips at 2 g per axis clips every real
+//!    impact, so the clip itself is the impact evidence there; the clipped time is reported as
+//!    `clipped_s`). Within 0.25 s the largest peak is the impact; later peaks within
+//!    `settle_s` (rebounds, a second contact) do not move it, a peak inside the posture
+//!    window re-anchors the wait (the wearer is still moving);
 //! 2. optional pre-impact low-g phase (evidence only: not every fall has one);
-//! 3. change of trunk angle: between the orientation `pre_impact_s` before the first impact
-//!    and the orientation after the impact, at least `min_tilt_change_deg`, ending at least
-//!    `lying_tilt_deg` from the learned upright reference (near horizontal);
-//! 4. stillness: the motion level (std of |a| over the orientation motion window) at most
-//!    `still_g`, `settle_s` after the impact.
+//! 3. change of orientation: between the pre-fall gravity direction (the mean acceleration
+//!    over a 1 s window centred `pre_impact_s` before the first impact, or the oldest second
+//!    after the start of the stream or a gap) and the post-fall one (the mean acceleration
+//!    over the posture window), at least `min_tilt_change_deg`, ending at least
+//!    `lying_tilt_deg` from the learned upright reference;
+//! 4. stillness: the standard deviation of |a| over the posture window (`still_window_s`,
+//!    from `settle_s` after the impact) at most `still_g`.
 //!
-//! The decision comes `settle_s` + the motion window after the last impact (1.4 s by default).
-//! Sitting down hard, collapsing into a chair, jumps and stumbles end upright or keep moving;
-//! lying down quickly is the hard case (it does end horizontal and still) and is told apart
-//! mainly by the impact.
+//! No axis, mounting, range or rate is assumed: both orientations are mean acceleration
+//! vectors in the sensor's own axes, compared with each other and with the upright learned
+//! from the wearer's own data; the mean of a window needs no filter to have converged, so a
+//! fall 0.5 s after the start of the stream (or a gap) is judged too (before, the first 2 s
+//! were blind: most MobiFall recordings start with their fall). The decision comes `settle_s
+//! + still_window_s` after the impact (0.8 s by default). What the stillness check needs: a
+//! window after the rebounds of the impact (`settle_s`: on the dev falls the second contact
+//! comes 0.3-0.45 s after the first) and long enough that a wearer who walks, jogs or gets up
+//! shows a step in it (0.4 s holds a step at 150 steps/min and most of one at 100); a longer
+//! window only delays the decision (with 0.5 and 0.6 s windows the held-out figures of
+//! `tests/imu_fall_lodo.rs` were within 2 recordings per dataset and position of these). Sitting down hard, collapsing into a chair, jumps and stumbles end upright or
+//! keep moving; lying down quickly is the hard case (it does end horizontal and still).
+//! The gates (`min_tilt_change_deg`, `lying_tilt_deg`, `still_g`) are the leave-one-
+//! dataset-out choice of `tests/imu_fall_lodo.rs` on all four dev datasets.
 //!
 //! Officer down: lying (tilt at least `lying_tilt_deg`) and still (motion at most
 //! `officer_still_g`) continuously for `officer_down_s` raises `officer_down`, with or without
 //! a detected fall. Its onset is when the wearer went down: the impact of the fall that led
-//! into the lying period when one was detected (the orientation estimate reaches the lying
-//! tilt about 0.5-1 s after the impact), otherwise when lying was first seen. Getting up
+//! into the lying period when one was detected within 2 s before lying was first seen (the
+//! orientation estimate reaches the lying tilt about 0.5-1 s after the impact), otherwise when
+//! lying was first seen. Getting up
 //! (tilt under `get_up_tilt_deg` for `get_up_s`) afterwards raises `officer_down_cancelled`.
 
 use super::orientation::{angle_deg, OrientFrame};
-use super::stream::{ImuFrame, INTERNAL_RATE_HZ};
+use super::stream::{ImuFrame, FRAME_US, INTERNAL_RATE_HZ};
 use crate::error::ConfigError;
 use crate::event::{Event, EventKind, Evidence};
 use crate::time::{secs_to_micros, secs_to_samples, Timestamp};
@@ -54,18 +69,25 @@ pub struct FallConfig {
     /// Free-fall depth reported as evidence: the pre-impact minimum of |a| is compared with
     /// it, g. Default 0.6; range 0..=1.
     pub low_g: f64,
-    /// How long before the (first) impact the pre-fall orientation is taken, seconds.
-    /// Default 1.5; range 0.2..=3.
+    /// How long before the (first) impact the pre-fall orientation is taken (the centre of
+    /// its 1 s window), seconds. Default 1.5; range 0.2..=3.
     pub pre_impact_s: f64,
     /// Time after the impact before stillness is measured, seconds. Default 0.4; range
     /// 0..=5.
     pub settle_s: f64,
-    /// Smallest change of trunk angle across the fall, degrees. Default 40; range 0..=180.
+    /// Window, after `settle_s`, over which the post-fall posture (the mean acceleration
+    /// vector: the wearer's gravity direction) and stillness (standard deviation of |a|)
+    /// are measured, seconds. The decision comes `settle_s + still_window_s` after the last
+    /// impact. Default 0.4; range 0.2..=3.
+    pub still_window_s: f64,
+    /// Smallest change of orientation across the fall (pre-fall to post-fall gravity
+    /// direction), degrees. Default 30; range 0..=180.
     pub min_tilt_change_deg: f64,
-    /// Smallest angle from the learned upright that counts as lying, degrees. Default 45;
-    /// range 10..=90.
+    /// Smallest angle from the learned upright that counts as lying, degrees (the post-fall
+    /// posture gate, and officer down's lying). Default 50; range 10..=90.
     pub lying_tilt_deg: f64,
-    /// Largest post-impact motion level (std of |a|), g. Default 0.25; range 0.005..=2.
+    /// Largest post-impact motion level (standard deviation of |a| over the posture window),
+    /// g. Default 0.4; range 0.005..=2.
     pub still_g: f64,
     /// Lying and still this long raises officer down, seconds. Default 20; range 5..=300.
     pub officer_down_s: f64,
@@ -88,9 +110,10 @@ impl Default for FallConfig {
             low_g: 0.6,
             pre_impact_s: 1.5,
             settle_s: 0.4,
-            min_tilt_change_deg: 40.0,
-            lying_tilt_deg: 45.0,
-            still_g: 0.25,
+            still_window_s: 0.4,
+            min_tilt_change_deg: 30.0,
+            lying_tilt_deg: 50.0,
+            still_g: 0.4,
             officer_down_s: 20.0,
             officer_still_g: 0.25,
             get_up_tilt_deg: 35.0,
@@ -107,6 +130,7 @@ impl FallConfig {
         ConfigError::check_range("fall.low_g", self.low_g, 0.0, 1.0)?;
         ConfigError::check_range("fall.pre_impact_s", self.pre_impact_s, 0.2, 3.0)?;
         ConfigError::check_range("fall.settle_s", self.settle_s, 0.0, 5.0)?;
+        ConfigError::check_range("fall.still_window_s", self.still_window_s, 0.2, 3.0)?;
         ConfigError::check_range(
             "fall.min_tilt_change_deg",
             self.min_tilt_change_deg,
@@ -174,24 +198,53 @@ struct Candidate {
     impact: Timestamp,
     peak_g: f32,
     last_peak_g: f32,
+    /// Pre-fall gravity direction (mean acceleration before the first impact), unit.
     pre_up: Vector3<f32>,
     low_g_min: f32,
     saturated: bool,
+    /// Frames with a clipped raw sample since the first impact.
+    clipped_frames: u32,
     /// The rate-aware impact threshold when the candidate opened, g.
     impact_threshold_g: f32,
 }
+
+/// Least signal history (since the start of the stream or a gap) before an impact can open a
+/// fall candidate, seconds: the pre-fall orientation is the mean acceleration over up to
+/// [`PRE_WINDOW_S`] of it, and half a second holds at least one stride of a walk.
+const MIN_HISTORY_S: f64 = 0.5;
+
+/// Length of the window whose mean acceleration gives the pre-fall orientation, seconds,
+/// centred `pre_impact_s` before the first impact (over whole strides the mean acceleration
+/// of a walking or standing wearer is gravity).
+const PRE_WINDOW_S: f64 = 1.0;
+
+/// Longest time from a detected fall's impact to when lying is first seen for officer down to
+/// date the wearer's going down to that impact, seconds: the orientation filter reaches the
+/// lying tilt 0.5-1 s after the impact (1.03 s in `imu_synthetic`'s 200 Hz scene), which may
+/// be after the fall decision (0.8 s).
+const DOWN_ONSET_WINDOW_S: f64 = 2.0;
+
+/// Slowest and fastest supported raw rates, Hz (the impact threshold's rate is clamped to them).
+const MIN_RATE_HZ: f32 = 20.0;
+const MAX_RATE_HZ: f32 = 1000.0;
 
 /// Per-stream state of the fall / officer-down logic, fed with internal frames.
 #[derive(Debug, Clone)]
 pub(crate) struct FallCore {
     cfg: FallConfig,
-    /// Recent `up` vectors and raw minima, for the pre-impact orientation and low-g depth.
-    ups: Vec<Vector3<f32>>,
+    /// Recent acceleration vectors (g) and raw minima of |a|, for the pre-impact orientation,
+    /// the low-g depth and the post-impact posture and stillness.
+    accs: Vec<Vector3<f32>>,
     mins: Vec<f32>,
     pos: usize,
+    /// Frames in the rings since the start of the stream or the last gap.
     filled: usize,
     pre_frames: usize,
+    pre_half: usize,
     low_frames: usize,
+    min_history: usize,
+    still_frames: usize,
+    settle_us: i64,
     wait_us: i64,
     impact_window_us: i64,
     cand: Option<Candidate>,
@@ -214,21 +267,27 @@ pub(crate) struct FallCore {
 }
 
 impl FallCore {
-    pub(crate) fn new(cfg: &FallConfig, motion_window_s: f64) -> Result<Self, ConfigError> {
+    pub(crate) fn new(cfg: &FallConfig) -> Result<Self, ConfigError> {
         cfg.validate()?;
         let r = INTERNAL_RATE_HZ;
         let pre_frames = secs_to_samples(cfg.pre_impact_s, r, 1);
+        let pre_half = secs_to_samples(PRE_WINDOW_S / 2.0, r, 1);
         let low_frames = secs_to_samples(1.0, r, 1);
-        let cap = pre_frames.max(low_frames) + 1;
+        let still_frames = secs_to_samples(cfg.still_window_s, r, 1);
+        let cap = (pre_frames + pre_half).max(low_frames).max(still_frames) + 1;
         Ok(FallCore {
             cfg: cfg.clone(),
-            ups: vec![Vector3::zeros(); cap],
+            accs: vec![Vector3::zeros(); cap],
             mins: vec![0.0; cap],
             pos: 0,
             filled: 0,
             pre_frames,
+            pre_half,
             low_frames,
-            wait_us: secs_to_micros(cfg.settle_s + motion_window_s),
+            min_history: secs_to_samples(MIN_HISTORY_S, r, 1),
+            still_frames,
+            settle_us: secs_to_micros(cfg.settle_s),
+            wait_us: secs_to_micros(cfg.settle_s + cfg.still_window_s),
             impact_window_us: secs_to_micros(0.25),
             cand: None,
             last_features: None,
@@ -258,13 +317,14 @@ impl FallCore {
         self.last_fall_impact = None;
     }
 
-    /// After a gap: the signal history and any pending fall candidate are dropped (the
-    /// orientation restarts and nothing is known about the samples in between, so the
-    /// discontinuity is never an impact). The officer-down state describes the wearer, not
-    /// the signal: it survives a gap shorter than `officer_down_s` when the wearer is found
-    /// still lying and still on the first frame after it (a dropout does not get anyone up,
-    /// and restarting the timer on every dropout of a flaky link would delay or suppress the
-    /// alarm). The unobserved time is counted in the timer and reported as evidence.
+    /// After a gap: the signal history and any pending fall candidate are dropped (nothing is
+    /// known about the samples in between, so the discontinuity is never an impact, and the
+    /// pre-fall orientation only comes from samples after the gap). The officer-down state
+    /// describes the wearer, not the signal: it survives a gap shorter than `officer_down_s`
+    /// when the wearer is found still lying and still on the first frame after it (a dropout
+    /// does not get anyone up, and restarting the timer on every dropout of a flaky link
+    /// would delay or suppress the alarm). The unobserved time is counted in the timer and
+    /// reported as evidence.
     pub(crate) fn restart(&mut self) {
         self.pos = 0;
         self.filled = 0;
@@ -280,17 +340,43 @@ impl FallCore {
         self.last_features
     }
 
-    /// The value `back` frames ago in a history ring (clamped to the oldest stored).
-    fn back<T: Copy>(buf: &[T], pos: usize, filled: usize, back: usize) -> T {
-        let cap = buf.len();
-        let b = back.min(filled.saturating_sub(1));
-        buf[(pos + cap - 1 - b) % cap]
+    /// Index in the rings of the frame `back` frames ago (0 = the latest).
+    fn idx(&self, back: usize) -> usize {
+        let cap = self.accs.len();
+        (self.pos + cap - 1 - back % cap) % cap
+    }
+
+    /// Mean acceleration vector over the frames `lo..=hi` back (clamped to the history),
+    /// and the standard deviation of |a| over them.
+    fn window(&self, lo: usize, hi: usize) -> (Vector3<f32>, f32) {
+        let hi = hi.min(self.filled.saturating_sub(1));
+        let lo = lo.min(hi);
+        let (mut sum, mut s1, mut s2) = (Vector3::<f32>::zeros(), 0f64, 0f64);
+        for b in lo..=hi {
+            let a = self.accs[self.idx(b)];
+            sum += a;
+            let n = f64::from(a.norm());
+            s1 += n;
+            s2 += n * n;
+        }
+        let k = (hi - lo + 1) as f64;
+        let m = s1 / k;
+        let sd = (s2 / k - m * m).max(0.0).sqrt() as f32;
+        (sum / k as f32, sd)
     }
 
     fn evaluate(&mut self, c: &Candidate, o: &OrientFrame, now: Timestamp) -> Option<Event> {
+        // Posture and stillness over the window after the settle time (shorter at the end of
+        // the stream).
+        let since_settle = now.micros_since(c.impact) - self.settle_us;
+        let k = ((since_settle.max(0) / FRAME_US) as usize).clamp(1, self.still_frames);
+        let (mean, motion) = self.window(0, k - 1);
+        let mn = mean.norm();
+        let post_up = if mn > 1e-3 { mean / mn } else { o.up };
         let cfg = &self.cfg;
-        let tilt_change = angle_deg(&c.pre_up, &o.up);
-        let post_tilt = o.upright.map_or(0.0, |r| angle_deg(&r, &o.up));
+        let tilt_change = angle_deg(&c.pre_up, &post_up);
+        let post_tilt = o.upright.map_or(0.0, |r| angle_deg(&r, &post_up));
+        let pre_tilt = o.upright.map_or(0.0, |r| angle_deg(&r, &c.pre_up));
         let feats = FallFeatures {
             impact: c.impact,
             peak_g: c.peak_g,
@@ -298,13 +384,13 @@ impl FallCore {
             saturated: c.saturated,
             tilt_change_deg: tilt_change,
             post_tilt_deg: post_tilt,
-            post_motion_g: o.motion_g,
+            post_motion_g: motion,
         };
         self.last_features = Some(feats);
         let ok = o.upright.is_some()
             && tilt_change >= cfg.min_tilt_change_deg as f32
             && post_tilt >= cfg.lying_tilt_deg as f32
-            && o.motion_g <= cfg.still_g as f32;
+            && motion <= cfg.still_g as f32;
         if !ok {
             return None;
         }
@@ -316,18 +402,29 @@ impl FallCore {
             Some(cfg.min_tilt_change_deg as f32),
         );
         e.push("post_tilt_deg", post_tilt, Some(cfg.lying_tilt_deg as f32));
-        e.push("post_motion_g", o.motion_g, Some(cfg.still_g as f32));
+        e.push("post_motion_g", motion, Some(cfg.still_g as f32));
         e.push("low_g_min_g", c.low_g_min, Some(cfg.low_g as f32));
         e.push("saturated", if c.saturated { 1.0 } else { 0.0 }, None);
+        e.push(
+            "clipped_s",
+            c.clipped_frames as f32 / INTERNAL_RATE_HZ as f32,
+            None,
+        );
         e.push(
             "impact_span_s",
             c.impact.micros_since(c.first_impact) as f32 * 1e-6,
             None,
         );
+        e.push("pre_tilt_deg", pre_tilt, None);
+        e.push(
+            "still_window_s",
+            k as f32 / INTERNAL_RATE_HZ as f32,
+            Some(cfg.still_window_s as f32),
+        );
         // Confidence grows with the margins: a hard impact, a large turn, a clear stillness.
         let m_peak = ((c.peak_g - c.impact_threshold_g) / 4.0).clamp(0.0, 1.0);
         let m_tilt = ((tilt_change - cfg.min_tilt_change_deg as f32) / 45.0).clamp(0.0, 1.0);
-        let m_still = (1.0 - o.motion_g / cfg.still_g as f32).clamp(0.0, 1.0);
+        let m_still = (1.0 - motion / cfg.still_g as f32).clamp(0.0, 1.0);
         let sat = if c.saturated || c.low_g_min < cfg.low_g as f32 {
             1.0
         } else {
@@ -344,17 +441,11 @@ impl FallCore {
     }
 
     pub(crate) fn frame(&mut self, f: &ImuFrame, o: &OrientFrame, out: &mut impl Extend<Event>) {
-        let cap = self.ups.len();
-        self.ups[self.pos] = o.up;
+        let cap = self.accs.len();
+        self.accs[self.pos] = f.accel_g;
         self.mins[self.pos] = f.min_g;
         self.pos = (self.pos + 1) % cap;
-        // Only frames with a settled orientation are history: the pre-impact orientation
-        // must not come from the converging estimate after a (re)start.
-        self.filled = if o.settled {
-            (self.filled + 1).min(cap)
-        } else {
-            0
-        };
+        self.filled = (self.filled + 1).min(cap);
         let t = f.t;
         let cfg = &self.cfg;
         if self.after_gap {
@@ -377,25 +468,40 @@ impl FallCore {
         }
         self.last_t = Some(t);
 
-        // Impact candidates (none before the orientation has settled: a fall is judged by
-        // the turn of the trunk, which an unsettled estimate cannot give).
+        // Impact candidates, once the upright reference is known and there is enough history
+        // for the pre-fall orientation (its mean acceleration: no filter needs to have
+        // converged, so a fall right after the start of the stream is judged too).
         // The threshold follows the raw rate: only a sensor that samples often enough sees
         // a short impact's full peak (`impact_width_s`).
-        let threshold = if f.raw_rate_hz == self.threshold_rate_hz {
+        // The rate is clamped to the supported 20 Hz-1 kHz: the smoothed rate starts from the
+        // first interval, and a late second sample (a 0.48 s hole after a blank first row, as
+        // in one UMAFall file) would otherwise read as a 2 Hz sensor whose every sample is
+        // an impact.
+        let rate = f.raw_rate_hz.clamp(MIN_RATE_HZ, MAX_RATE_HZ);
+        let threshold = if rate == self.threshold_rate_hz {
             self.threshold_g
         } else {
-            self.threshold_rate_hz = f.raw_rate_hz;
-            self.threshold_g = cfg.impact_threshold_g(f.raw_rate_hz as f64) as f32;
+            self.threshold_rate_hz = rate;
+            self.threshold_g = cfg.impact_threshold_g(f64::from(rate)) as f32;
             self.threshold_g
         };
-        let is_peak = o.settled && (f.peak_g >= threshold || f.saturated);
+        let ready = o.upright.is_some() && self.filled > self.min_history;
+        let is_peak = ready && (f.peak_g >= threshold || f.saturated);
         if is_peak {
-            match &mut self.cand {
+            match self.cand {
                 None => {
-                    let pre_up = Self::back(&self.ups, self.pos, self.filled, self.pre_frames);
+                    // Frames before this one: the window centred `pre_impact_s` back, or the
+                    // oldest `PRE_WINDOW_S` of a shorter history.
+                    let avail = self.filled - 1;
+                    let hi = (self.pre_frames + self.pre_half).min(avail);
+                    let lo = (self.pre_frames.saturating_sub(self.pre_half))
+                        .min(hi.saturating_sub(2 * self.pre_half));
+                    let (m, _) = self.window(lo + 1, hi);
+                    let mn = m.norm();
+                    let pre_up = if mn > 1e-3 { m / mn } else { o.up };
                     let mut low = f32::INFINITY;
-                    for b in 0..self.low_frames.min(self.filled) {
-                        low = low.min(Self::back(&self.mins, self.pos, self.filled, b));
+                    for b in 1..=self.low_frames.min(avail) {
+                        low = low.min(self.mins[self.idx(b)]);
                     }
                     self.cand = Some(Candidate {
                         first_impact: t,
@@ -403,25 +509,31 @@ impl FallCore {
                         peak_g: f.peak_g,
                         last_peak_g: f.peak_g,
                         pre_up,
-                        low_g_min: low,
+                        low_g_min: low.min(f.min_g),
                         saturated: f.saturated,
+                        clipped_frames: u32::from(f.saturated),
                         impact_threshold_g: threshold,
                     });
                 }
-                Some(c) => {
-                    // Within the impact window keep the largest peak; after it, a new impact
-                    // re-anchors the stillness wait.
-                    if t.micros_since(c.impact) <= self.impact_window_us {
+                Some(ref mut c) => {
+                    // Within the impact window keep the largest peak. Later peaks within
+                    // `settle_s` of the impact (rebounds, a second contact) do not move the
+                    // decision: the posture window starts after them anyway. A peak after
+                    // that, inside the posture window, re-anchors the wait (the wearer is
+                    // still moving).
+                    let since = t.micros_since(c.impact);
+                    if since <= self.impact_window_us {
                         if f.peak_g > c.last_peak_g {
                             c.impact = t;
                             c.last_peak_g = f.peak_g;
                         }
-                    } else {
+                    } else if since > self.settle_us {
                         c.impact = t;
                         c.last_peak_g = f.peak_g;
                     }
                     c.peak_g = c.peak_g.max(f.peak_g);
                     c.saturated |= f.saturated;
+                    c.clipped_frames += u32::from(f.saturated);
                 }
             }
         }
@@ -446,9 +558,15 @@ impl FallCore {
                     if t.micros_since(since) >= secs_to_micros(cfg.officer_down_s) {
                         self.down_alerted = Some(since);
                         // The wearer went down at the impact of a fall detected just before
-                        // lying was first seen (within the fall's own evaluation time).
+                        // lying was first seen (within DOWN_ONSET_WINDOW_S of it).
                         let went_down = match self.last_fall_impact {
-                            Some(i) if i <= since && since.micros_since(i) <= self.wait_us => i,
+                            Some(i)
+                                if i <= since
+                                    && since.micros_since(i)
+                                        <= secs_to_micros(DOWN_ONSET_WINDOW_S) =>
+                            {
+                                i
+                            }
                             _ => since,
                         };
                         self.up_since = None;
@@ -500,15 +618,16 @@ impl FallCore {
         }
     }
 
-    /// End of stream: a pending candidate is judged on the data so far, if at least the
-    /// settle time has passed (otherwise there is no post-impact evidence).
-    pub(crate) fn finish(&mut self, o: &OrientFrame, now: Timestamp, out: &mut impl Extend<Event>) {
-        if let Some(c) = self.cand.take() {
-            if now.micros_since(c.impact) >= secs_to_micros(self.cfg.settle_s + 0.25) {
-                if let Some(e) = self.evaluate(&c, o, now) {
-                    out.extend(Some(e));
-                }
-            }
-        }
+    /// End of stream: a pending candidate is dropped. Its posture window is not complete, and
+    /// a partial one is no evidence: the mean acceleration over a fraction of a stride is not
+    /// gravity and its |a| spread can be small (a run cut off by the end of a recording read
+    /// as a fall when a 0.27 s remainder was judged).
+    pub(crate) fn finish(
+        &mut self,
+        _o: &OrientFrame,
+        _now: Timestamp,
+        _out: &mut impl Extend<Event>,
+    ) {
+        self.cand = None;
     }
 }

@@ -27,9 +27,10 @@
 //!   any pending fall candidate. A run in progress is neither ended nor reported again: the
 //!   first full window after the gap continues it, or `running.end_after_s` of observed
 //!   time without running ends it (dated to the last running seen). The orientation then converges for 2 s
-//!   ([`OrientFrame::settled`]; the first sample may be mid-stride), during which no fall
-//!   candidate starts and the upright reference learns nothing, so the discontinuity and the
-//!   restart are never read as impact + turn + stillness. Kept across the gap: the learned
+//!   ([`OrientFrame::settled`]; the first sample may be mid-stride), during which the
+//!   upright reference learns nothing; no fall candidate starts in the first 0.5 s (the
+//!   fall's orientations are mean accelerations of samples after the gap, so the
+//!   discontinuity is never read as impact + turn + stillness). Kept across the gap: the learned
 //!   upright reference (a dropout does not move the camera on the wearer) and the
 //!   officer-down timer when the gap is shorter than `fall.officer_down_s` and the wearer is
 //!   found lying and still right after it (the unobserved time counts and is reported as
@@ -429,7 +430,7 @@ single_detector!(
     /// assert!(FallDetector::new(&bad, &OrientationConfig::default()).is_err());
     /// ```
     FallDetector, FallCore, FallConfig, fall,
-    |c, o| FallCore::new(c, o.motion_window_s)?,
+    |c, _o| FallCore::new(c)?,
     |s, out, now, o| {
         if let Some(now) = now {
             s.finish(&o, now, out);
@@ -477,7 +478,7 @@ impl ImuDetectors {
         Ok(ImuDetectors {
             pipe: Pipeline::new(&config.orientation)?,
             running: RunningCore::new(&config.running)?,
-            fall: FallCore::new(&config.fall, config.orientation.motion_window_s)?,
+            fall: FallCore::new(&config.fall)?,
             tap: TapCore::new(&config.tap)?,
         })
     }
