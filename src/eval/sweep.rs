@@ -338,6 +338,11 @@ impl LosoReport {
         classes.sort();
         classes.dedup();
         let mut rows = Vec::new();
+        for f in self.folds.iter().filter(|f| f.chosen.is_none()) {
+            let mut r = vec![format!("{} (no point fits the budget without it)", f.group)];
+            r.resize(Self::header().len(), String::new());
+            rows.push(r);
+        }
         for c in classes {
             for f in &self.folds {
                 let Some(sm) = f.clips_by_class.get(c) else {
@@ -656,6 +661,90 @@ mod tests {
             apply(&base, &[("gunshot.no_such".into(), 1.0)]),
             Err(SweepError::Spec { .. })
         ));
+    }
+
+    fn rec_result(src: &str, positive: bool, hit: bool) -> RecordingResult {
+        use crate::event::{Event, EventKind, Evidence};
+        let rec = Recording {
+            path: "x.wav".into(),
+            name: format!("{src}-{positive}-{hit}"),
+            modality: Modality::Audio,
+            class: Some(if positive { "gunshot" } else { "ambient" }.into()),
+            subclass: None,
+            groups: vec![("source_repo".into(), src.into())],
+            clip: Some(if positive {
+                super::super::metrics::ClipTruth::Positive("gunshot".into())
+            } else {
+                super::super::metrics::ClipTruth::Negative
+            }),
+            labels: None,
+            kinds: vec!["gunshot"],
+        };
+        let ev = Event {
+            kind: EventKind::Gunshot,
+            onset: crate::Timestamp(100_000),
+            decided: crate::Timestamp(400_000),
+            confidence: 1.0,
+            evidence: Evidence::new(),
+        };
+        RecordingResult {
+            recording: rec,
+            duration_us: 1_000_000,
+            detections: if hit { vec![ev] } else { vec![] },
+            error: None,
+            trace: None,
+        }
+    }
+
+    #[test]
+    fn loso_chooses_without_the_held_out_source() {
+        // Point 0: finds everything, and triggers on source B's negative only.
+        // Point 1: finds only source A's positive, triggers nowhere.
+        let results = |p: usize| {
+            vec![
+                rec_result("A", true, true),
+                rec_result("A", false, false),
+                rec_result("B", true, p == 0),
+                rec_result("B", false, p == 0),
+            ]
+        };
+        let points: Vec<OperatingPoint> = (0..2)
+            .map(|p| {
+                let rs = results(p);
+                let rep = corpus::evaluate(&rs, 500_000);
+                let mut op =
+                    OperatingPoint::from_report(vec![("g.x".into(), p as f64)], rep, "gunshot");
+                op.results = rs;
+                op
+            })
+            .collect();
+        let collars = super::super::metrics::Collars::uniform(500_000);
+        let l = leave_one_group_out(&points, "source_repo", "gunshot", &collars, None, Some(0.0))
+            .unwrap();
+        assert_eq!(l.folds.len(), 2);
+        // Without A (only B): point 0 triggers on B's negative, so point 1 is chosen; on A it
+        // finds A's positive.
+        assert_eq!(l.folds[0].group, "A");
+        assert_eq!(l.folds[0].chosen, Some(1));
+        assert_eq!(l.folds[0].clips_by_class["gunshot"].counts.found, 1);
+        // Without B (only A): point 0 fits (A's negative stays silent) and has the best
+        // recall; held out, B's negative triggers.
+        assert_eq!(l.folds[1].chosen, Some(0));
+        assert_eq!(
+            l.folds[1].clips_by_class["ambient"].counts.false_triggers,
+            1
+        );
+        assert_eq!(l.worst["ambient"].group, "B");
+        // The pooled report has every figure per source too.
+        let rep = &points[0].report;
+        assert_eq!(
+            rep.clips_by_group["source_repo"]["B"]["ambient"]
+                .counts
+                .false_triggers,
+            1
+        );
+        assert_eq!(rep.worst_by_group["source_repo"]["ambient"].group, "B");
+        assert!(rep.to_text().contains("ambient worst: B"));
     }
 
     fn pt(recall: f64, fa: f64, share: f64) -> OperatingPoint {
