@@ -37,6 +37,17 @@ pub enum ConfigError {
         /// What is wrong.
         reason: &'static str,
     },
+    /// A gunshot model file field is wrong (a missing, extra or misplaced feature, a wrong
+    /// version, a non-finite weight, ...).
+    #[error("model file: {field}: expected {expected}, found {actual}")]
+    Model {
+        /// The field, for example `version` or `feature[3].name`.
+        field: String,
+        /// What was expected.
+        expected: String,
+        /// What the file holds.
+        actual: String,
+    },
     /// The configuration text could not be parsed (TOML syntax, unknown key, wrong type).
     #[error("cannot parse configuration: {message}")]
     Parse {

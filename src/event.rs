@@ -87,6 +87,9 @@ pub struct EvidenceItem {
     pub value: f32,
     /// The threshold the value was compared with, if any.
     pub threshold: Option<f32>,
+    /// What this feature added to a model's score (weight x standardised value), when a
+    /// trained model scored the event.
+    pub contribution: Option<f32>,
 }
 
 /// How many evidence items an event can carry: the gunshot detector's 16 features, plus
@@ -123,6 +126,7 @@ impl Evidence {
                 name: "",
                 value: 0.0,
                 threshold: None,
+                contribution: None,
             }; MAX_EVIDENCE],
             len: 0,
         }
@@ -138,9 +142,21 @@ impl Evidence {
             name,
             value,
             threshold,
+            contribution: None,
         };
         self.len += 1;
         true
+    }
+
+    /// Adds a feature scored by a model: its value and its contribution to the score.
+    /// Returns `false` (and drops the item) when full, like [`Evidence::push`].
+    pub fn push_contribution(&mut self, name: &'static str, value: f32, contribution: f32) -> bool {
+        if self.push(name, value, None) {
+            self.items[self.len - 1].contribution = Some(contribution);
+            true
+        } else {
+            false
+        }
     }
 
     /// The items, in the order they were pushed.
@@ -164,18 +180,24 @@ impl Evidence {
     }
 }
 
-/// Serialized as a map `name -> {"value": v, "threshold": t}` (threshold omitted when none).
+/// Serialized as a map `name -> {"value": v, "threshold": t, "contribution": c}` (threshold
+/// and contribution omitted when none).
 /// Non-finite values serialize as `null` (JSON has no NaN).
 impl Serialize for Evidence {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         struct Item<'a>(&'a EvidenceItem);
         impl Serialize for Item<'_> {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                let n = if self.0.threshold.is_some() { 2 } else { 1 };
+                let n = 1
+                    + usize::from(self.0.threshold.is_some())
+                    + usize::from(self.0.contribution.is_some());
                 let mut st = s.serialize_struct("EvidenceItem", n)?;
                 st.serialize_field("value", &finite(self.0.value))?;
                 if let Some(t) = self.0.threshold {
                     st.serialize_field("threshold", &finite(t))?;
+                }
+                if let Some(c) = self.0.contribution {
+                    st.serialize_field("contribution", &finite(c))?;
                 }
                 st.end()
             }

@@ -9,6 +9,7 @@
 
 use super::features::{FeatureFrame, OnsetFeatures, LEVEL_FLOOR_DBFS};
 use super::frontend::FrameTiming;
+use super::model::{logit, sigmoid, FeatureVector, GunshotModel, MODEL_FEATURES, N_FEATURES};
 use crate::detector::StreamingDetector;
 use crate::error::{ConfigError, ProcessError};
 use crate::event::{Event, EventKind, Evidence};
@@ -24,6 +25,15 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GunshotConfig {
+    // ---- decision stage ----
+    /// Which decision stage judges the candidates: `"rules"` (the hand-set gate cascade below)
+    /// or `"model"` (the trained logistic second stage, [`super::GunshotModel`]: the gates
+    /// below other than the candidate proposal ones are then not used). Default `"rules"`.
+    pub stage: GunshotStage,
+    /// Probability a candidate needs on the `model` stage, 0..1; 0 = the model's own
+    /// threshold (its `threshold`, chosen for false events per hour on ambient audio).
+    /// Default 0, range 0..=0.999.
+    pub min_probability: f64,
     // ---- features ----
     /// Hop between analysis frames, s. Default 0.005, range 0.001..=0.02.
     pub hop_s: f64,
@@ -192,9 +202,22 @@ pub struct GunshotConfig {
     pub burst_peak_margin_db: f64,
 }
 
+/// The decision stage of the gunshot detector ([`GunshotConfig::stage`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GunshotStage {
+    /// The hand-set gate cascade (attack time, peak, flux, centroid, decay, bursts).
+    #[default]
+    Rules,
+    /// The trained logistic second stage over level-relative features.
+    Model,
+}
+
 impl Default for GunshotConfig {
     fn default() -> Self {
         GunshotConfig {
+            stage: GunshotStage::Rules,
+            min_probability: 0.0,
             hop_s: 0.005,
             frame_s: 0.01,
             band_min_hz: 100.0,
@@ -372,6 +395,7 @@ impl GunshotConfig {
         r("gunshot.min_interval_s", self.min_interval_s, 0.02, 10.0)?;
         r("gunshot.retrigger_db", self.retrigger_db, 0.0, 100.0)?;
         r("gunshot.burst_window_s", self.burst_window_s, 0.0, 2.0)?;
+        r("gunshot.min_probability", self.min_probability, 0.0, 0.999)?;
         r(
             "gunshot.burst_min_attack_ratio_db",
             self.burst_min_attack_ratio_db,
@@ -652,6 +676,11 @@ impl Candidate {
 #[derive(Debug, Clone)]
 pub struct GunshotDecider {
     timing: FrameTiming,
+    stage: GunshotStage,
+    model: GunshotModel,
+    /// Probability threshold of the model stage and its log-odds.
+    min_prob: f32,
+    min_score: f32,
     rise_thr: f32,
     flux_thr: f32,
     flux_jump_share: f32,
@@ -694,7 +723,26 @@ impl GunshotDecider {
     /// Builds the decision stage from the decision parameters of `config`, for frames with
     /// this `timing` (from [`OnsetFeatures::timing`]).
     pub fn new(config: &GunshotConfig, timing: FrameTiming) -> Result<Self, ConfigError> {
+        let model = match config.stage {
+            GunshotStage::Model => GunshotModel::builtin(),
+            GunshotStage::Rules => GunshotModel::neutral(),
+        };
+        Self::with_model(config, timing, &model)
+    }
+
+    /// Like [`GunshotDecider::new`], with this model for the `model` stage (instead of the
+    /// built-in one).
+    pub fn with_model(
+        config: &GunshotConfig,
+        timing: FrameTiming,
+        model: &GunshotModel,
+    ) -> Result<Self, ConfigError> {
         config.validate()?;
+        let min_prob = if config.min_probability > 0.0 {
+            config.min_probability as f32
+        } else {
+            model.threshold
+        };
         ConfigError::check_rate(
             timing.sample_rate,
             super::MIN_SAMPLE_RATE,
@@ -703,6 +751,10 @@ impl GunshotDecider {
         let rate = timing.sample_rate;
         Ok(GunshotDecider {
             timing,
+            stage: config.stage,
+            model: model.clone(),
+            min_prob,
+            min_score: logit(min_prob),
             rise_thr: config.rise_threshold_db as f32,
             flux_thr: config.flux_threshold_db as f32,
             flux_jump_share: config.flux_jump_share as f32,
@@ -756,8 +808,13 @@ impl GunshotDecider {
     /// extension (for a candidate whose level is slow to fall) and one hop (the onset can lie
     /// up to a hop before the hop that starts the candidate).
     pub fn latency_us(&self) -> i64 {
+        // The model stage decides every candidate at the end of its decay window.
+        let extension = match self.stage {
+            GunshotStage::Rules => self.extension,
+            GunshotStage::Model => 0,
+        };
         Timestamp::from_samples(
-            self.decay + self.extension + self.timing.hop as u64,
+            self.decay + extension + self.timing.hop as u64,
             self.timing.sample_rate,
         )
         .as_micros()
@@ -811,8 +868,12 @@ impl GunshotDecider {
         // next hop. The flux gate is applied to the attack's maximum when deciding.
         let jump = f.level_dbfs - self.prev_levels[0].max(self.prev_levels[1]);
         self.prev_levels = [self.prev_levels[1], f.level_dbfs];
-        let onset =
-            (f.rise_db >= self.rise_thr && jump >= self.min_jump) || jump >= self.onset_jump;
+        // The model stage judges onsets only once the stream has a level history: a sound
+        // already under way in the first hops (the stream began in it) shows a jump and a
+        // rise over nothing (-120 dBFS), and its relative features say nothing.
+        let observable = self.stage == GunshotStage::Rules || f.index >= MODEL_MIN_HOPS;
+        let onset = observable
+            && ((f.rise_db >= self.rise_thr && jump >= self.min_jump) || jump >= self.onset_jump);
         let far = match self.last_onset {
             None => true,
             Some(t) => f.onset_sample >= t.saturating_add(self.interval),
@@ -949,6 +1010,10 @@ impl GunshotDecider {
         out: &mut impl Extend<Event>,
         trace: &mut impl FnMut(&Event, &[&'static str]),
     ) -> bool {
+        if self.stage == GunshotStage::Model {
+            self.decide_model(c, at, out, trace);
+            return true;
+        }
         let decay = c.decay_db();
         let clipped = c.clipped_frac >= self.min_clipped;
         let strict_us = c.attack_time_us(self.attack_peak_margin, false);
@@ -1095,6 +1160,74 @@ impl GunshotDecider {
     }
 }
 
+/// The model stage proposes no candidate in the stream's first hops (see `push_traced`): the
+/// level jump is measured over the two hops before, so it needs two hops of history.
+const MODEL_MIN_HOPS: u64 = 2;
+
+/// Relative levels are capped here, dB: at the start of a stream the noise floor is still
+/// unknown (it starts at -120 dBFS), so a sound there stands far above it; beyond this the
+/// value says nothing more.
+const MAX_RELATIVE_DB: f32 = 60.0;
+
+impl GunshotDecider {
+    /// The model features of candidate `c` ([`MODEL_FEATURES`] order).
+    fn model_features(&self, c: &Candidate) -> FeatureVector {
+        let attack_us = c.attack_time_us(self.attack_peak_margin, false);
+        let rel = |v: f32| v.clamp(-MAX_RELATIVE_DB, MAX_RELATIVE_DB);
+        [
+            rel(c.rise_db),
+            rel(c.jump_db),
+            c.flux_db,
+            c.attack_ratio_db,
+            attack_us.max(1.0).log10(),
+            c.rise_time_us.max(1.0).log10(),
+            rel(c.decay_db()),
+            c.centroid_hz,
+            c.hf_ratio,
+            c.flatness,
+            c.crest_db,
+            c.clipped_frac,
+            rel(c.hfc_db - c.peak_level),
+            rel(c.peak_dbfs - c.floor),
+            if c.fast_follow { 1.0 } else { 0.0 },
+        ]
+    }
+
+    /// The model stage's decision on candidate `c` at sample `at`: scored, traced, emitted
+    /// when its probability reaches the threshold. Evidence: each feature's value and
+    /// contribution, then `score` (log-odds, with its threshold) and `probability`.
+    fn decide_model(
+        &mut self,
+        c: &Candidate,
+        at: u64,
+        out: &mut impl Extend<Event>,
+        trace: &mut impl FnMut(&Event, &[&'static str]),
+    ) {
+        let x = self.model_features(c);
+        let (contrib, score) = self.model.contributions(&x);
+        let p = sigmoid(score);
+        let mut ev = Evidence::new();
+        for i in 0..N_FEATURES {
+            ev.push_contribution(MODEL_FEATURES[i], x[i], contrib[i]);
+        }
+        ev.push("score", score, Some(self.min_score));
+        ev.push("probability", p, Some(self.min_prob));
+        let pass = p >= self.min_prob;
+        let rate = self.timing.sample_rate;
+        let event = Event {
+            kind: EventKind::Gunshot,
+            onset: Timestamp::from_samples(c.onset_sample, rate),
+            decided: Timestamp::from_samples(at.max(c.onset_sample), rate),
+            confidence: p,
+            evidence: ev,
+        };
+        trace(&event, if pass { &[] } else { &["probability"] });
+        if pass {
+            out.extend(core::iter::once(event));
+        }
+    }
+}
+
 /// Streaming gunshot detector: [`OnsetFeatures`] + [`GunshotDecider`].
 ///
 /// ```
@@ -1131,6 +1264,17 @@ impl GunshotDetector {
     pub fn new(config: &GunshotConfig, sample_rate: u32) -> Result<Self, ConfigError> {
         let features = OnsetFeatures::new(config, sample_rate)?;
         let decider = GunshotDecider::new(config, features.timing())?;
+        Ok(GunshotDetector { features, decider })
+    }
+
+    /// Like [`GunshotDetector::new`], with this model for the `model` stage.
+    pub fn with_model(
+        config: &GunshotConfig,
+        sample_rate: u32,
+        model: &GunshotModel,
+    ) -> Result<Self, ConfigError> {
+        let features = OnsetFeatures::new(config, sample_rate)?;
+        let decider = GunshotDecider::with_model(config, features.timing(), model)?;
         Ok(GunshotDetector { features, decider })
     }
 

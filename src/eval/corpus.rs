@@ -124,6 +124,11 @@ pub struct Recording {
     pub class: Option<String>,
     /// Breakdown group (manifest subclass / activity code), if known.
     pub subclass: Option<String>,
+    /// Grouping keys from the manifest, `(key, value)` in a fixed key order: audio manifests
+    /// give `source_repo` and `subclass`; IMU manifests `dataset` and `sensor_position` (each
+    /// only when the manifest has that column). Every figure is also reported per group
+    /// ([`CorpusReport::clips_by_group`], [`CorpusReport::events_by_group`]).
+    pub groups: Vec<(String, String)>,
     /// Clip-level truth (manifest corpora).
     pub clip: Option<ClipTruth>,
     /// Reference events with onsets, when known (`Some(vec![])` = known to have none).
@@ -227,6 +232,7 @@ fn sidecar_recording(path: &Path, name: String, m: Modality) -> Result<Recording
         modality: m,
         class: None,
         subclass: None,
+        groups: Vec::new(),
         clip: None,
         labels: Some(io::read_labels_for(path)?),
         kinds: m.kinds().to_vec(),
@@ -253,6 +259,11 @@ fn split_csv(line: &str) -> Vec<String> {
     out.push(cur);
     out.into_iter().map(|f| f.trim().to_string()).collect()
 }
+
+/// Manifest columns that group audio recordings, in report order.
+pub const GROUP_KEYS_AUDIO: &[&str] = &["source_repo", "subclass"];
+/// Manifest columns that group IMU recordings, in report order (used when present).
+pub const GROUP_KEYS_IMU: &[&str] = &["dataset", "sensor_position"];
 
 /// Reads a dev-set manifest (audio: `file,class,subclass,...`; IMU: `file,...,activity_code,
 /// ...,label,...`). File paths are relative to the manifest's folder.
@@ -299,6 +310,14 @@ pub fn read_manifest(path: &Path) -> Result<Vec<Recording>, CorpusError> {
                     .into(),
             )),
         };
+    // Grouping columns, in report order (present columns only).
+    let group_cols: Vec<(&'static str, usize)> = match kind {
+        Kind::Audio { .. } => GROUP_KEYS_AUDIO,
+        Kind::Imu { .. } => GROUP_KEYS_IMU,
+    }
+    .iter()
+    .filter_map(|k| col(k).map(|c| (*k, c)))
+    .collect();
     let falls = match kind {
         Kind::Imu { .. } => read_fall_segments(&root.join("SISFALL_ENHANCED_SEGMENTS.csv"))?,
         Kind::Audio { .. } => BTreeMap::new(),
@@ -319,6 +338,13 @@ pub fn read_manifest(path: &Path) -> Result<Vec<Recording>, CorpusError> {
         };
         let file = get(file_c, "file")?;
         let p = root.join(&file);
+        let groups: Vec<(String, String)> = group_cols
+            .iter()
+            .map(|(k, c)| {
+                let v = f.get(*c).filter(|s| !s.is_empty()).cloned();
+                (k.to_string(), v.unwrap_or_else(|| NO_SUBCLASS.into()))
+            })
+            .collect();
         let rec = match kind {
             Kind::Audio { class, subclass } => {
                 let class = get(class, "class")?;
@@ -334,6 +360,7 @@ pub fn read_manifest(path: &Path) -> Result<Vec<Recording>, CorpusError> {
                     // Gunshot onsets are not annotated; negatives are known to hold none.
                     labels: (!positive).then(Vec::new),
                     kinds: AUDIO_KINDS.to_vec(),
+                    groups,
                     class: Some(class),
                     path: p,
                     name: file,
@@ -382,6 +409,7 @@ pub fn read_manifest(path: &Path) -> Result<Vec<Recording>, CorpusError> {
                     modality: m,
                     subclass: Some(get(code, "activity_code")?),
                     class: Some(label),
+                    groups,
                     clip: Some(clip),
                     labels,
                     kinds,
@@ -748,8 +776,49 @@ pub struct CorpusReport {
     pub clips_by_subclass: BTreeMap<String, ClipSummary>,
     /// Clip-level figures over every positive and every negative clip.
     pub clips_total: Option<ClipSummary>,
+    /// Clip-level figures per group: group key (`source_repo`, `subclass`, `dataset`, ...),
+    /// then the key's value, then class. The pooled figure is [`CorpusReport::clips_by_class`].
+    pub clips_by_group: BTreeMap<String, BTreeMap<String, BTreeMap<String, ClipSummary>>>,
+    /// The worst group per key and class: the lowest recall among groups with positive clips
+    /// and the highest false-trigger share among groups with negative clips.
+    pub worst_by_group: BTreeMap<String, BTreeMap<String, WorstGroup>>,
+    /// Event-level figures per group: key, value, kind (recordings with known onsets).
+    pub events_by_group: BTreeMap<String, BTreeMap<String, BTreeMap<String, EventMetrics>>>,
     /// Per-recording lines.
     pub per_recording: Vec<RecordingSummary>,
+}
+
+/// The worst group of one key for one class (see [`CorpusReport::worst_by_group`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WorstGroup {
+    /// The group's value (for example a source repository).
+    pub group: String,
+    /// Its figures.
+    pub summary: ClipSummary,
+}
+
+/// The worst group of `groups` (value -> class -> summary) for `class`: lowest recall, or
+/// highest false-trigger share when the class has no positives. Ties keep the first in order.
+pub fn worst_group(
+    groups: &BTreeMap<String, BTreeMap<String, ClipSummary>>,
+    class: &str,
+) -> Option<WorstGroup> {
+    let mut best: Option<(f64, &String, &ClipSummary)> = None;
+    for (g, m) in groups {
+        let Some(c) = m.get(class) else { continue };
+        let badness = match (c.recall, c.false_trigger_share) {
+            (Some(r), _) if c.counts.positives > 0 => 1.0 - r,
+            (_, Some(f)) => f,
+            _ => continue,
+        };
+        if best.map_or(true, |(b, _, _)| badness > b) {
+            best = Some((badness, g, c));
+        }
+    }
+    best.map(|(_, g, c)| WorstGroup {
+        group: g.clone(),
+        summary: *c,
+    })
 }
 
 /// Label for recordings without a subclass.
@@ -769,6 +838,9 @@ pub fn evaluate(results: &[RecordingResult], collars: impl Into<Collars>) -> Cor
     let mut clips_class: BTreeMap<String, ClipMetrics> = BTreeMap::new();
     let mut clips_sub: BTreeMap<String, ClipMetrics> = BTreeMap::new();
     let mut clips_total: Option<ClipMetrics> = None;
+    type Nested<T> = BTreeMap<String, BTreeMap<String, T>>;
+    let mut clips_group: Nested<BTreeMap<String, ClipMetrics>> = BTreeMap::new();
+    let mut events_group: Nested<TallyByKind> = BTreeMap::new();
     for r in results {
         let rec = &r.recording;
         let mut line = RecordingSummary {
@@ -812,15 +884,39 @@ pub fn evaluate(results: &[RecordingResult], collars: impl Into<Collars>) -> Cor
                 r.duration_us,
                 &rec.kinds,
             );
+            for (k, v) in &rec.groups {
+                tally(
+                    events_group
+                        .entry(k.clone())
+                        .or_default()
+                        .entry(v.clone())
+                        .or_default(),
+                    labels,
+                    &r.detections,
+                    &m,
+                    r.duration_us,
+                    &rec.kinds,
+                );
+            }
         }
         if let Some(truth) = &rec.clip {
             let c = clip_outcome(truth, &r.detections, r.duration_us, Some(&rec.kinds));
             line.clip_hit = Some(c.found + c.false_triggers > 0);
             let class = rec.class.clone().unwrap_or_else(|| NO_SUBCLASS.into());
             let sub = format!("{class}/{}", rec.subclass.as_deref().unwrap_or(NO_SUBCLASS));
-            clips_class.entry(class).or_default().add(&c);
+            clips_class.entry(class.clone()).or_default().add(&c);
             clips_sub.entry(sub).or_default().add(&c);
             clips_total.get_or_insert_with(ClipMetrics::default).add(&c);
+            for (k, v) in &rec.groups {
+                clips_group
+                    .entry(k.clone())
+                    .or_default()
+                    .entry(v.clone())
+                    .or_default()
+                    .entry(class.clone())
+                    .or_default()
+                    .add(&c);
+            }
         }
         rep.per_recording.push(line);
     }
@@ -857,7 +953,72 @@ pub fn evaluate(results: &[RecordingResult], collars: impl Into<Collars>) -> Cor
         .collect();
     rep.clips_by_subclass = clips_sub.into_iter().map(|(k, c)| (k, c.into())).collect();
     rep.clips_total = clips_total.map(Into::into);
+    rep.clips_by_group = clips_group
+        .into_iter()
+        .map(|(k, vals)| {
+            let vals: BTreeMap<String, BTreeMap<String, ClipSummary>> = vals
+                .into_iter()
+                .map(|(v, classes)| (v, classes.into_iter().map(|(c, m)| (c, m.into())).collect()))
+                .collect();
+            (k, vals)
+        })
+        .collect();
+    rep.worst_by_group = rep
+        .clips_by_group
+        .iter()
+        .map(|(k, vals)| {
+            let worst = rep
+                .clips_by_class
+                .keys()
+                .filter_map(|class| worst_group(vals, class).map(|w| (class.clone(), w)))
+                .collect();
+            (k.clone(), worst)
+        })
+        .collect();
+    rep.events_by_group = events_group
+        .into_iter()
+        .map(|(k, vals)| {
+            let vals = vals
+                .into_iter()
+                .filter(|(_, m)| m.values().any(|t| t.duration_us > 0 || exercised(t)))
+                .map(|(v, m)| {
+                    let kinds = m
+                        .iter()
+                        .filter(|(k, t)| {
+                            rep.events.contains_key(k.as_str())
+                                && (exercised(t) || t.duration_us > 0)
+                        })
+                        .map(|(k, t)| (k.clone(), t.metrics()))
+                        .collect();
+                    (v, kinds)
+                })
+                .collect();
+            (k, vals)
+        })
+        .collect();
     rep
+}
+
+/// Rows of a per-group clip table: for each class, the pooled row (`class (all)`), then one
+/// row per group value (`class / value`), then the worst group.
+pub fn group_clip_rows(rep: &CorpusReport, key: &str) -> Vec<Vec<String>> {
+    let Some(vals) = rep.clips_by_group.get(key) else {
+        return Vec::new();
+    };
+    let mut rows = Vec::new();
+    for (class, pooled) in &rep.clips_by_class {
+        let mut groups: Vec<(String, &ClipSummary)> = vec![(format!("{class} (all)"), pooled)];
+        for (v, m) in vals {
+            if let Some(c) = m.get(class) {
+                groups.push((format!("{class} / {v}"), c));
+            }
+        }
+        if let Some(w) = rep.worst_by_group.get(key).and_then(|m| m.get(class)) {
+            groups.push((format!("{class} worst: {}", w.group), &w.summary));
+        }
+        rows.extend(clip_rows(groups.iter().map(|(g, c)| (g, *c))));
+    }
+    rows
 }
 
 /// `collar 0.500 s (running 3.000 s)`.
@@ -1009,6 +1170,15 @@ impl CorpusReport {
                 &CLIP_HEADER,
                 &clip_rows(&self.clips_by_subclass),
             ));
+            // The subclass grouping is the table above; every other key gets its own.
+            for key in self
+                .clips_by_group
+                .keys()
+                .filter(|k| k.as_str() != "subclass")
+            {
+                s.push_str(&format!("\nClip level, per {key} (pooled, each, worst):\n"));
+                s.push_str(&text_table(&CLIP_HEADER, &group_clip_rows(self, key)));
+            }
         }
         if self.event_scored_recordings > 0 {
             s.push_str(&format!(
@@ -1026,6 +1196,20 @@ impl CorpusReport {
                         m.iter().map(move |(k, e)| (format!("{sub} {k}"), e))
                     }));
                 s.push_str(&text_table(&EVENT_HEADER, &rows));
+            }
+            for (key, vals) in self
+                .events_by_group
+                .iter()
+                .filter(|(k, _)| k.as_str() != "subclass")
+            {
+                if vals.len() > 1 {
+                    s.push_str(&format!("\nEvent level, per {key}:\n"));
+                    let rows =
+                        event_rows(vals.iter().flat_map(|(v, m)| {
+                            m.iter().map(move |(k, e)| (format!("{v} {k}"), e))
+                        }));
+                    s.push_str(&text_table(&EVENT_HEADER, &rows));
+                }
             }
         }
         for r in &self.per_recording {

@@ -88,6 +88,17 @@ pub fn summary_html(rep: &CorpusReport) -> String {
             &CLIP_HEADER,
             &clip_rows(&rep.clips_by_subclass),
         ));
+        for key in rep
+            .clips_by_group
+            .keys()
+            .filter(|k| k.as_str() != "subclass")
+        {
+            let _ = write!(s, "<h3>Per {} (pooled, each, worst)</h3>", esc(key));
+            s.push_str(&html_table(
+                &CLIP_HEADER,
+                &super::corpus::group_clip_rows(rep, key),
+            ));
+        }
     }
     if rep.event_scored_recordings > 0 {
         let _ = write!(
@@ -105,6 +116,18 @@ pub fn summary_html(rep: &CorpusReport) -> String {
                 rep.events_by_subclass
                     .iter()
                     .flat_map(|(sub, m)| m.iter().map(move |(k, e)| (format!("{sub} {k}"), e))),
+            );
+            s.push_str(&html_table(&EVENT_HEADER, &rows));
+        }
+        for (key, vals) in rep
+            .events_by_group
+            .iter()
+            .filter(|(k, v)| k.as_str() != "subclass" && v.len() > 1)
+        {
+            let _ = write!(s, "<h3>Event level per {}</h3>", esc(key));
+            let rows = event_rows(
+                vals.iter()
+                    .flat_map(|(v, m)| m.iter().map(move |(k, e)| (format!("{v} {k}"), e))),
             );
             s.push_str(&html_table(&EVENT_HEADER, &rows));
         }
@@ -458,6 +481,7 @@ pub fn sweep_html(
     points: &[super::sweep::OperatingPoint],
     chosen: Option<usize>,
     kind: &str,
+    loso: Option<&super::sweep::LosoReport>,
 ) -> String {
     let mut s = page_start(&format!("autotrigger sweep: {kind}"));
     let label = |i: usize| super::sweep::describe(&points[i].params);
@@ -511,6 +535,16 @@ pub fn sweep_html(
     if let Some(c) = chosen {
         s.push_str("<h2>Chosen point</h2>");
         s.push_str(&summary_html(&points[c].report));
+    }
+    if let Some(l) = loso {
+        let _ = write!(
+            s,
+            "<h2>Chosen point, leave-one-{k}-out</h2><p class=\"note\">Each {k}'s figures come \
+             from the point chosen (under the same budget) on every other {k}'s recordings.</p>",
+            k = esc(&l.key)
+        );
+        let header = super::sweep::LosoReport::header();
+        s.push_str(&html_table(&header, &l.rows()));
     }
     s.push_str("</body></html>\n");
     s

@@ -6,12 +6,15 @@
 //! stage over feature frames computed once per recording and feature setting
 //! ([`run_sweep`] with `reuse_features`); the result is identical to full re-detection (tested).
 
-use super::corpus::{self, CorpusReport, Modality, Recording, RecordingResult, RunOptions};
+use super::corpus::{
+    self, ClipSummary, CorpusReport, Modality, Recording, RecordingResult, RunOptions,
+};
 use super::metrics::EventMetrics;
 use crate::config::Config;
 use crate::error::ConfigError;
 use rayon::prelude::*;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::str::FromStr;
 use thiserror::Error;
 
@@ -198,6 +201,9 @@ pub struct OperatingPoint {
     /// The full corpus report (JSON output only).
     #[serde(skip)]
     pub report: CorpusReport,
+    /// The per-recording results behind the report (for leave-one-group-out scoring).
+    #[serde(skip)]
+    pub results: Vec<RecordingResult>,
 }
 
 impl OperatingPoint {
@@ -215,7 +221,172 @@ impl OperatingPoint {
             false_trigger_share: rep.clips_total.and_then(|c| c.false_trigger_share),
             events,
             report: rep,
+            results: Vec::new(),
         }
+    }
+}
+
+/// One held-out group of a leave-one-group-out sweep.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LosoFold {
+    /// The held-out group (for example a source repository).
+    pub group: String,
+    /// The point chosen without this group's recordings (index into the grid), if any fits.
+    pub chosen: Option<usize>,
+    /// Its values.
+    pub params: Option<Assignment>,
+    /// The held-out group's clip-level figures per class at that point.
+    pub clips_by_class: BTreeMap<String, ClipSummary>,
+}
+
+/// The chosen operating point scored leave-one-group-out: for each value of `key`, the point
+/// is chosen on every other group's recordings and scored on that group's.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LosoReport {
+    /// The grouping key (`source_repo`).
+    pub key: String,
+    /// One fold per group, in order.
+    pub folds: Vec<LosoFold>,
+    /// The worst fold per class (lowest recall, or highest false-trigger share).
+    pub worst: BTreeMap<String, super::corpus::WorstGroup>,
+}
+
+/// Scores the choice leave-one-group-out over `key` (see [`LosoReport`]); `None` when no
+/// recording carries the key. Needs the points' [`OperatingPoint::results`].
+pub fn leave_one_group_out(
+    points: &[OperatingPoint],
+    key: &str,
+    kind: &str,
+    collars: &super::metrics::Collars,
+    max_fa_per_hour: Option<f64>,
+    max_false_trigger_share: Option<f64>,
+) -> Option<LosoReport> {
+    let first = points.first()?;
+    let group_of = |r: &RecordingResult| {
+        r.recording
+            .groups
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    };
+    let mut groups: Vec<String> = first.results.iter().filter_map(group_of).collect();
+    groups.sort();
+    groups.dedup();
+    if groups.is_empty() {
+        return None;
+    }
+    let mut folds = Vec::new();
+    for g in &groups {
+        let train: Vec<OperatingPoint> = points
+            .iter()
+            .map(|p| {
+                let rs: Vec<RecordingResult> = p
+                    .results
+                    .iter()
+                    .filter(|r| group_of(r).as_ref() != Some(g))
+                    .cloned()
+                    .collect();
+                let rep = corpus::evaluate(&rs, collars.clone());
+                OperatingPoint::from_report(p.params.clone(), rep, kind)
+            })
+            .collect();
+        let chosen = choose(&train, max_fa_per_hour, max_false_trigger_share);
+        let clips_by_class = chosen
+            .map(|j| {
+                let rs: Vec<RecordingResult> = points[j]
+                    .results
+                    .iter()
+                    .filter(|r| group_of(r).as_ref() == Some(g))
+                    .cloned()
+                    .collect();
+                corpus::evaluate(&rs, collars.clone()).clips_by_class
+            })
+            .unwrap_or_default();
+        folds.push(LosoFold {
+            group: g.clone(),
+            chosen,
+            params: chosen.map(|j| points[j].params.clone()),
+            clips_by_class,
+        });
+    }
+    let as_groups: BTreeMap<String, BTreeMap<String, ClipSummary>> = folds
+        .iter()
+        .map(|f| (f.group.clone(), f.clips_by_class.clone()))
+        .collect();
+    let classes: std::collections::BTreeSet<&String> =
+        folds.iter().flat_map(|f| f.clips_by_class.keys()).collect();
+    let worst = classes
+        .into_iter()
+        .filter_map(|c| super::corpus::worst_group(&as_groups, c).map(|w| (c.clone(), w)))
+        .collect();
+    Some(LosoReport {
+        key: key.to_string(),
+        folds,
+        worst,
+    })
+}
+
+impl LosoReport {
+    /// Rows `class / group` (and `class worst: group`) with the held-out figures and the
+    /// point chosen without the group.
+    pub fn rows(&self) -> Vec<Vec<String>> {
+        let mut classes: Vec<&String> = self
+            .folds
+            .iter()
+            .flat_map(|f| f.clips_by_class.keys())
+            .collect();
+        classes.sort();
+        classes.dedup();
+        let mut rows = Vec::new();
+        for f in self.folds.iter().filter(|f| f.chosen.is_none()) {
+            let mut r = vec![format!("{} (no point fits the budget without it)", f.group)];
+            r.resize(Self::header().len(), String::new());
+            rows.push(r);
+        }
+        for c in classes {
+            for f in &self.folds {
+                let Some(sm) = f.clips_by_class.get(c) else {
+                    continue;
+                };
+                let mut r =
+                    super::corpus::clip_rows([(&format!("{c} / {}", f.group), sm)]).remove(0);
+                r.push(
+                    f.chosen
+                        .map(|j| format!("#{} {}", j + 1, describe(&self.folds_params(f))))
+                        .unwrap_or_else(|| "none fits".into()),
+                );
+                rows.push(r);
+            }
+            if let Some(w) = self.worst.get(c) {
+                let mut r =
+                    super::corpus::clip_rows([(&format!("{c} worst: {}", w.group), &w.summary)])
+                        .remove(0);
+                r.push(String::new());
+                rows.push(r);
+            }
+        }
+        rows
+    }
+
+    fn folds_params(&self, f: &LosoFold) -> Assignment {
+        f.params.clone().unwrap_or_default()
+    }
+
+    /// The header of [`LosoReport::rows`].
+    pub fn header() -> Vec<&'static str> {
+        let mut h = super::corpus::CLIP_HEADER.to_vec();
+        h.push("point chosen without it");
+        h
+    }
+
+    /// A text table of the folds.
+    pub fn to_text(&self) -> String {
+        format!(
+            "\nChosen point scored leave-one-{}-out (held-out figures, worst {}):\n{}",
+            self.key,
+            self.key,
+            super::corpus::text_table(&Self::header(), &self.rows())
+        )
     }
 }
 
@@ -342,10 +513,9 @@ pub fn run_sweep(
                     })
                     .collect();
                 let rep = corpus::evaluate(&results, opts.collars.clone());
-                points.push((
-                    j,
-                    OperatingPoint::from_report(grid[j].clone(), rep, &opts.kind),
-                ));
+                let mut p = OperatingPoint::from_report(grid[j].clone(), rep, &opts.kind);
+                p.results = results;
+                points.push((j, p));
             }
         }
         points.sort_by_key(|(j, _)| *j);
@@ -370,11 +540,9 @@ pub fn run_sweep(
             })
             .collect();
         let rep = corpus::evaluate(&results, opts.collars.clone());
-        points.push(OperatingPoint::from_report(
-            grid[j].clone(),
-            rep,
-            &opts.kind,
-        ));
+        let mut p = OperatingPoint::from_report(grid[j].clone(), rep, &opts.kind);
+        p.results = results;
+        points.push(p);
     }
     Ok(points)
 }
@@ -495,6 +663,90 @@ mod tests {
         ));
     }
 
+    fn rec_result(src: &str, positive: bool, hit: bool) -> RecordingResult {
+        use crate::event::{Event, EventKind, Evidence};
+        let rec = Recording {
+            path: "x.wav".into(),
+            name: format!("{src}-{positive}-{hit}"),
+            modality: Modality::Audio,
+            class: Some(if positive { "gunshot" } else { "ambient" }.into()),
+            subclass: None,
+            groups: vec![("source_repo".into(), src.into())],
+            clip: Some(if positive {
+                super::super::metrics::ClipTruth::Positive("gunshot".into())
+            } else {
+                super::super::metrics::ClipTruth::Negative
+            }),
+            labels: None,
+            kinds: vec!["gunshot"],
+        };
+        let ev = Event {
+            kind: EventKind::Gunshot,
+            onset: crate::Timestamp(100_000),
+            decided: crate::Timestamp(400_000),
+            confidence: 1.0,
+            evidence: Evidence::new(),
+        };
+        RecordingResult {
+            recording: rec,
+            duration_us: 1_000_000,
+            detections: if hit { vec![ev] } else { vec![] },
+            error: None,
+            trace: None,
+        }
+    }
+
+    #[test]
+    fn loso_chooses_without_the_held_out_source() {
+        // Point 0: finds everything, and triggers on source B's negative only.
+        // Point 1: finds only source A's positive, triggers nowhere.
+        let results = |p: usize| {
+            vec![
+                rec_result("A", true, true),
+                rec_result("A", false, false),
+                rec_result("B", true, p == 0),
+                rec_result("B", false, p == 0),
+            ]
+        };
+        let points: Vec<OperatingPoint> = (0..2)
+            .map(|p| {
+                let rs = results(p);
+                let rep = corpus::evaluate(&rs, 500_000);
+                let mut op =
+                    OperatingPoint::from_report(vec![("g.x".into(), p as f64)], rep, "gunshot");
+                op.results = rs;
+                op
+            })
+            .collect();
+        let collars = super::super::metrics::Collars::uniform(500_000);
+        let l = leave_one_group_out(&points, "source_repo", "gunshot", &collars, None, Some(0.0))
+            .unwrap();
+        assert_eq!(l.folds.len(), 2);
+        // Without A (only B): point 0 triggers on B's negative, so point 1 is chosen; on A it
+        // finds A's positive.
+        assert_eq!(l.folds[0].group, "A");
+        assert_eq!(l.folds[0].chosen, Some(1));
+        assert_eq!(l.folds[0].clips_by_class["gunshot"].counts.found, 1);
+        // Without B (only A): point 0 fits (A's negative stays silent) and has the best
+        // recall; held out, B's negative triggers.
+        assert_eq!(l.folds[1].chosen, Some(0));
+        assert_eq!(
+            l.folds[1].clips_by_class["ambient"].counts.false_triggers,
+            1
+        );
+        assert_eq!(l.worst["ambient"].group, "B");
+        // The pooled report has every figure per source too.
+        let rep = &points[0].report;
+        assert_eq!(
+            rep.clips_by_group["source_repo"]["B"]["ambient"]
+                .counts
+                .false_triggers,
+            1
+        );
+        assert_eq!(rep.worst_by_group["source_repo"]["ambient"].group, "B");
+        assert!(rep.to_text().contains("ambient worst: B"));
+    }
+
     fn pt(recall: f64, fa: f64, share: f64) -> OperatingPoint {
         OperatingPoint {
             params: vec![],
@@ -503,6 +755,7 @@ mod tests {
             false_trigger_share: Some(share),
             events: None,
             report: CorpusReport::default(),
+            results: Vec::new(),
         }
     }
 

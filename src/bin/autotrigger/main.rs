@@ -12,6 +12,7 @@ mod features;
 mod keygen;
 mod run;
 mod sweep;
+mod train;
 
 /// Decide when a body-worn camera starts recording, and evaluate those decisions.
 #[derive(Parser)]
@@ -37,6 +38,8 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Sweep detector parameters over a corpus and pick an operating point.
     Sweep(sweep::SweepArgs),
+    /// Fit the gunshot detector's second stage (logistic model) on labelled recordings.
+    Train(train::TrainArgs),
     /// Export feature matrices: gunshot onset features per hop (WAV), gait features (IMU).
     Features(features::FeaturesArgs),
 }
@@ -55,5 +58,6 @@ fn main() -> ExitCode {
         Command::Eval(a) => eval::run(a),
         Command::Sweep(a) => sweep::run(a),
         Command::Features(a) => features::run(a),
+        Command::Train(a) => train::run(a),
     }
 }

@@ -109,17 +109,48 @@ fn run_inner(args: SweepArgs) -> Result<ExitCode, String> {
         }
         None => println!("no operating point fits the budget"),
     }
+    // Every figure per source, and the choice scored leave-one-source-out.
+    if let Some(i) = chosen {
+        let rep = &points[i].report;
+        for key in rep
+            .clips_by_group
+            .keys()
+            .filter(|k| k.as_str() != "subclass")
+        {
+            println!("\nChosen point (fitted on every source), per {key} (pooled, each, worst):");
+            print!(
+                "{}",
+                corpus::text_table(&corpus::CLIP_HEADER, &corpus::group_clip_rows(rep, key))
+            );
+        }
+    }
+    let loso = group_key(&points).and_then(|key| {
+        sweep::leave_one_group_out(
+            &points,
+            &key,
+            &args.kind,
+            &opts.collars,
+            args.max_fa_per_hour,
+            args.max_false_trigger_share,
+        )
+    });
+    if let Some(l) = &loso {
+        print!("{}", l.to_text());
+    }
     if let Some(path) = &args.json {
         let v = serde_json::json!({
             "params": ranges,
             "chosen": chosen,
             "points": points,
+            "chosen_by_group": chosen.map(|i| &points[i].report.clips_by_group),
+            "chosen_worst_by_group": chosen.map(|i| &points[i].report.worst_by_group),
+            "leave_one_group_out": loso,
         });
         let text = serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?;
         std::fs::write(path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
     }
     if let Some(dir) = &args.report {
-        let html = report::sweep_html(&points, chosen, &args.kind);
+        let html = report::sweep_html(&points, chosen, &args.kind, loso.as_ref());
         report::write_report(dir, &html).map_err(|e| format!("{}: {e}", dir.display()))?;
         eprintln!("report: {}", dir.join("index.html").display());
     }
@@ -128,4 +159,16 @@ fn run_inner(args: SweepArgs) -> Result<ExitCode, String> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The grouping key for leave-one-out scoring: the first group key of the recordings other than
+/// `subclass` (`source_repo` for audio manifests, `dataset` for IMU ones).
+fn group_key(points: &[sweep::OperatingPoint]) -> Option<String> {
+    points
+        .first()?
+        .results
+        .iter()
+        .flat_map(|r| r.recording.groups.iter())
+        .map(|(k, _)| k.clone())
+        .find(|k| k != "subclass")
 }
