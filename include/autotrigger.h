@@ -409,7 +409,10 @@ int32_t at_engine_poll_decision(struct AtEngine *engine, struct AtDecision *out)
 // name (NUL-terminated UTF-8, NULL for none). The log's signed header is the first line
 // [`at_engine_audit_line`] gives. From now on polled decisions and reported segments are
 // queued for the log. Call once, after [`at_engine_new`] and before the first poll: it
-// allocates (the log and its queue). Returns `AT_ERR_AUDIT` when a key is already set.
+// allocates (the log and its queue). Returns `AT_ERR_AUDIT` when a key is already set. The
+// log outlives [`at_engine_reset`] (its sequence numbers go on); it ends with
+// [`at_engine_audit_seal`] or, without a seal, when the engine is freed (verify then reports
+// it as unsealed, as after a power loss).
 //
 // # Safety
 // `engine` is a live handle; `key` points to 32 readable bytes; `device_id` is NULL or a

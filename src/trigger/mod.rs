@@ -7,7 +7,9 @@
 //! - [`Engine`]: one object the firmware feeds with audio blocks, IMU samples, external
 //!   [`Input`]s and (optionally) detector [`Event`](crate::Event)s, and polls for
 //!   [`Decision`]s. No allocation after construction.
-//! - [`audit`]: the hash-chained JSONL audit log, and its verifier (off the real-time path).
+//! - [`audit`]: the hash-chained JSONL audit log, optionally signed with the device's Ed25519
+//!   key (checkpoints, a seal) and bound to the recorded media, and its verifier (off the
+//!   real-time path).
 //! - `inputs_file` (feature `io`): the `t_s,input,value` CSV of external inputs.
 //!
 //! The state machine (see `docs/engine.md` for the diagram):
