@@ -24,9 +24,10 @@ use crate::time::Timestamp;
 /// Width of one pressure bin, microseconds (0.1 s).
 pub const BARO_BIN_US: i64 = 100_000;
 /// Longest window a detector may ask about, seconds (`running.baro_window_s` at most).
-pub const MAX_BARO_WINDOW_S: f64 = 30.0;
+pub const MAX_BARO_WINDOW_S: f64 = 10.0;
 /// How far the pressure stream may run ahead of the IMU stream and still be used, seconds.
-pub const BARO_LEAD_S: f64 = 30.0;
+/// With the window, this sizes the ring: 152 bins of 32 B (4.9 KiB).
+pub const BARO_LEAD_S: f64 = 5.0;
 /// Lowest accepted pressure, hPa (about 10 km above sea level; body-worn barometers
 /// measure 260-1260 hPa).
 pub const MIN_PRESSURE_HPA: f32 = 260.0;

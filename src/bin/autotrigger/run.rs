@@ -1,7 +1,7 @@
 //! `autotrigger run`: one incident through the trigger engine, decisions printed, audit log
 //! written.
 
-use autotrigger::io::{read_imu_csv, read_wav, Audio};
+use autotrigger::io::{read_imu_csv_with_pressure, read_wav, Audio};
 use autotrigger::trigger::audit::{hash_file, signing_key_from_hex, AuditLog, MediaSegment};
 use autotrigger::trigger::inputs_file::read_inputs;
 use autotrigger::trigger::{Decision, Engine, Policy};
@@ -32,7 +32,8 @@ pub struct RunArgs {
     /// Audio of the incident (WAV).
     #[arg(long)]
     audio: Option<PathBuf>,
-    /// IMU samples of the incident (CSV `t_s,ax,ay,az[,gx,gy,gz]`).
+    /// IMU samples of the incident (CSV `t_s,ax,ay,az[,gx,gy,gz][,p_hpa]`; the optional
+    /// barometer column goes to the engine as its own stream).
     #[arg(long)]
     imu: Option<PathBuf>,
     /// External inputs (CSV `t_s,input,value`, e.g. `12.5,holster,drawn`).
@@ -86,8 +87,16 @@ pub fn run(args: RunArgs) -> ExitCode {
         Ok(a) => a,
         Err(e) => return fail(e),
     };
-    let imu = match args.imu.as_deref().map(read_imu_csv).transpose() {
-        Ok(v) => v.unwrap_or_default(),
+    let (imu, pressure) = match args
+        .imu
+        .as_deref()
+        .map(read_imu_csv_with_pressure)
+        .transpose()
+    {
+        Ok(v) => {
+            let r = v.unwrap_or_default();
+            (r.samples, r.pressure)
+        }
         Err(e) => return fail(e),
     };
     let inputs = match args.inputs.as_deref().map(read_inputs).transpose() {
@@ -174,7 +183,7 @@ pub fn run(args: RunArgs) -> ExitCode {
     .into_iter()
     .max()
     .unwrap_or(0);
-    let (mut a_pos, mut i_pos, mut in_pos) = (0usize, 0usize, 0usize);
+    let (mut a_pos, mut i_pos, mut in_pos, mut p_pos) = (0usize, 0usize, 0usize, 0usize);
     let mut t = 0i64;
     while t < end || in_pos < inputs.len() {
         let mut stop = (t + STEP_US).min(end.max(t + 1));
@@ -187,6 +196,12 @@ pub fn run(args: RunArgs) -> ExitCode {
                 warn(engine.push_audio_f32(&a.samples[a_pos..upto]));
                 a_pos = upto;
             }
+        }
+        // The barometer (the IMU CSV's `p_hpa` column) before the IMU of the same span.
+        let p_end = p_pos + pressure[p_pos..].partition_point(|s| s.t.as_micros() < stop);
+        if p_end > p_pos {
+            warn(engine.push_pressure(&pressure[p_pos..p_end]));
+            p_pos = p_end;
         }
         let i_end = i_pos + imu[i_pos..].partition_point(|s| s.t.as_micros() < stop);
         if i_end > i_pos {
