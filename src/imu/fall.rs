@@ -24,7 +24,7 @@
 //! were blind: most MobiFall recordings start with their fall). The decision comes `settle_s
 //! + still_window_s` after the impact (0.8 s by default). What the stillness check needs: a
 //! window after the rebounds of the impact (`settle_s`: on the dev falls the second contact
-//! comes 0.3-0.45 s after the first) and long enough that a wearer who walks, jogs or gets up
+//! comes 0.2-0.5 s after the first) and long enough that a wearer who walks, jogs or gets up
 //! shows a step in it (0.4 s holds a step at 150 steps/min and most of one at 100); a longer
 //! window only delays the decision (with 0.5 and 0.6 s windows the held-out figures of
 //! `tests/imu_fall_lodo.rs` were within 2 recordings per dataset and position of these). Sitting down hard, collapsing into a chair, jumps and stumbles end upright or
