@@ -22,6 +22,10 @@ pub struct TrainArgs {
     /// L2 penalty on the standardised weights.
     #[arg(long, default_value_t = 1.0)]
     pub l2: f64,
+    /// False events per hour of ambient audio allowed at the low, medium and high thresholds,
+    /// `LOW,MEDIUM,HIGH`.
+    #[arg(long, value_name = "LOW,MEDIUM,HIGH", default_value = "1,6,30")]
+    pub fa_per_hour: String,
     /// Also fit and score leave-one-source-out (per `source_repo`) and print the held-out
     /// figures.
     #[arg(long)]
@@ -50,8 +54,30 @@ fn run_inner(args: TrainArgs) -> Result<(), String> {
     }
     let recs = corpus::collect(&args.inputs).map_err(|e| e.to_string())?;
     let data = train::extract(&recs, &config.gunshot).map_err(|e| e.to_string())?;
+    let fa: Vec<f64> = args
+        .fa_per_hour
+        .split(',')
+        .map(|v| v.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| {
+            format!(
+                "--fa-per-hour {:?}: expected LOW,MEDIUM,HIGH",
+                args.fa_per_hour
+            )
+        })?;
+    let fa_per_hour: [f64; 3] = fa
+        .try_into()
+        .ok()
+        .filter(|v: &[f64; 3]| v.iter().all(|x| x.is_finite() && *x >= 0.0))
+        .ok_or_else(|| {
+            format!(
+                "--fa-per-hour {:?}: expected three numbers >= 0",
+                args.fa_per_hour
+            )
+        })?;
     let opts = TrainOptions {
         l2: args.l2,
+        fa_per_hour,
         ..TrainOptions::default()
     };
     let (model, sum) = train::fit(&data, |_| true, &opts).map_err(|e| e.to_string())?;
