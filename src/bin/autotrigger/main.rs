@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 mod audit;
+mod augment;
 mod detect;
 mod eval;
 mod features;
@@ -36,6 +37,8 @@ enum Command {
     Sweep(sweep::SweepArgs),
     /// Export feature matrices: gunshot onset features per hop (WAV), gait features (IMU).
     Features(features::FeaturesArgs),
+    /// Mix gunshots into background recordings (EBR, distance, recorder rate) with labels.
+    Augment(augment::AugmentArgs),
 }
 
 fn main() -> ExitCode {
@@ -51,5 +54,6 @@ fn main() -> ExitCode {
         Command::Eval(a) => eval::run(a),
         Command::Sweep(a) => sweep::run(a),
         Command::Features(a) => features::run(a),
+        Command::Augment(a) => augment::run(a),
     }
 }
