@@ -538,7 +538,7 @@ impl Propagation {
             let path = (r1 - self.reference_distance_m).max(0.0);
             if path > 0.0 {
                 pad = (AIR_PAD_S * fs) as usize;
-                x.splice(0..0, std::iter::repeat_n(0.0, pad));
+                x.splice(0..0, std::iter::repeat(0.0).take(pad));
                 attenuate_air(x, fs, path, air);
             }
         }
@@ -1110,7 +1110,7 @@ mod tests {
         for (f, want) in table {
             let got = air_absorption_db_per_m(f, 20.0, 70.0) * 1000.0;
             // The table rounds to 0.1 dB/km and uses exact mid-band frequencies.
-            let tol = (0.06 * want as f64).max(0.06);
+            let tol = (0.06 * want).max(0.06);
             assert!(
                 (got - want).abs() <= tol,
                 "{f} Hz: {got} dB/km, table {want}"

@@ -285,8 +285,7 @@ pub fn run(a: AugmentArgs) -> ExitCode {
     match augment(&a) {
         Ok(n) => {
             eprintln!(
-                "autotrigger: wrote {n} mixtures and {} to {}",
-                "MANIFEST.csv",
+                "autotrigger: wrote {n} mixtures and MANIFEST.csv to {}",
                 a.out.display()
             );
             ExitCode::SUCCESS
