@@ -698,6 +698,11 @@ impl EventClip {
     }
 }
 
+/// Cross-fade between concatenated background clips, s. Long enough that the splice of two
+/// unrelated recordings is no impulsive level step (a 20 ms splice made 9 of 48 false events
+/// in an hour of concatenated dev ambient audio).
+pub const CROSSFADE_S: f64 = 0.1;
+
 /// A background recording (or several concatenated) and where it came from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Background {
@@ -720,7 +725,8 @@ impl Background {
     }
 
     /// Concatenates clips (each `(samples, rate)`, resampled to `rate`) in order, cycling
-    /// through them until `duration_s` is filled, joined by 20 ms raised-cosine cross-fades.
+    /// through them until `duration_s` is filled, joined by [`CROSSFADE_S`] raised-cosine
+    /// cross-fades (clips shorter than two cross-fades are skipped).
     /// Returns the background and, per piece, the index of the clip used.
     pub fn concat(
         clips: &[(&[f32], u32)],
@@ -736,7 +742,7 @@ impl Background {
             "0.01 ..= 86400 s",
         )?;
         let n = (duration_s * f64::from(rate)).round() as usize;
-        let fade = (0.02 * f64::from(rate)) as usize;
+        let fade = (CROSSFADE_S * f64::from(rate)) as usize;
         let mut out: Vec<f64> = Vec::with_capacity(n + fade);
         let mut used = Vec::new();
         let mut resampled: Vec<Option<Vec<f64>>> = vec![None; clips.len()];
@@ -1307,8 +1313,14 @@ mod tests {
         assert_eq!(bg.samples.len(), 16_000);
         assert_eq!(&used[..3], &[0, 1, 0]);
         assert!((bg.samples[100] - 0.5).abs() < 1e-12);
-        // The joint: 20 ms (160 samples) from 0.5 to -0.5.
-        assert!((bg.samples[4000 - 160 + 80] - 0.0).abs() < 0.05);
+        // The joint: 100 ms (800 samples) from 0.5 to -0.5, through 0 half-way.
+        assert!((bg.samples[4000 - 800 + 400] - 0.0).abs() < 0.01);
+        assert!(bg.samples[4000 - 800 + 200] > 0.3 && bg.samples[4000 - 800 + 600] < -0.3);
         assert!((bg.samples[4000 + 200] + 0.5).abs() < 1e-12);
+        // Too short to cross-fade: skipped.
+        let tiny = vec![0.1f32; 100];
+        let (bg, used) = Background::concat(&[(&tiny, 8000), (&a, 8000)], 8000, 1.0, "r").unwrap();
+        assert!(used.iter().all(|&u| u == 1));
+        assert!((bg.samples[10] - 0.5).abs() < 1e-12);
     }
 }
