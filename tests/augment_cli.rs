@@ -240,3 +240,43 @@ fn bad_arguments_exit_2() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("no event clips"));
     std::fs::remove_dir_all(&d).ok();
 }
+
+#[test]
+fn spreading_sets_the_level_from_the_distance() {
+    let d = tmpdir("spread");
+    let m = corpus(&d.join("corpus"));
+    let out = d.join("o");
+    let o = bin()
+        .args(["augment", "--synthetic", "2", "--backgrounds"])
+        .arg(&m)
+        .args([
+            "--spreading",
+            "--distance",
+            "10",
+            "--rate",
+            "48000",
+            "--event-prob",
+            "1",
+            "--duration",
+            "4",
+            "--count",
+            "3",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(out.join("MANIFEST.csv")).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let col = |n: &str| header.iter().position(|h| *h == n).unwrap();
+    for line in text.lines().skip(1) {
+        let r = split(line);
+        // Synthetic shots peak at -3 dBFS at 1 m; 10 m of spreading is -20 dB (9 m of air
+        // takes well under 1 dB off the peak).
+        let peak: f64 = r[col("event_peak_dbfs")].parse().unwrap();
+        assert!((peak + 23.0).abs() < 1.0, "{peak}");
+        assert_eq!(r[col("distance_m")], "10");
+    }
+    std::fs::remove_dir_all(&d).ok();
+}

@@ -1211,6 +1211,38 @@ mod tests {
     }
 
     #[test]
+    fn spreading_level_follows_one_over_r() {
+        let mut rng = Rng::new(4);
+        let bg = noise(NoiseColor::Pink, -60.0, 16_000 * 3, 16_000, &mut rng);
+        let background = Background::new(bg, 16_000, "b");
+        let clip = EventClip::synthetic(&Gunshot::default(), 16_000, "s");
+        let gain_at = |d: f64, rng: &mut Rng| {
+            let mut p = Propagation::at_distance(d);
+            p.air = None;
+            let place = Placement {
+                onset_s: 1.0,
+                level: EventLevel::Spreading,
+                propagation: p,
+            };
+            mix(&background, &[(&clip, place)], &Recorder::new(16_000), rng)
+                .unwrap()
+                .events[0]
+                .clone()
+        };
+        let (e1, e10, e100) = (
+            gain_at(1.0, &mut rng),
+            gain_at(10.0, &mut rng),
+            gain_at(100.0, &mut rng),
+        );
+        assert!(e1.gain_db.abs() < 1e-9);
+        assert!((e10.gain_db + 20.0).abs() < 1e-9);
+        assert!((e100.gain_db + 40.0).abs() < 1e-9);
+        // The EBR reached falls 20 dB per decade of distance.
+        assert!((e1.ebr_db - e10.ebr_db - 20.0).abs() < 1e-6);
+        assert!((e10.ebr_db - e100.ebr_db - 20.0).abs() < 1e-6);
+    }
+
+    #[test]
     fn onsets_of_a_real_style_clip() {
         // Two shots 0.3 s apart in quiet noise, starting at 0.2 s.
         let fs = 16_000u32;

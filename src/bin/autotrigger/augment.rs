@@ -44,10 +44,14 @@ pub struct AugmentArgs {
     )]
     pub ebr: Vec<f64>,
     /// Source distances, m (comma-separated; each mixture draws one). Clips are taken as
-    /// recorded at 1 m; the distance sets air absorption and the reflection geometry (the
-    /// level comes from `--ebr`).
+    /// recorded at 1 m; the distance sets air absorption and the reflection geometry, and the
+    /// level too with `--spreading`.
     #[arg(long, value_delimiter = ',', default_value = "1")]
     pub distance: Vec<f64>,
+    /// Set the event's level by spherical spreading from 1 m (the clip's own level times
+    /// 1 m / distance) instead of by `--ebr`; the EBR reached is written to the MANIFEST.
+    #[arg(long)]
+    pub spreading: bool,
     /// Recorder rates, Hz (comma-separated; each mixture draws one).
     #[arg(long, value_delimiter = ',', default_value = "16000")]
     pub rate: Vec<u32>,
@@ -376,7 +380,11 @@ fn augment(a: &AugmentArgs) -> Result<usize, String> {
                 ei,
                 Placement {
                     onset_s,
-                    level: EventLevel::Ebr(ebr),
+                    level: if a.spreading {
+                        EventLevel::Spreading
+                    } else {
+                        EventLevel::Ebr(ebr)
+                    },
                     propagation: Propagation {
                         distance_m: distance,
                         reference_distance_m: 1.0,
