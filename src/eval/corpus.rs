@@ -23,8 +23,9 @@
 //!   the holdout's CSVs picked the sensor and merged the streams; reading the raw files would
 //!   duplicate it and could disagree with the holdout); otherwise by extension.
 //!
-//! Onsets are only known for side-car recordings, negative manifest clips (no events) and
-//! annotated falls; the other positive clips are scored at clip level only.
+//! Onsets are only known for side-car recordings (also manifest rows whose file has a
+//! `NAME.labels.csv` side-car, as `autotrigger augment` writes), negative manifest clips (no
+//! events) and annotated falls; the other positive clips are scored at clip level only.
 
 use super::metrics::{
     clip_outcome, match_events_with, tally, ClipMetrics, ClipTruth, Collars, EventMetrics,
@@ -357,8 +358,12 @@ pub fn read_manifest(path: &Path) -> Result<Vec<Recording>, CorpusError> {
                     } else {
                         ClipTruth::Negative
                     }),
-                    // Gunshot onsets are not annotated; negatives are known to hold none.
-                    labels: (!positive).then(Vec::new),
+                    // Gunshot onsets are not annotated; negatives are known to hold none. A
+                    // row with a label side-car (augmented scenes) is scored on its labels.
+                    labels: match io::labels_path_for(&p) {
+                        side if side.is_file() => Some(io::read_labels(&side)?),
+                        _ => (!positive).then(Vec::new),
+                    },
                     kinds: AUDIO_KINDS.to_vec(),
                     groups,
                     class: Some(class),

@@ -440,6 +440,72 @@ pub fn tally(
     }
 }
 
+/// DCASE event-based scores (as in `sed_eval` and the DCASE 2017 task 2 evaluation): matched
+/// onsets within the collar are true positives; a reference and a detection that match in time
+/// but not in class are a substitution `S`; the remaining unmatched references are deletions
+/// `D`, the remaining detections insertions `I`. With `N` references:
+///
+/// - error rate `ER = (S + D + I) / N` (0 is perfect; it exceeds 1 when insertions pile up),
+/// - F-score `F = 2 TP / (2 TP + FP + FN)` with `FP = S + I`, `FN = S + D`.
+///
+/// With a single class (gunshots only, task 2) `S = 0`, `D = FN`, `I = FP`.
+///
+/// ```
+/// use autotrigger::eval::metrics::DcaseScores;
+/// // 10 reference shots, 7 found, 3 false detections.
+/// let s = DcaseScores::new(10, 10, 7, 0);
+/// assert_eq!((s.deletions, s.insertions), (3, 3));
+/// assert!((s.error_rate.unwrap() - 0.6).abs() < 1e-12);
+/// assert!((s.f_score.unwrap() - 0.7).abs() < 1e-12);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct DcaseScores {
+    /// Reference events `N`.
+    pub n_ref: usize,
+    /// System events (detections scored).
+    pub n_sys: usize,
+    /// Matched pairs of the right class.
+    pub tp: usize,
+    /// Substitutions `S`.
+    pub substitutions: usize,
+    /// Deletions `D = N - TP - S`.
+    pub deletions: usize,
+    /// Insertions `I = n_sys - TP - S`.
+    pub insertions: usize,
+    /// `(S + D + I) / N`, `None` without references.
+    pub error_rate: Option<f64>,
+    /// `2 TP / (2 TP + FP + FN)`, `None` when there is nothing to score.
+    pub f_score: Option<f64>,
+}
+
+impl DcaseScores {
+    /// Scores from counts: `n_ref` references, `n_sys` detections, `tp` correct matches and
+    /// `substitutions` time-matched pairs of the wrong class. Counts that do not add up
+    /// (`tp + substitutions` above `n_ref` or `n_sys`) are clamped.
+    pub fn new(n_ref: usize, n_sys: usize, tp: usize, substitutions: usize) -> Self {
+        let tp = tp.min(n_ref).min(n_sys);
+        let s = substitutions.min(n_ref - tp).min(n_sys - tp);
+        let d = n_ref - tp - s;
+        let i = n_sys - tp - s;
+        let (fp, fn_) = (s + i, s + d);
+        DcaseScores {
+            n_ref,
+            n_sys,
+            tp,
+            substitutions: s,
+            deletions: d,
+            insertions: i,
+            error_rate: (n_ref > 0).then(|| (s + d + i) as f64 / n_ref as f64),
+            f_score: (2 * tp + fp + fn_ > 0).then(|| 2.0 * tp as f64 / (2 * tp + fp + fn_) as f64),
+        }
+    }
+
+    /// Scores of a single-class tally (`S = 0`): `N = TP + FN`, detections `TP + FP`.
+    pub fn from_tally(t: &EventTally) -> Self {
+        DcaseScores::new(t.tp + t.fn_, t.tp + t.fp, t.tp, 0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -681,5 +747,58 @@ mod tests {
         all.add(&quiet);
         assert_eq!(all.false_trigger_share(), Some(0.5));
         assert_eq!(all.fa_per_hour(), Some(1800.0));
+    }
+
+    #[test]
+    fn dcase_error_rate_hand_computed() {
+        // Single class: N = 10, 7 found, 3 false: D = 3, I = 3, ER = 0.6, F = 14 / 20.
+        let s = DcaseScores::new(10, 10, 7, 0);
+        assert_eq!((s.deletions, s.insertions, s.substitutions), (3, 3, 0));
+        assert!((s.error_rate.unwrap() - 0.6).abs() < 1e-12);
+        assert!((s.f_score.unwrap() - 0.7).abs() < 1e-12);
+        // With substitutions: N = 10, 8 detections, 5 right, 2 wrong class:
+        // D = 10 - 5 - 2 = 3, I = 8 - 5 - 2 = 1, ER = 6 / 10; P = 5/8, R = 5/10, F = 5/9.
+        let s = DcaseScores::new(10, 8, 5, 2);
+        assert_eq!((s.deletions, s.insertions, s.substitutions), (3, 1, 2));
+        assert!((s.error_rate.unwrap() - 0.6).abs() < 1e-12);
+        assert!((s.f_score.unwrap() - 5.0 / 9.0).abs() < 1e-12);
+        // ER above 1: 2 references, none found, 5 false detections: (0 + 2 + 5) / 2.
+        let s = DcaseScores::new(2, 5, 0, 0);
+        assert!((s.error_rate.unwrap() - 3.5).abs() < 1e-12);
+        assert_eq!(s.f_score, Some(0.0));
+        // No references: ER undefined; nothing at all: F undefined too.
+        assert_eq!(DcaseScores::new(0, 3, 0, 0).error_rate, None);
+        assert_eq!(DcaseScores::new(0, 0, 0, 0).f_score, None);
+        // Perfect.
+        let s = DcaseScores::new(4, 4, 4, 0);
+        assert_eq!((s.error_rate, s.f_score), (Some(0.0), Some(1.0)));
+    }
+
+    #[test]
+    fn dcase_scores_from_matching_with_the_500_ms_collar() {
+        // References at 1, 5, 9 s. Detections: 1.4 s (within 0.5 s: TP), 5.6 s (outside: an
+        // insertion, and 5 s is a deletion), 9.5 s (exactly one collar: TP), 20 s (insertion).
+        let refs = [
+            lab("gunshot", 1_000_000),
+            lab("gunshot", 5_000_000),
+            lab("gunshot", 9_000_000),
+        ];
+        let dets = [
+            det(EventKind::Gunshot, 1_400_000, 1_700_000),
+            det(EventKind::Gunshot, 5_600_000, 5_900_000),
+            det(EventKind::Gunshot, 9_500_000, 9_800_000),
+            det(EventKind::Gunshot, 20_000_000, 20_300_000),
+        ];
+        let m = match_events(&refs, &dets, DEFAULT_COLLAR_US, Some(&["gunshot"]));
+        let mut t = TallyByKind::new();
+        tally(&mut t, &refs, &dets, &m, 30_000_000, &["gunshot"]);
+        let s = DcaseScores::from_tally(&t["gunshot"]);
+        assert_eq!(
+            (s.n_ref, s.n_sys, s.tp, s.deletions, s.insertions),
+            (3, 4, 2, 1, 2)
+        );
+        // ER = (1 + 2) / 3 = 1.0; F = 4 / (4 + 2 + 1).
+        assert!((s.error_rate.unwrap() - 1.0).abs() < 1e-12);
+        assert!((s.f_score.unwrap() - 4.0 / 7.0).abs() < 1e-12);
     }
 }

@@ -31,6 +31,7 @@
 //! ```
 
 pub mod audio;
+pub mod augment;
 pub mod imu;
 
 use crate::Timestamp;

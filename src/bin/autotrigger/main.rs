@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 mod audit;
+mod augment;
 mod detect;
 mod eval;
 mod features;
@@ -42,6 +43,8 @@ enum Command {
     Train(train::TrainArgs),
     /// Export feature matrices: gunshot onset features per hop (WAV), gait features (IMU).
     Features(features::FeaturesArgs),
+    /// Mix gunshots into background recordings (EBR, distance, recorder rate) with labels.
+    Augment(augment::AugmentArgs),
 }
 
 fn main() -> ExitCode {
@@ -59,5 +62,6 @@ fn main() -> ExitCode {
         Command::Sweep(a) => sweep::run(a),
         Command::Features(a) => features::run(a),
         Command::Train(a) => train::run(a),
+        Command::Augment(a) => augment::run(a),
     }
 }
