@@ -970,7 +970,11 @@ mod tests {
             Modality::from_path(Path::new("a.txt")),
             Some(Modality::Sisfall)
         );
-        assert_eq!(Modality::from_path(Path::new("a.mp3")), None);
+        assert_eq!(
+            Modality::from_path(Path::new("a.mp3")),
+            cfg!(feature = "media").then_some(Modality::Audio)
+        );
+        assert_eq!(Modality::from_path(Path::new("a.xyz")), None);
     }
 
     #[test]
