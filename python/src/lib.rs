@@ -472,6 +472,130 @@ fn evaluate(
     Ok(d)
 }
 
+/// ``_recording_count(inputs) -> int``: how many recordings ``evaluate`` would run (files,
+/// folders, manifests), for mapping a corpus over workers (``autotrigger.dask``).
+#[pyfunction]
+fn _recording_count(py: Python<'_>, inputs: Vec<PathBuf>) -> PyResult<usize> {
+    py.detach(|| corpus::collect(&inputs))
+        .map(|r| r.len())
+        .map_err(value_err)
+}
+
+/// ``_run_recordings(inputs, indices, config=None) -> list[str]``: runs recordings
+/// ``indices`` of ``inputs`` (one corpus collection per call, so a worker takes a batch) and
+/// returns for each what pooling needs, as JSON: name, duration, error, and each detection's
+/// kind, onset and decision time (integer microseconds, exact) and confidence.
+#[pyfunction]
+#[pyo3(signature = (inputs, indices, config = None))]
+fn _run_recordings(
+    py: Python<'_>,
+    inputs: Vec<PathBuf>,
+    indices: Vec<usize>,
+    config: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Vec<String>> {
+    let cfg = load_config(py, config)?;
+    py.detach(|| -> Result<Vec<String>, String> {
+        let recs = corpus::collect(&inputs).map_err(|e| e.to_string())?;
+        let opts = RunOptions {
+            config: cfg,
+            ..RunOptions::default()
+        };
+        indices
+            .into_iter()
+            .map(|index| {
+                let rec = recs
+                    .get(index)
+                    .ok_or_else(|| format!("recording {index} out of range ({})", recs.len()))?;
+                let res = corpus::run_one(rec, &opts);
+                let det: Vec<_> = res
+                    .detections
+                    .iter()
+                    .map(|e| {
+                        serde_json::json!([
+                            e.kind.as_str(),
+                            e.onset.as_micros(),
+                            e.decided.as_micros(),
+                            e.confidence
+                        ])
+                    })
+                    .collect();
+                Ok(serde_json::json!({
+                    "name": rec.name,
+                    "duration_us": res.duration_us,
+                    "error": res.error,
+                    "detections": det,
+                })
+                .to_string())
+            })
+            .collect()
+    })
+    .map_err(value_err)
+}
+
+/// ``_evaluate_runs(inputs, runs, collar=0.5) -> dict``: pools the results of
+/// ``_run_recordings`` for every recording of ``inputs`` (in order) into the same dict as
+/// ``evaluate`` (scoring uses kinds, times and confidences; evidence is not carried).
+#[pyfunction]
+#[pyo3(signature = (inputs, runs, collar = 0.5))]
+fn _evaluate_runs(
+    py: Python<'_>,
+    inputs: Vec<PathBuf>,
+    runs: Vec<String>,
+    collar: f64,
+) -> PyResult<Py<PyAny>> {
+    let collars = collars(collar)?;
+    let (json, text) = py
+        .detach(|| -> Result<(String, String), String> {
+            let recs = corpus::collect(&inputs).map_err(|e| e.to_string())?;
+            if recs.len() != runs.len() {
+                return Err(format!(
+                    "{} results for {} recordings",
+                    runs.len(),
+                    recs.len()
+                ));
+            }
+            let mut results = Vec::with_capacity(recs.len());
+            for (rec, run) in recs.into_iter().zip(runs) {
+                let v: serde_json::Value = serde_json::from_str(&run).map_err(|e| e.to_string())?;
+                if v["name"].as_str() != Some(rec.name.as_str()) {
+                    return Err(format!(
+                        "result for {:?} given for {:?}",
+                        v["name"], rec.name
+                    ));
+                }
+                let mut detections = Vec::new();
+                for d in v["detections"].as_array().into_iter().flatten() {
+                    let bad = || format!("{}: malformed detection {d}", rec.name);
+                    let kind = d[0]
+                        .as_str()
+                        .and_then(autotrigger::EventKind::parse)
+                        .ok_or_else(bad)?;
+                    detections.push(Event {
+                        kind,
+                        onset: Timestamp::from_micros(d[1].as_i64().ok_or_else(bad)?),
+                        decided: Timestamp::from_micros(d[2].as_i64().ok_or_else(bad)?),
+                        confidence: d[3].as_f64().ok_or_else(bad)? as f32,
+                        evidence: autotrigger::Evidence::new(),
+                    });
+                }
+                results.push(corpus::RecordingResult {
+                    recording: rec,
+                    duration_us: v["duration_us"].as_i64().unwrap_or(0),
+                    detections,
+                    error: v["error"].as_str().map(str::to_string),
+                    trace: None,
+                });
+            }
+            let rep = corpus::evaluate(&results, collars);
+            let json = serde_json::to_string(&rep).map_err(|e| e.to_string())?;
+            Ok((json, rep.to_text()))
+        })
+        .map_err(value_err)?;
+    let d = from_json(py, &json)?;
+    d.bind(py).set_item("text", text)?;
+    Ok(d)
+}
+
 /// The compiled part of the `autotrigger` package.
 #[pymodule]
 fn _autotrigger(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -481,5 +605,8 @@ fn _autotrigger(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(features, m)?)?;
     m.add_function(wrap_pyfunction!(detect_file, m)?)?;
     m.add_function(wrap_pyfunction!(evaluate, m)?)?;
+    m.add_function(wrap_pyfunction!(_recording_count, m)?)?;
+    m.add_function(wrap_pyfunction!(_run_recordings, m)?)?;
+    m.add_function(wrap_pyfunction!(_evaluate_runs, m)?)?;
     Ok(())
 }

@@ -163,3 +163,24 @@ def test_the_readme_example_runs(monkeypatch, capsys):
     exec(compile(code, "README.md", "exec"), {})
     out = capsys.readouterr().out
     assert out.count("'gunshot'") == 2, out
+
+
+def test_dask_on_a_two_worker_local_cluster_equals_the_cli():
+    distributed = pytest.importorskip("dask.distributed")
+    import autotrigger.dask
+
+    inputs = [FIX, ROOT / "fixtures_media"]
+    want = autotrigger.evaluate(inputs)
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster, distributed.Client(cluster) as client:
+        assert len(client.scheduler_info()["workers"]) == 2
+        got = autotrigger.dask.evaluate(inputs, client)
+    assert got == want
+    cli = subprocess.run(
+        [str(ROOT / "target" / "release" / "autotrigger"), "eval", *map(str, inputs)],
+        capture_output=True,
+        text=True,
+    )
+    if cli.stdout:
+        assert cli.stdout == got["text"]
