@@ -2,7 +2,8 @@
 //! each in parallel, and score the detections ([`evaluate`]).
 //!
 //! Inputs:
-//! - a `.wav` file: the gunshot detector; references from its label side-car
+//! - an audio file (`.wav`, or with the `media` feature `.mp4 .m4a .m4v .mov .mp3 .flac .ogg
+//!   .oga`): the gunshot detector; references from its label side-car
 //!   (`NAME.labels.csv`; no side-car = no events);
 //! - a `.csv` file (IMU CSV, with its optional `p_hpa` barometer column), `.txt` file
 //!   (SisFall raw) or FallAllD `_A.dat` (read with its `_G.dat` and `_B.dat`): every IMU
@@ -60,7 +61,7 @@ pub const IMU_KINDS: &[&str] = &[
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Modality {
-    /// WAV audio -> gunshot detector.
+    /// Audio (WAV, or compressed/video with the `media` feature) -> gunshot detector.
     Audio,
     /// IMU CSV (`t_s,ax,ay,az[,gx,gy,gz]`) -> IMU detectors.
     ImuCsv,
@@ -71,9 +72,9 @@ pub enum Modality {
 }
 
 impl Modality {
-    /// The modality for a file name extension (`wav`, `csv`, `txt`, FallAllD `_A.dat`), if
-    /// any (a FallAllD recording is named by its `_A.dat`; its `_G.dat` and `_B.dat` are
-    /// read with it).
+    /// The modality for a file name (audio per [`io::is_audio_path`], `csv`, `txt`, FallAllD
+    /// `_A.dat`), if any (a FallAllD recording is named by its `_A.dat`; its `_G.dat` and
+    /// `_B.dat` are read with it).
     pub fn from_path(p: &Path) -> Option<Modality> {
         let name = p.file_name()?.to_str()?.to_ascii_lowercase();
         if name.ends_with(".labels.csv") || name.ends_with(".inputs.csv") || name == "manifest.csv"
@@ -81,7 +82,7 @@ impl Modality {
             return None;
         }
         match p.extension()?.to_str()?.to_ascii_lowercase().as_str() {
-            "wav" => Some(Modality::Audio),
+            _ if io::is_audio_path(p) => Some(Modality::Audio),
             "csv" => Some(Modality::ImuCsv),
             "txt" => Some(Modality::Sisfall),
             "dat" if name.ends_with("_a.dat") => Some(Modality::Fallalld),
@@ -198,7 +199,7 @@ pub fn collect(inputs: &[PathBuf]) -> Result<Vec<Recording>, CorpusError> {
             let m = Modality::from_path(input).ok_or_else(|| {
                 input_err(
                     input,
-                    "not a recording (.wav, IMU .csv, SisFall .txt), folder or MANIFEST.csv",
+                    "not a recording (audio .wav/.mp4/.mp3/.flac/.ogg..., IMU .csv, SisFall .txt), folder or MANIFEST.csv",
                 )
             })?;
             if !input.is_file() {
@@ -622,7 +623,7 @@ pub(crate) fn config_error(rec: &Recording, e: &crate::error::ConfigError) -> St
 }
 
 fn run_audio(rec: &Recording, opts: &RunOptions, res: &mut RecordingResult) -> Result<(), String> {
-    let audio = io::read_wav(&rec.path).map_err(|e| e.to_string())?;
+    let audio = io::read_audio(&rec.path).map_err(|e| e.to_string())?;
     res.duration_us = audio.duration_us();
     let mut det = crate::audio::GunshotDetector::new(&opts.config.gunshot, audio.sample_rate)
         .map_err(|e| config_error(rec, &e))?;
@@ -1254,7 +1255,11 @@ mod tests {
             Modality::from_path(Path::new("a.txt")),
             Some(Modality::Sisfall)
         );
-        assert_eq!(Modality::from_path(Path::new("a.mp3")), None);
+        assert_eq!(
+            Modality::from_path(Path::new("a.mp3")),
+            cfg!(feature = "media").then_some(Modality::Audio)
+        );
+        assert_eq!(Modality::from_path(Path::new("a.xyz")), None);
     }
 
     #[test]

@@ -160,7 +160,7 @@ impl AudioFrames {
             duration_us: 0,
             error: None,
         };
-        match io::read_wav(&rec.path) {
+        match io::read_audio(&rec.path) {
             Err(e) => out.error = Some(e.to_string()),
             Ok(a) => {
                 out.duration_us = a.duration_us();

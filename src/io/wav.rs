@@ -123,7 +123,7 @@ pub fn write_wav_i16(path: &Path, samples: &[f32], sample_rate: u32) -> Result<(
 /// How the data chunk's bytes become samples: the container width and the integer or float
 /// interpretation, exactly as hound decodes them (`bytes_per_sample`, `bits_per_sample`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Layout {
+pub(super) enum Layout {
     /// 8-bit unsigned (128 = 0).
     U8,
     /// 16-bit signed little-endian.
@@ -140,7 +140,7 @@ enum Layout {
 }
 
 impl Layout {
-    fn bytes(self) -> usize {
+    pub(super) fn bytes(self) -> usize {
         match self {
             Layout::U8 => 1,
             Layout::I16 => 2,
@@ -386,7 +386,7 @@ fn read_full(r: &mut impl std::io::Read, buf: &mut [u8]) -> std::io::Result<usiz
 }
 
 /// Decodes whole interleaved frames of `bytes` into `out` (one mono sample per frame).
-fn convert(layout: Layout, scale: f32, channels: usize, bytes: &[u8], out: &mut [f32]) {
+pub(super) fn convert(layout: Layout, scale: f32, channels: usize, bytes: &[u8], out: &mut [f32]) {
     // Integer containers are widened to i32 exactly as hound does (8-bit is unsigned around
     // 128; 24-bit is sign-extended from bit 23), then scaled in f32: the scale is a power of
     // two, so the product rounds exactly as the f64 product rounded to f32 does.

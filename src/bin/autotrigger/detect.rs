@@ -1,14 +1,20 @@
 //! `autotrigger detect FILE...`: run the detectors over recordings and print their events.
 //!
-//! WAV files are streamed block by block through the gunshot detector (hours of audio never
+//! Audio files (WAV, and MP4/MOV/M4A with AAC, MP3, FLAC, Ogg Vorbis) are streamed block by block through the gunshot detector (hours of audio never
 //! sit in memory); IMU files (CSV, or SisFall raw text) go through all IMU detectors. A file
 //! that cannot be read is reported on stderr as `autotrigger: FILE[:LINE]: message`, the other
 //! files are still processed, and the exit status is non-zero at the end.
+//!
+//! `-` reads headerless PCM from standard input (`--raw s16le|f32le --rate R [--channels C]`)
+//! as it arrives and writes each event the moment the detector decides it (one flushed line
+//! each), so `arecord -f S16_LE -r 16000 | autotrigger detect - --raw s16le --rate 16000` is a
+//! live demo. End of input ends the stream: pending candidates are decided and printed.
 
 use autotrigger::audio::GunshotDetector;
 use autotrigger::imu::ImuDetectors;
 use autotrigger::io::{
-    read_fallalld, read_imu_csv_with_pressure, read_sisfall, ImuRecording, WavStream,
+    is_audio_path, read_fallalld, read_imu_csv_with_pressure, read_sisfall, AudioStream,
+    ImuRecording, RawFormat, RawPcm,
 };
 use autotrigger::{Config, Event, StreamingDetector};
 use clap::{Args, ValueEnum};
@@ -39,21 +45,44 @@ pub enum ImuFormat {
     Fallalld,
 }
 
+/// Sample encodings for raw PCM on standard input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RawArg {
+    /// 16-bit signed little-endian integers.
+    S16le,
+    /// 32-bit little-endian floats (full scale 1.0).
+    F32le,
+}
+
 /// Arguments of `autotrigger detect`.
 #[derive(Args, Debug)]
 pub struct DetectArgs {
-    /// Recordings: `.wav` (audio), `.csv` (IMU CSV, optional `p_hpa` barometer column),
-    /// `.txt` (SisFall), `.dat` (FallAllD `_A.dat`, read with its `_G.dat` and `_B.dat`). Side-cars
-    /// (`*.labels.csv`, `*.inputs.csv`) are skipped, so globs like `dir/*.csv` work.
+    /// Recordings: audio (`.wav`, and `.mp4 .m4a .m4v .mov .mp3 .flac .ogg .oga`: AAC, MP3,
+    /// FLAC, Vorbis), `.csv` (IMU CSV, optional `p_hpa` barometer column), `.txt` (SisFall),
+    /// `.dat` (FallAllD `_A.dat`, read with its `_G.dat` and `_B.dat`). Side-cars
+    /// (`*.labels.csv`, `*.inputs.csv`) are skipped, so globs like `dir/*.csv` work. `-` reads
+    /// raw PCM audio from standard input (needs --raw and --rate).
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    /// Sample encoding of `-` (standard input): interleaved little-endian PCM.
+    #[arg(long, value_enum, value_name = "ENCODING")]
+    pub raw: Option<RawArg>,
+    /// Sample rate of `-` in hertz.
+    #[arg(long, value_name = "HZ", value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate: Option<u32>,
+    /// Audio track of video and multi-track files, numbered from 0 among the audio tracks.
+    #[arg(long, value_name = "N")]
+    pub track: Option<usize>,
+    /// Interleaved channels of `-` (mixed to mono as for WAV files).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    pub channels: u16,
     /// Configuration (TOML, see `autotrigger config`); defaults when absent.
     #[arg(long, value_name = "FILE.toml")]
     pub config: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
-    /// Format of non-WAV files (default: by extension, `.txt` = sisfall, `.dat` = fallalld,
+    /// Output format (default: table, or jsonl when reading `-`).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Format of non-audio files (default: by extension, `.txt` = sisfall, `.dat` = fallalld,
     /// `.csv` = csv). The barometer (CSV `p_hpa`, FallAllD `_B.dat`) is used when present.
     #[arg(long, value_enum)]
     pub imu_format: Option<ImuFormat>,
@@ -67,6 +96,8 @@ struct Sink<W: Write> {
     out: W,
     format: Format,
     file_width: usize,
+    /// Flush after every event (live input: each line leaves the moment it is decided).
+    flush_each: bool,
 }
 
 const KIND_WIDTH: usize = 22; // "officer_down_cancelled"
@@ -92,6 +123,14 @@ impl<W: Write> Sink<W> {
     }
 
     fn event(&mut self, file: &str, e: &Event) -> std::io::Result<()> {
+        self.write_event(file, e)?;
+        if self.flush_each {
+            self.out.flush()?;
+        }
+        Ok(())
+    }
+
+    fn write_event(&mut self, file: &str, e: &Event) -> std::io::Result<()> {
         match self.format {
             Format::Jsonl => {
                 // `Event` serializes as a JSON object; splice `file` in as its first key so the
@@ -155,14 +194,15 @@ impl From<std::io::Error> for FileError {
     }
 }
 
-fn detect_wav<W: Write>(
+fn detect_audio<W: Write>(
     path: &Path,
     name: &str,
     cfg: &Config,
-    block: usize,
+    args: &DetectArgs,
     sink: &mut Sink<W>,
 ) -> Result<(), FileError> {
-    let mut wav = WavStream::open(path)?;
+    let block = args.block as usize;
+    let mut wav = AudioStream::open(path, args.track)?;
     let mut det = GunshotDetector::new(&cfg.gunshot, wav.sample_rate())
         .map_err(|e| FileError::Input(format!("{name}: {e}")))?;
     let mut buf = vec![0f32; block];
@@ -188,6 +228,52 @@ fn detect_wav<W: Write>(
         eprintln!("autotrigger: {name}: warning: {bad} non-finite samples were replaced by 0");
     }
     Ok(())
+}
+
+/// `-`: raw PCM from standard input, processed as it arrives.
+fn detect_stdin<W: Write>(
+    args: &DetectArgs,
+    cfg: &Config,
+    sink: &mut Sink<W>,
+) -> Result<(), FileError> {
+    let (Some(raw), Some(rate)) = (args.raw, args.rate) else {
+        return Err(FileError::Input(
+            "-: standard input is raw PCM: give --raw s16le|f32le and --rate HZ".into(),
+        ));
+    };
+    let format = match raw {
+        RawArg::S16le => RawFormat::S16le,
+        RawArg::F32le => RawFormat::F32le,
+    };
+    let block = args.block as usize;
+    let stdin = std::io::stdin();
+    let mut pcm = RawPcm::new(stdin.lock(), format, args.channels, block, "-")?;
+    let mut det = GunshotDetector::new(&cfg.gunshot, rate)
+        .map_err(|e| FileError::Input(format!("-: {e}")))?;
+    let mut buf = vec![0f32; block];
+    let mut events: Vec<Event> = Vec::new();
+    let ended = loop {
+        let n = match pcm.read(&mut buf) {
+            Ok(0) => break Ok(()),
+            Ok(n) => n,
+            // Decide what was heard before the stream broke, then report it.
+            Err(e) => break Err(FileError::from(e)),
+        };
+        det.process(&buf[..n], &mut events)
+            .map_err(|e| FileError::Input(format!("-: {e}")))?;
+        for e in events.drain(..) {
+            sink.event("-", &e)?;
+        }
+    };
+    det.finish(&mut events);
+    for e in events.drain(..) {
+        sink.event("-", &e)?;
+    }
+    let bad = det.non_finite_samples();
+    if bad > 0 {
+        eprintln!("autotrigger: -: warning: {bad} non-finite samples were replaced by 0");
+    }
+    ended
 }
 
 fn detect_imu<W: Write>(
@@ -219,6 +305,9 @@ fn detect_file<W: Write>(
     cfg: &Config,
     sink: &mut Sink<W>,
 ) -> Result<(), FileError> {
+    if path.as_os_str() == "-" {
+        return detect_stdin(args, cfg, sink);
+    }
     let name = path.display().to_string();
     let ext = path
         .extension()
@@ -231,8 +320,8 @@ fn detect_file<W: Write>(
         // they are not recordings and not errors.
         return Ok(());
     }
-    if ext == "wav" {
-        return detect_wav(path, &name, cfg, block, sink);
+    if is_audio_path(path) {
+        return detect_audio(path, &name, cfg, args, sink);
     }
     let format = match (args.imu_format, ext.as_str()) {
         (Some(f), _) => f,
@@ -241,7 +330,7 @@ fn detect_file<W: Write>(
         (None, "dat") => ImuFormat::Fallalld,
         (None, _) => {
             return Err(FileError::Input(format!(
-                "{name}: unsupported file type (expected .wav, .csv, .txt or .dat, or pass --imu-format)"
+                "{name}: unsupported file type (expected audio: .wav .mp4 .m4a .mov .mp3 .flac .ogg; IMU: .csv .txt .dat, or pass --imu-format)"
             )))
         }
     };
@@ -291,10 +380,22 @@ pub fn run(args: DetectArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let live = args.files.iter().any(|f| f.as_os_str() == "-");
+    if args.files.iter().filter(|f| f.as_os_str() == "-").count() > 1 {
+        eprintln!("autotrigger: `-` (standard input) can be given once");
+        return ExitCode::from(2);
+    }
+    if !live && (args.raw.is_some() || args.rate.is_some()) {
+        eprintln!("autotrigger: --raw and --rate describe `-` (standard input), which is not among the files");
+        return ExitCode::from(2);
+    }
     let stdout = std::io::stdout();
     let mut sink = Sink {
         out: std::io::BufWriter::new(stdout.lock()),
-        format: args.format,
+        flush_each: live,
+        format: args
+            .format
+            .unwrap_or(if live { Format::Jsonl } else { Format::Table }),
         file_width: args
             .files
             .iter()

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 /// Arguments of `autotrigger eval`.
 #[derive(Args, Debug)]
 pub struct EvalArgs {
-    /// Recordings (.wav, IMU .csv, SisFall .txt, with NAME.labels.csv side-cars), folders, or
+    /// Recordings (audio: .wav .mp4 .m4a .mov .mp3 .flac .ogg; IMU .csv, SisFall .txt, with NAME.labels.csv side-cars), folders, or
     /// dev-set MANIFEST.csv files.
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,

@@ -1,4 +1,4 @@
-//! `autotrigger features`: the gunshot detector's onset features of a WAV file (one row per
+//! `autotrigger features`: the gunshot detector's onset features of an audio file (one row per
 //! hop), or the running detector's gait features of an IMU recording (one row per window).
 use autotrigger::eval::corpus::Modality;
 use autotrigger::eval::features::{feature_matrix_of, imu_gait_matrix};
@@ -9,8 +9,12 @@ use std::process::ExitCode;
 /// Arguments of `autotrigger features`.
 #[derive(Args, Debug)]
 pub struct FeaturesArgs {
-    /// A WAV file, an IMU CSV (.csv) or a SisFall recording (.txt).
+    /// An audio file (.wav, .mp4/.m4a/.mov, .mp3, .flac, .ogg), an IMU CSV (.csv) or a SisFall
+    /// recording (.txt).
     pub file: PathBuf,
+    /// Audio track of video and multi-track files, numbered from 0 among the audio tracks.
+    #[arg(long, value_name = "N")]
+    pub track: Option<usize>,
     /// Write CSV (header `t_s,<feature names>`) to OUT, or to standard output without OUT.
     #[arg(long, value_name = "OUT", num_args = 0..=1, default_missing_value = "-")]
     pub csv: Option<PathBuf>,
@@ -44,7 +48,8 @@ fn run_inner(args: &FeaturesArgs) -> Result<(), String> {
             (m, "gait windows".to_string())
         }
         _ => {
-            let audio = autotrigger::io::read_wav(&args.file).map_err(|e| e.to_string())?;
+            let audio = autotrigger::io::read_audio_track(&args.file, args.track)
+                .map_err(|e| e.to_string())?;
             let m = feature_matrix_of(&audio, &config.gunshot).map_err(cfg_err)?;
             (m, format!("hops at {} Hz", audio.sample_rate))
         }

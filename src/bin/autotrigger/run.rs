@@ -1,7 +1,7 @@
 //! `autotrigger run`: one incident through the trigger engine, decisions printed, audit log
 //! written.
 
-use autotrigger::io::{read_imu_csv_with_pressure, read_wav, Audio};
+use autotrigger::io::{read_audio_track, read_imu_csv_with_pressure, Audio};
 use autotrigger::trigger::audit::{hash_file, signing_key_from_hex, AuditLog, MediaSegment};
 use autotrigger::trigger::inputs_file::read_inputs;
 use autotrigger::trigger::{Decision, Engine, Policy};
@@ -29,9 +29,12 @@ pub enum Format {
 /// Arguments of `autotrigger run`.
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
-    /// Audio of the incident (WAV).
+    /// Audio of the incident (WAV, or MP4/MOV/M4A with AAC, MP3, FLAC, Ogg Vorbis).
     #[arg(long)]
     audio: Option<PathBuf>,
+    /// Audio track of video and multi-track files, numbered from 0 among the audio tracks.
+    #[arg(long, value_name = "N")]
+    track: Option<usize>,
     /// IMU samples of the incident (CSV `t_s,ax,ay,az[,gx,gy,gz][,p_hpa]`; the optional
     /// barometer column goes to the engine as its own stream).
     #[arg(long)]
@@ -83,7 +86,12 @@ pub fn run(args: RunArgs) -> ExitCode {
             },
         },
     };
-    let audio = match args.audio.as_deref().map(read_wav).transpose() {
+    let audio = match args
+        .audio
+        .as_deref()
+        .map(|p| read_audio_track(p, args.track))
+        .transpose()
+    {
         Ok(a) => a,
         Err(e) => return fail(e),
     };
