@@ -103,6 +103,7 @@ fn manifest(root: &std::path::Path, class: &str, n: usize) -> Vec<std::path::Pat
 }
 
 #[test]
+#[cfg_attr(autotrigger_no_datasets, ignore = "needs ../shared/datasets")]
 fn gunshot_decisions_follow_the_detector_on_real_audio() {
     let Some(ds) = common::shared_datasets("gunshot_decisions_follow_the_detector_on_real_audio")
     else {
@@ -134,6 +135,7 @@ fn gunshot_decisions_follow_the_detector_on_real_audio() {
 }
 
 #[test]
+#[cfg_attr(autotrigger_no_datasets, ignore = "needs ../shared/datasets")]
 fn imu_decisions_follow_the_detectors_on_sisfall() {
     let Some(ds) = common::shared_datasets("imu_decisions_follow_the_detectors_on_sisfall") else {
         return;
