@@ -6,7 +6,8 @@
 #
 #   scripts/mutants.sh                       # every core file (hours on a 2-core machine)
 #   scripts/mutants.sh src/trigger/audit.rs  # one file
-#   JOBS=2 scripts/mutants.sh src/time.rs    # more parallel builds (default 1: shared machine)
+#   TIMEOUT=120 scripts/mutants.sh src/time.rs  # per-mutant test timeout, s (default 300)
+#   ITERATE=1 scripts/mutants.sh src/time.rs     # only the mutants not caught last time
 #
 # Builds in the `checked` profile (release optimisation, overflow checks on; shared with
 # .ci/run's checked step), in place (`--in-place`: the working tree is mutated and restored;
@@ -28,8 +29,8 @@ fi
 # The tests that guard each file (a short list keeps every mutant's run short).
 tests_for() {
     case "$1" in
-    src/time.rs) echo "--lib --test robust_imu --test engine_rules --test robust_day_long" ;;
-    src/trigger/audit.rs) echo "--test audit_tamper --test engine_cli" ;;
+    src/time.rs) echo "--lib --test time_edges --test robust_imu --test engine_rules --test robust_day_long" ;;
+    src/trigger/audit.rs) echo "--test audit_tamper" ;;
     src/imu/fall.rs) echo "--lib --test imu_fall_aftermath --test imu_synthetic --test imu_synth_scenes --test robust_imu" ;;
     src/imu/running.rs) echo "--lib --test imu_synthetic --test imu_synth_scenes --test robust_imu" ;;
     src/audio/gunshot.rs) echo "--lib --test gunshot_decision --test audio_detector --test gunshot_bursts --test robust_audio" ;;
@@ -37,6 +38,21 @@ tests_for() {
     src/trigger/engine.rs) echo "--lib --test engine_rules --test engine_props --test engine_policies --test engine_incident --test robust_engine" ;;
     *) echo "--lib --tests" ;;
     esac
+}
+
+# As cargo arguments of every invocation (`--cargo-arg`): the build phase then builds only
+# these test targets too (arguments after `--` would narrow the test run but not the build,
+# which would relink every test binary of the crate for every mutant).
+cargo_args() {
+    local a prev=""
+    for a in $(tests_for "$1"); do
+        if [ "$prev" = "--test" ]; then
+            echo "--cargo-arg=--test=$a"
+        elif [ "$a" != "--test" ]; then
+            echo "--cargo-arg=$a"
+        fi
+        prev=$a
+    done
 }
 
 FILES=("$@")
@@ -50,12 +66,12 @@ for f in "${FILES[@]}"; do
     name=$(echo "$f" | sed 's|^src/||; s|/|_|g; s|\.rs$||')
     start=$(date +%s)
     # shellcheck disable=SC2046
-    cargo mutants --in-place --profile checked --jobs "${JOBS:-1}" --no-shuffle \
+    cargo mutants --in-place --profile checked --no-shuffle ${ITERATE:+--iterate} \
         --timeout "${TIMEOUT:-300}" --build-timeout "${BUILD_TIMEOUT:-1200}" \
-        -f "$f" -o "$OUT/$name" -- $(tests_for "$f") || true
+        -f "$f" -o "$OUT/$name" $(cargo_args "$f") || true
     secs=$(( $(date +%s) - start ))
     d="$OUT/$name/mutants.out"
-    n() { [ -f "$d/$1" ] && grep -c . "$d/$1" || echo 0; }
+    n() { if [ -f "$d/$1" ]; then grep -c . "$d/$1" || true; else echo 0; fi; }
     line="| $f | $(( $(n caught.txt) + $(n missed.txt) + $(n timeout.txt) + $(n unviable.txt) )) | $(n caught.txt) | $(n missed.txt) | $(n timeout.txt) | $(n unviable.txt) | ${secs} s |"
     echo "$line" | tee -a "$OUT/SUMMARY.md"
     if [ -s "$d/missed.txt" ]; then

@@ -2,15 +2,14 @@
 //! first bad line.
 
 use autotrigger::trigger::audit::{self, AuditLog, Problem};
-use autotrigger::trigger::{ButtonAction, Engine, HolsterState, Input, Policy};
+use autotrigger::trigger::{ButtonAction, Decision, Engine, HolsterState, Input, Policy};
 use autotrigger::{Event, EventKind, Evidence, Timestamp};
 use proptest::prelude::*;
 
-/// A realistic log of 12 records (draw, gunshots, presses, sleep...).
-fn log_lines() -> (Vec<String>, String) {
+/// The decisions of a realistic incident (draw, gunshots, presses, sleep...): 12 of them.
+fn decisions() -> (Policy, Vec<Decision>) {
     let policy = Policy::from_toml_str("holdoff_s = 1\nmin_recording_s = 5").unwrap();
     let mut e = Engine::new(&policy, 16_000).unwrap();
-    let mut log = AuditLog::new(&policy);
     let ms = Timestamp::from_millis;
     let shot = |t: i64, c: f32| {
         let mut ev = Evidence::new();
@@ -40,10 +39,18 @@ fn log_lines() -> (Vec<String>, String) {
         .unwrap();
     e.push_input(ms(40_000), Input::Button(ButtonAction::Press))
         .unwrap();
-    let mut lines = Vec::new();
+    let mut ds = Vec::new();
     while let Some(d) = e.poll_decision() {
-        lines.push(log.record(&d));
+        ds.push(d);
     }
+    (policy, ds)
+}
+
+/// A realistic log of 12 records, and its head.
+fn log_lines() -> (Vec<String>, String) {
+    let (policy, ds) = decisions();
+    let mut log = AuditLog::new(&policy);
+    let lines = ds.iter().map(|d| log.record(d)).collect();
     (lines, log.head().to_string())
 }
 
@@ -185,6 +192,65 @@ fn a_truncated_log_is_found_where_the_chain_can_see_it() {
         let e = audit::verify_with_head(&join(&lines[..n]), Some(&head)).unwrap_err();
         assert_eq!(e.line, n + 1);
     }
+}
+
+/// A log resumed after a reboot (`AuditLog::resume` with the last record's seq and hash: all
+/// that survives) continues the chain byte for byte: the records before and after the reboot
+/// are the log written without one. The counters cover both parts.
+#[test]
+fn a_resumed_log_continues_the_chain() {
+    let (policy, ds) = decisions();
+    let (lines, head) = log_lines();
+    let fresh = AuditLog::new(&policy);
+    assert!(fresh.is_empty());
+    assert_eq!(fresh.len(), 0);
+    assert_eq!(fresh.head(), audit::GENESIS);
+    let mut before = AuditLog::new(&policy);
+    let mut text: Vec<String> = ds[..7].iter().map(|d| before.record(d)).collect();
+    assert_eq!(before.len(), 7);
+    assert!(!before.is_empty());
+    let mut after = AuditLog::resume(&policy, before.len() - 1, before.head());
+    assert_eq!(after.len(), 7);
+    assert!(!after.is_empty());
+    text.extend(ds[7..].iter().map(|d| after.record(d)));
+    assert_eq!(after.len(), 12);
+    assert_eq!(text, lines);
+    assert_eq!(after.head(), head);
+    audit::verify_with_head(&join(&text), Some(&head)).unwrap();
+}
+
+/// Every record carries the policy's hash, as `AuditLog::policy_hash` reports it.
+#[test]
+fn records_carry_the_policy_hash() {
+    let (policy, _) = decisions();
+    let (lines, _) = log_lines();
+    let log = AuditLog::new(&policy);
+    assert_eq!(log.policy_hash(), policy.hash_hex());
+    assert_eq!(log.policy_hash().len(), 64);
+    for l in &lines {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        assert_eq!(v["policy_hash"], log.policy_hash());
+    }
+}
+
+/// The messages name what is missing: one record, or a range.
+#[test]
+fn removal_messages_name_the_missing_records() {
+    let (lines, _) = log_lines();
+    let mut one = lines.clone();
+    one.remove(3);
+    let e = audit::verify(&join(&one)).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "line 4: record seq 3 is missing (removed) before this record"
+    );
+    let mut three = lines.clone();
+    three.drain(3..6);
+    let e = audit::verify(&join(&three)).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "line 4: records seq 3 ..= 5 are missing (removed) before this record"
+    );
 }
 
 proptest! {
