@@ -114,6 +114,7 @@ struct Unit {
 }
 
 #[test]
+#[cfg_attr(autotrigger_no_datasets, ignore = "needs ../shared/datasets")]
 fn devset_clip_figures() {
     let Some(root) = common::shared_datasets("devset_clip_figures") else {
         return;

@@ -2,15 +2,14 @@
 //! first bad line.
 
 use autotrigger::trigger::audit::{self, AuditLog, Problem};
-use autotrigger::trigger::{ButtonAction, Engine, HolsterState, Input, Policy};
+use autotrigger::trigger::{ButtonAction, Decision, Engine, HolsterState, Input, Policy};
 use autotrigger::{Event, EventKind, Evidence, Timestamp};
 use proptest::prelude::*;
 
-/// A realistic log of 12 records (draw, gunshots, presses, sleep...).
-fn log_lines() -> (Vec<String>, String) {
+/// The decisions of a realistic incident (draw, gunshots, presses, sleep...): 12 of them.
+fn decisions() -> (Policy, Vec<Decision>) {
     let policy = Policy::from_toml_str("holdoff_s = 1\nmin_recording_s = 5").unwrap();
     let mut e = Engine::new(&policy, 16_000).unwrap();
-    let mut log = AuditLog::new(&policy);
     let ms = Timestamp::from_millis;
     let shot = |t: i64, c: f32| {
         let mut ev = Evidence::new();
@@ -40,10 +39,18 @@ fn log_lines() -> (Vec<String>, String) {
         .unwrap();
     e.push_input(ms(40_000), Input::Button(ButtonAction::Press))
         .unwrap();
-    let mut lines = Vec::new();
+    let mut ds = Vec::new();
     while let Some(d) = e.poll_decision() {
-        lines.push(log.record(&d));
+        ds.push(d);
     }
+    (policy, ds)
+}
+
+/// A realistic log of 12 records, and its head.
+fn log_lines() -> (Vec<String>, String) {
+    let (policy, ds) = decisions();
+    let mut log = AuditLog::new(&policy);
+    let lines = ds.iter().map(|d| log.record(d)).collect();
     (lines, log.head().to_string())
 }
 
@@ -85,6 +92,165 @@ fn truncation_needs_the_anchor() {
     let e = audit::verify_with_head(&cut, Some(&head)).unwrap_err();
     assert_eq!(e.line, 11);
     assert!(matches!(e.problem, Problem::Truncated { .. }));
+}
+
+/// Recomputes a record's `hash` from its text (what a forger with the format at hand does).
+fn rehash(line: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let cut = line.rfind(",\"hash\":\"").unwrap();
+    let body = format!("{}}}", &line[..cut]);
+    let hash: String = Sha256::digest(body.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("{},\"hash\":\"{hash}\"}}", &line[..cut])
+}
+
+/// Sets a record's `prev` field.
+fn set_prev(line: &str, prev: &str) -> String {
+    let i = line.find("\"prev\":\"").unwrap() + "\"prev\":\"".len();
+    format!("{}{prev}{}", &line[..i], &line[i + 64..])
+}
+
+fn hash_of(line: &str) -> &str {
+    let i = line.rfind(",\"hash\":\"").unwrap() + ",\"hash\":\"".len();
+    &line[i..i + 64]
+}
+
+/// Record 6 edited (its time pushed later) and re-hashed: its own hash checks out, so only the chain
+/// shows it, on the next record, whose `prev` no longer matches.
+#[test]
+fn a_record_edited_and_rehashed_breaks_the_chain_at_the_next_record() {
+    let (mut lines, head) = log_lines();
+    let edited = lines[5].replacen("\"t_us\":", "\"t_us\":9", 1);
+    assert_ne!(edited, lines[5]);
+    lines[5] = rehash(&edited);
+    // The forged record alone is self-consistent: the `hash` check cannot see it.
+    audit::verify(&join(&lines[..6])).unwrap();
+    let e = audit::verify(&join(&lines)).unwrap_err();
+    assert_eq!(e.line, 7, "{e}");
+    assert_eq!(e.problem, Problem::BrokenChain { seq: 6 }, "{e}");
+    // Re-hashing the record alone leaves it chained to its predecessor but not its successor;
+    // pointing the successor at it (and re-hashing that) only moves the break one record on.
+    let next = rehash(&set_prev(&lines[6], hash_of(&lines[5])));
+    lines[6] = next;
+    let e = audit::verify(&join(&lines)).unwrap_err();
+    assert_eq!(e.problem, Problem::BrokenChain { seq: 7 }, "{e}");
+    // A forger who rewrites every record from the edit on makes a chain that verifies: only
+    // the anchored head shows it (docs/engine.md, "Limits").
+    for i in 7..lines.len() {
+        let l = rehash(&set_prev(&lines[i], hash_of(&lines[i - 1])));
+        lines[i] = l;
+    }
+    let r = audit::verify(&join(&lines)).unwrap();
+    assert_eq!(r.records, 12);
+    assert_ne!(r.head, head);
+    let e = audit::verify_with_head(&join(&lines), Some(&head)).unwrap_err();
+    assert!(matches!(e.problem, Problem::Truncated { .. }), "{e}");
+}
+
+/// A record pointing at the wrong predecessor (its own `prev` edited and re-hashed) is caught
+/// on its own line.
+#[test]
+fn a_record_with_a_forged_prev_does_not_chain() {
+    let (mut lines, _) = log_lines();
+    let other = hash_of(&lines[2]).to_string();
+    lines[7] = rehash(&set_prev(&lines[7], &other));
+    let e = audit::verify(&join(&lines)).unwrap_err();
+    assert_eq!(e.line, 8, "{e}");
+    assert_eq!(e.problem, Problem::BrokenChain { seq: 7 }, "{e}");
+    // The first record must start the chain (64 zeros).
+    let (mut lines, _) = log_lines();
+    lines[0] = rehash(&set_prev(&lines[0], &"1".repeat(64)));
+    let e = audit::verify(&join(&lines)).unwrap_err();
+    assert_eq!((e.line, e.problem), (1, Problem::BrokenChain { seq: 0 }));
+}
+
+/// What `verify` can and cannot tell of a truncated log without `--head`: records cut off at
+/// the start are missing (`Removed`, on line 1); a last line cut mid-record (a crash while
+/// writing) is not a record (`Malformed`, on its line); whole records cut off at the end leave a
+/// valid shorter chain, seen only against the anchored head (`truncation_needs_the_anchor`).
+#[test]
+fn a_truncated_log_is_found_where_the_chain_can_see_it() {
+    let (lines, head) = log_lines();
+    let e = audit::verify(&join(&lines[3..])).unwrap_err();
+    assert_eq!(e.line, 1, "{e}");
+    assert_eq!(e.problem, Problem::Removed { first: 0, last: 2 }, "{e}");
+    let mut cut = lines.clone();
+    let last = cut.pop().unwrap();
+    for keep in [1, last.len() / 2, last.len() - 1] {
+        let mut l = cut.clone();
+        l.push(last[..keep].to_string());
+        let e = audit::verify(&l.join("\n")).unwrap_err();
+        assert_eq!(e.line, 12, "cut at byte {keep}: {e}");
+        assert!(matches!(e.problem, Problem::Malformed(_)), "{e}");
+    }
+    // Cut at a record boundary: every prefix is a valid log of its own; the head says which.
+    for n in 0..lines.len() {
+        let r = audit::verify(&join(&lines[..n])).unwrap();
+        assert_eq!(r.records, n as u64);
+        let e = audit::verify_with_head(&join(&lines[..n]), Some(&head)).unwrap_err();
+        assert_eq!(e.line, n + 1);
+    }
+}
+
+/// A log resumed after a reboot (`AuditLog::resume` with the last record's seq and hash: all
+/// that survives) continues the chain byte for byte: the records before and after the reboot
+/// are the log written without one. The counters cover both parts.
+#[test]
+fn a_resumed_log_continues_the_chain() {
+    let (policy, ds) = decisions();
+    let (lines, head) = log_lines();
+    let fresh = AuditLog::new(&policy);
+    assert!(fresh.is_empty());
+    assert_eq!(fresh.len(), 0);
+    assert_eq!(fresh.head(), audit::GENESIS);
+    let mut before = AuditLog::new(&policy);
+    let mut text: Vec<String> = ds[..7].iter().map(|d| before.record(d)).collect();
+    assert_eq!(before.len(), 7);
+    assert!(!before.is_empty());
+    let mut after = AuditLog::resume(&policy, before.len() - 1, before.head());
+    assert_eq!(after.len(), 7);
+    assert!(!after.is_empty());
+    text.extend(ds[7..].iter().map(|d| after.record(d)));
+    assert_eq!(after.len(), 12);
+    assert_eq!(text, lines);
+    assert_eq!(after.head(), head);
+    audit::verify_with_head(&join(&text), Some(&head)).unwrap();
+}
+
+/// Every record carries the policy's hash, as `AuditLog::policy_hash` reports it.
+#[test]
+fn records_carry_the_policy_hash() {
+    let (policy, _) = decisions();
+    let (lines, _) = log_lines();
+    let log = AuditLog::new(&policy);
+    assert_eq!(log.policy_hash(), policy.hash_hex());
+    assert_eq!(log.policy_hash().len(), 64);
+    for l in &lines {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        assert_eq!(v["policy_hash"], log.policy_hash());
+    }
+}
+
+/// The messages name what is missing: one record, or a range.
+#[test]
+fn removal_messages_name_the_missing_records() {
+    let (lines, _) = log_lines();
+    let mut one = lines.clone();
+    one.remove(3);
+    let e = audit::verify(&join(&one)).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "line 4: record seq 3 is missing (removed) before this record"
+    );
+    let mut three = lines.clone();
+    three.drain(3..6);
+    let e = audit::verify(&join(&three)).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "line 4: records seq 3 ..= 5 are missing (removed) before this record"
+    );
 }
 
 proptest! {

@@ -2,8 +2,9 @@
 //! of the detectors' own events (run directly on the same recordings), and they do not depend
 //! on how the streams are cut into blocks.
 //!
-//! Until the real detectors land the detectors emit nothing and these tests check only the
-//! plumbing; they print how many events they saw so that a run shows which case applies.
+//! The comparison proves something only if the detectors fired: each real-data test also asserts
+//! that the recordings gave the events their class stands for (gunshots on gunshot clips, falls
+//! on fall trials, running on jogging trials) and that the engine made decisions from them.
 
 mod common;
 
@@ -103,6 +104,7 @@ fn manifest(root: &std::path::Path, class: &str, n: usize) -> Vec<std::path::Pat
 }
 
 #[test]
+#[cfg_attr(autotrigger_no_datasets, ignore = "needs ../shared/datasets")]
 fn gunshot_decisions_follow_the_detector_on_real_audio() {
     let Some(ds) = common::shared_datasets("gunshot_decisions_follow_the_detector_on_real_audio")
     else {
@@ -111,6 +113,7 @@ fn gunshot_decisions_follow_the_detector_on_real_audio() {
     let p = policy();
     let config = p.detector_config().unwrap();
     let mut total_events = 0;
+    let (mut files_with_shot, mut starts) = (0, 0);
     for path in manifest(&ds.join("audio"), "gunshot", 6) {
         let a = read_wav(&path).unwrap();
         let mut det = GunshotDetector::new(&config.gunshot, a.sample_rate).unwrap();
@@ -118,6 +121,7 @@ fn gunshot_decisions_follow_the_detector_on_real_audio() {
         det.process(&a.samples, &mut events).unwrap();
         det.finish(&mut events);
         total_events += events.len();
+        files_with_shot += usize::from(events.iter().any(|e| e.kind == EventKind::Gunshot));
 
         let mut engine = Engine::new(&p, a.sample_rate).unwrap();
         let mut got = Vec::new();
@@ -129,11 +133,21 @@ fn gunshot_decisions_follow_the_detector_on_real_audio() {
         engine.finish().unwrap();
         drain(&mut engine, &mut got);
         assert_eq!(got, reference(&p, &events), "{}", path.display());
+        starts += got
+            .iter()
+            .filter(|r| r.0 == DecisionKind::Start && r.1 == Some(Cause::Gunshot))
+            .count();
     }
     eprintln!("gunshot detector events on 6 gunshot files: {total_events}");
+    // Not vacuous: some of these clips give a gunshot and the engine starts recording on it
+    // (3 of these 6 do; recall over the whole dev set is `audio_devset`'s business).
+    eprintln!("clips with a gunshot: {files_with_shot} of 6, starts: {starts}");
+    assert!(files_with_shot >= 1, "no gunshot on 6 gunshot clips");
+    assert!(starts >= 1, "no recording started on a gunshot");
 }
 
 #[test]
+#[cfg_attr(autotrigger_no_datasets, ignore = "needs ../shared/datasets")]
 fn imu_decisions_follow_the_detectors_on_sisfall() {
     let Some(ds) = common::shared_datasets("imu_decisions_follow_the_detectors_on_sisfall") else {
         return;
@@ -143,13 +157,20 @@ fn imu_decisions_follow_the_detectors_on_sisfall() {
     let mut files = manifest(&ds.join("imu"), "fall", 4);
     files.extend(manifest(&ds.join("imu"), "run", 2));
     let mut total_events = 0;
-    for path in files {
+    let (mut falls_found, mut runs_found) = (0, 0);
+    for (i, path) in files.into_iter().enumerate() {
         let s: Vec<ImuSample> = read_sisfall(&path).unwrap();
         let mut det = ImuDetectors::new(&config).unwrap();
         let mut events = Vec::new();
         det.process(&s, &mut events).unwrap();
         det.finish(&mut events);
         total_events += events.len();
+        let found = |k: EventKind| usize::from(events.iter().any(|e| e.kind == k));
+        if i < 4 {
+            falls_found += found(EventKind::Fall);
+        } else {
+            runs_found += found(EventKind::Running);
+        }
 
         let mut engine = Engine::new(&p, 16_000).unwrap();
         let mut got = Vec::new();
@@ -162,6 +183,16 @@ fn imu_decisions_follow_the_detectors_on_sisfall() {
         assert_eq!(got, reference(&p, &events), "{}", path.display());
     }
     eprintln!("IMU detector events on 6 SisFall files: {total_events}");
+    // Fall sensitivity on SisFall is 99 % and every jogging file is found (README): the four
+    // fall trials give a fall and the two jogging trials running, at most one miss in each.
+    assert!(
+        falls_found >= 3,
+        "{falls_found} of 4 fall trials gave a fall"
+    );
+    assert!(
+        runs_found >= 1,
+        "{runs_found} of 2 jogging trials gave running"
+    );
 }
 
 /// A synthetic incident: noise, a clipped broadband impulse at 2 s, 4 s long at 16 kHz.

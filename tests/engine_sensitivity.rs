@@ -24,6 +24,7 @@ fn triggers(policy: &Policy, samples: &[f32], rate: u32) -> bool {
 }
 
 #[test]
+#[cfg_attr(autotrigger_no_datasets, ignore = "needs ../shared/datasets")]
 fn gunshot_presets_are_nested_on_the_dev_set() {
     let Some(ds) = common::shared_datasets("gunshot_presets_are_nested_on_the_dev_set") else {
         return;

@@ -186,6 +186,7 @@ fn imu_manifest_uses_fall_segments() {
 }
 
 #[test]
+#[cfg_attr(autotrigger_no_datasets, ignore = "needs ../shared/datasets")]
 fn shared_dev_manifests_are_read_completely() {
     let Some(ds) = common::shared_datasets("shared_dev_manifests_are_read_completely") else {
         return;

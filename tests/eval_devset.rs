@@ -10,6 +10,7 @@ use autotrigger::{Config, StreamingDetector};
 use std::collections::BTreeMap;
 
 #[test]
+#[cfg_attr(autotrigger_no_datasets, ignore = "needs ../shared/datasets")]
 fn audio_devset_clip_figures_match_direct_count() {
     let Some(ds) = common::shared_datasets("audio_devset_clip_figures_match_direct_count") else {
         return;

@@ -90,6 +90,17 @@ fn real_subset(test: &str) -> Vec<Recording> {
     out
 }
 
+/// The real-data halves of the tests in this file: without the data they run on the synthetic
+/// corpus alone, and this test shows the skip in the summary (`ignored`).
+#[test]
+#[cfg_attr(
+    autotrigger_no_datasets,
+    ignore = "needs ../shared/datasets: the real-data halves of this file's tests are skipped"
+)]
+fn real_data_halves_have_their_data() {
+    assert!(!real_subset("real_data_halves_have_their_data").is_empty());
+}
+
 #[test]
 fn decision_over_cached_frames_equals_full_detector() {
     let d = tmpdir("reuse");

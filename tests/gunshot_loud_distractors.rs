@@ -1,9 +1,11 @@
 //! Loud everyday impacts (-6 dBFS, as loud as an unclipped blast) from `autotrigger::synth`,
-//! free field and in a room, at several rates. Prints how many events each gives (the figures
-//! quoted in docs/gunshot.md) and asserts what the physics rules promise: a slammed door
-//! (plate modes below 250 Hz, centroid gate) almost never triggers (it did in 12 of 40
-//! renderings before the centroid gate; 2 now, both at 48 kHz where the door's click lifts
-//! the centroid to ~270 Hz), and a blast of the same level always does.
+//! free field and in a room, at five rates, four renderings each (40 per sound). Prints how many
+//! events each gives (the figures quoted in docs/gunshot.md) and asserts the rates the README
+//! states: a blast of that level always triggers; a slammed door (plate modes below 250 Hz,
+//! centroid gate) triggers in at most 5 % of renderings (the distractor false-trigger aim; it
+//! did in 12 of 40 before the centroid gate); a knock, clap or key drop at that level is
+//! accepted as a gunshot (README limit: in at least 90 % of renderings), a dog bark in at least
+//! a quarter, and a jackhammer gives bursts of events (more events than triggering renderings).
 
 mod common;
 
@@ -74,8 +76,11 @@ fn loud_distractors_table_and_door_slams_rejected() {
         "room",
         RATES.map(|r| format!("{r:>6}")).join("")
     );
-    let mut doors = 0;
-    for (name, snd) in &sounds {
+    // Renderings that gave at least one event, and events, per sound (both conditions).
+    let mut triggered = [0usize; 7];
+    let mut events = [0usize; 7];
+    let renderings = 2 * RATES.len() * 4;
+    for (k, (name, snd)) in sounds.iter().enumerate() {
         for room in [false, true] {
             let mut counts = Vec::new();
             for (i, rate) in RATES.into_iter().enumerate() {
@@ -85,9 +90,8 @@ fn loud_distractors_table_and_door_slams_rejected() {
                     let x = render(rate, 1000 * i as u64 + seed, snd, room);
                     let ev = detect(rate, &x);
                     n += ev.len();
-                    if *name == "door slam" {
-                        doors += ev.len();
-                    }
+                    triggered[k] += usize::from(!ev.is_empty());
+                    events[k] += ev.len();
                     if *name == "blast" {
                         assert!(!ev.is_empty(), "blast, room {room}, {rate} Hz");
                     }
@@ -97,5 +101,34 @@ fn loud_distractors_table_and_door_slams_rejected() {
             println!("{name:<11} {room:>5} {}", counts.join(""));
         }
     }
-    assert!(doors <= 2, "{doors} door slams of 40 accepted");
+    let rate = |k: usize| triggered[k] as f64 / renderings as f64;
+    for (k, (name, _)) in sounds.iter().enumerate() {
+        println!(
+            "{name:<11} triggered in {} of {renderings} renderings ({:.0} %), {} events",
+            triggered[k],
+            100.0 * rate(k),
+            events[k]
+        );
+    }
+    assert_eq!(triggered[0], renderings, "blast");
+    assert!(
+        rate(1) <= 0.05,
+        "door slams: {} of {renderings}",
+        triggered[1]
+    );
+    for k in [2, 3, 4] {
+        assert!(
+            rate(k) >= 0.9,
+            "{}: {} of {renderings}",
+            sounds[k].0,
+            triggered[k]
+        );
+    }
+    assert!(rate(6) >= 0.25, "dog: {} of {renderings}", triggered[6]);
+    assert!(
+        triggered[5] > 0 && events[5] > 2 * triggered[5],
+        "jackhammer: {} events in {} renderings",
+        events[5],
+        triggered[5]
+    );
 }

@@ -28,6 +28,7 @@ fn data() -> Option<&'static Vec<RecordingCandidates>> {
 }
 
 #[test]
+#[cfg_attr(autotrigger_no_datasets, ignore = "needs ../shared/datasets")]
 fn shipped_model_is_reproducible() {
     let Some(data) = data() else { return };
     let opts = TrainOptions::default();
@@ -67,6 +68,7 @@ const FLOORS: [(&str, &str, usize, usize); 12] = [
 ];
 
 #[test]
+#[cfg_attr(autotrigger_no_datasets, ignore = "needs ../shared/datasets")]
 fn leave_one_source_out() {
     let Some(data) = data() else { return };
     let folds = train::leave_one_group_out(data, "source_repo", &TrainOptions::default());

@@ -290,6 +290,7 @@ fn evaluate(
 }
 
 #[test]
+#[cfg_attr(autotrigger_no_datasets, ignore = "needs ../shared/datasets")]
 fn imu_devset_figures() {
     let Some(root) = common::shared_datasets("imu_devset_figures") else {
         return;

@@ -101,6 +101,7 @@ const FLOORS: [(&str, &str, [u32; 4], [u32; 4]); 6] = [
 const STAIRS_FLOORS: [(&str, u32, u32, u32); 2] = [("neck", 48, 2, 6), ("waist", 48, 1, 4)];
 
 #[test]
+#[cfg_attr(autotrigger_no_datasets, ignore = "needs ../shared/datasets")]
 fn imu_devset_per_dataset_and_position() {
     let Some(root) = common::shared_datasets("imu_devset_per_dataset_and_position") else {
         return;
@@ -318,6 +319,7 @@ fn imu_devset_per_dataset_and_position() {
 /// its vertical-speed fit on a still sensor, or a real run on the flat would be taken for
 /// stairs by noise alone.
 #[test]
+#[cfg_attr(autotrigger_no_datasets, ignore = "needs ../shared/datasets")]
 fn fallalld_barometer_noise_floor() {
     let Some(root) = common::shared_datasets("fallalld_barometer_noise_floor") else {
         return;

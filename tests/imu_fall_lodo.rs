@@ -177,6 +177,7 @@ const LODO_FLOORS: [(&str, &str, u32, u32); 6] = [
 ];
 
 #[test]
+#[cfg_attr(autotrigger_no_datasets, ignore = "needs ../shared/datasets")]
 fn fall_gates_leave_one_dataset_out() {
     let Some(root) = common::shared_datasets("fall_gates_leave_one_dataset_out") else {
         return;
@@ -328,12 +329,13 @@ fn fall_gates_leave_one_dataset_out() {
 /// `IMU_FALL_DUMP=path IMU_FALL_CONFIGS=settle:window,...`: candidates with open gates at
 /// several posture-window timings, one file per timing (`path.0`, `path.1`, ...).
 #[test]
+#[ignore = "diagnostic dump, not a check: IMU_FALL_DUMP=path IMU_FALL_CONFIGS=... --ignored"]
 fn fall_candidates_dump_timings() {
     let (Some(p), Some(combos)) = (
         std::env::var_os("IMU_FALL_DUMP"),
         std::env::var_os("IMU_FALL_CONFIGS"),
     ) else {
-        return;
+        panic!("set IMU_FALL_DUMP=path and IMU_FALL_CONFIGS=settle:window,... for this dump");
     };
     let Some(root) = common::shared_datasets("fall_candidates_dump_timings") else {
         return;

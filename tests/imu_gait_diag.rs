@@ -165,6 +165,7 @@ fn pct(v: &mut [f64], p: f64) -> f64 {
 }
 
 #[test]
+#[cfg_attr(autotrigger_no_datasets, ignore = "needs ../shared/datasets")]
 fn running_diagnosis() {
     let Some(root) = common::shared_datasets("running_diagnosis") else {
         return;

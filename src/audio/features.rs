@@ -505,11 +505,17 @@ fn attack_time(sf: &SpectrumFrame<'_>, t: FrameTiming) -> (usize, f32) {
     let frame_end = sf.hop_start + t.hop as u64;
     // Frame positions before the stream start hold no observed samples.
     let s0 = (n as u64).saturating_sub(frame_end) as usize;
+    // A silent hop has no peak (and its `peak_sample` is not a position in this hop): nothing
+    // attacks. Checked before the peak's position is computed, which would underflow.
+    if peak <= 0.0 {
+        return (n, 0.0);
+    }
+    // `frame_end - peak_sample` is 1..=hop for a hop with a peak.
     let ip = n - (frame_end - sf.hop.peak_sample) as usize;
     // The level before an attack is only known once the frame lies wholly inside the stream
     // and does not start at its first sample (a stream that begins in the middle of a sound
     // would otherwise show its first dip as the quiet point).
-    if peak <= 0.0 || ip <= s0 || frame_end <= n as u64 {
+    if ip <= s0 || frame_end <= n as u64 {
         return (n, 0.0);
     }
     let env = &sf.envelope[..=ip];
@@ -530,6 +536,67 @@ fn attack_time(sf: &SpectrumFrame<'_>, t: FrameTiming) -> (usize, f32) {
 #[cfg(test)]
 mod tests {
     use super::fast_db10;
+    use super::OnsetFeatures;
+    use crate::audio::GunshotConfig;
+
+    /// Digital silence after the stream's first frame (a muted microphone, a gap in a
+    /// recording): every hop whose samples are all exactly zero has its attack and rise
+    /// saturated at the frame length with a 0 dB ratio, in f32 and in 16-bit input, and nothing
+    /// panics. Regression: the hop's peak position was computed before the silent-hop return
+    /// and underflowed (`frame_end - peak_sample`, with the silent hop's `peak_sample` = 0,
+    /// exceeds the frame length once the stream is longer than one frame): a panic with
+    /// overflow checks on (the `checked` profile of `.ci/run`).
+    #[test]
+    fn digital_silence_saturates_attack_and_rise_without_panicking() {
+        let rate = 16_000;
+        // 0.5 s of silence, a 2 ms click at 0.5 s, then 1 s of silence.
+        let click = 8_000..8_032;
+        let mut x = vec![0f32; 24_000];
+        for (i, v) in x[click.clone()].iter_mut().enumerate() {
+            *v = if i % 2 == 0 { 0.5 } else { -0.5 };
+        }
+        let x16: Vec<i16> = x.iter().map(|&v| (v * 32_767.0) as i16).collect();
+        // Behind the DC blocker (on by default) the click leaves a decaying tail, never exactly
+        // zero: the silence after it is exact only with the blocker off.
+        let cfg_off = GunshotConfig {
+            dc_block_hz: 0.0,
+            ..GunshotConfig::default()
+        };
+        let mut checked = 0;
+        for (cfg, after_too) in [(GunshotConfig::default(), false), (cfg_off, true)] {
+            let mut fx = OnsetFeatures::new(&cfg, rate).unwrap();
+            let t = fx.timing();
+            let frame_us = (t.frame_len as f64 * 1e6 / f64::from(rate)) as f32;
+            let mut frames = Vec::new();
+            for chunk in x.chunks(37) {
+                fx.push(chunk, |f| frames.push(*f));
+            }
+            fx.reset();
+            for chunk in x16.chunks(160) {
+                fx.push_i16(chunk, |f| frames.push(*f));
+            }
+            assert_eq!(frames.len(), 2 * 24_000 / t.hop);
+            // The click itself is seen: the stretch is not silent throughout.
+            assert!(frames.iter().any(|f| f.peak_dbfs > -10.0));
+            for f in &frames {
+                let silent = f.end_sample <= click.start as u64
+                    || (after_too && f.start_sample >= click.end as u64);
+                if !silent {
+                    continue;
+                }
+                checked += 1;
+                assert_eq!(f.attack_time_us, frame_us, "hop {}", f.index);
+                assert_eq!(f.attack_ratio_db, 0.0, "hop {}", f.index);
+                assert_eq!(f.rise_time_us, frame_us, "hop {}", f.index);
+                assert_eq!(f.onset_sample, f.start_sample, "hop {}", f.index);
+            }
+        }
+        // 100 silent hops before the click in each of the four runs, 199 after it in two.
+        assert!(
+            checked >= 4 * 100 + 2 * 199,
+            "{checked} silent hops checked"
+        );
+    }
 
     /// Against the f64 `10 log10`, for every power of two from 1e-12 to f32::MAX and a dense
     /// sweep of mantissas within each octave (including both ends of the `m` interval).

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Mutation testing of the core with cargo-mutants: every mutant of a file (an operator flipped,
+# a function body replaced by a default, a condition forced true/false...) is built and run
+# against the tests that guard that file; a mutant no test catches is written to the report.
+# Synthetic tests only: no test listed here reads ../shared, so the figures hold on any machine.
+#
+#   scripts/mutants.sh                       # every core file (hours on a 2-core machine)
+#   scripts/mutants.sh src/trigger/audit.rs  # one file
+#   TIMEOUT=120 scripts/mutants.sh src/time.rs  # per-mutant test timeout, s (default 300)
+#   ITERATE=1 scripts/mutants.sh src/time.rs     # only the mutants not caught last time
+#
+# Builds in the `checked` profile (release optimisation, overflow checks on; shared with
+# .ci/run's checked step), in place (`--in-place`: the working tree is mutated and restored;
+# do not edit src/ while it runs, and interrupt it only with Ctrl-C, which restores the file).
+# Report: mutants.out/<file>/ (cargo-mutants' own output: caught.txt, missed.txt,
+# unviable.txt, timeout.txt, outcomes.json) and a summary in mutants.out/SUMMARY.md.
+# Too slow for every CI run: figures and times in docs/testing.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_INCREMENTAL=1
+# CI unset: the dataset tests are not run here anyway (see TESTS), and a set CI would change
+# nothing but the build script's inputs.
+unset CI
+
+if ! command -v cargo-mutants >/dev/null; then
+    cargo install cargo-mutants --locked
+fi
+
+# The tests that guard each file (a short list keeps every mutant's run short).
+tests_for() {
+    case "$1" in
+    src/time.rs) echo "--lib --test time_edges --test robust_imu --test engine_rules --test robust_day_long" ;;
+    src/trigger/audit.rs) echo "--test audit_tamper" ;;
+    src/imu/fall.rs) echo "--lib --test imu_fall_aftermath --test imu_synthetic --test imu_synth_scenes --test robust_imu" ;;
+    src/imu/running.rs) echo "--lib --test imu_synthetic --test imu_synth_scenes --test robust_imu" ;;
+    src/audio/gunshot.rs) echo "--lib --test gunshot_decision --test audio_detector --test gunshot_bursts --test robust_audio" ;;
+    src/audio/features.rs) echo "--lib --test audio_features --test gunshot_decision --test audio_detector" ;;
+    src/trigger/engine.rs) echo "--lib --test engine_rules --test engine_props --test engine_policies --test engine_incident --test robust_engine" ;;
+    *) echo "--lib --tests" ;;
+    esac
+}
+
+# As cargo arguments of every invocation (`--cargo-arg`): the build phase then builds only
+# these test targets too (arguments after `--` would narrow the test run but not the build,
+# which would relink every test binary of the crate for every mutant).
+cargo_args() {
+    local a prev=""
+    for a in $(tests_for "$1"); do
+        if [ "$prev" = "--test" ]; then
+            echo "--cargo-arg=--test=$a"
+        elif [ "$a" != "--test" ]; then
+            echo "--cargo-arg=$a"
+        fi
+        prev=$a
+    done
+}
+
+FILES=("$@")
+if [ ${#FILES[@]} -eq 0 ]; then
+    FILES=(src/trigger/audit.rs src/time.rs src/imu/fall.rs src/imu/running.rs
+        src/trigger/engine.rs src/audio/gunshot.rs src/audio/features.rs)
+fi
+OUT=mutants.out
+mkdir -p "$OUT"
+for f in "${FILES[@]}"; do
+    name=$(echo "$f" | sed 's|^src/||; s|/|_|g; s|\.rs$||')
+    start=$(date +%s)
+    # shellcheck disable=SC2046
+    cargo mutants --in-place --profile checked --no-shuffle ${ITERATE:+--iterate} \
+        --timeout "${TIMEOUT:-300}" --build-timeout "${BUILD_TIMEOUT:-1200}" \
+        -f "$f" -o "$OUT/$name" $(cargo_args "$f") || true
+    secs=$(( $(date +%s) - start ))
+    d="$OUT/$name/mutants.out"
+    n() { if [ -f "$d/$1" ]; then grep -c . "$d/$1" || true; else echo 0; fi; }
+    line="| $f | $(( $(n caught.txt) + $(n missed.txt) + $(n timeout.txt) + $(n unviable.txt) )) | $(n caught.txt) | $(n missed.txt) | $(n timeout.txt) | $(n unviable.txt) | ${secs} s |"
+    echo "$line" | tee -a "$OUT/SUMMARY.md"
+    if [ -s "$d/missed.txt" ]; then
+        echo "surviving mutants of $f:"
+        cat "$d/missed.txt"
+    fi
+done
+echo "columns: file | mutants | caught | missed (survived) | timeout | unviable | time" >> "$OUT/SUMMARY.md"
