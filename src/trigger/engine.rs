@@ -18,8 +18,12 @@ pub const DECISION_QUEUE_CAPACITY: usize = 16;
 /// How many detector events one detector call can produce before the engine consumes them.
 /// Pushes are fed to the detectors in slices (100 ms of audio, [`IMU_SLICE`] IMU samples)
 /// with the queue drained after each, and no detector decides more than a few events in
-/// such a slice (gunshots are at least 70 ms apart).
-const EVENT_QUEUE_CAPACITY: usize = 16;
+/// such a slice: gunshot events are at least 70 ms apart and decided a fixed 305-405 ms
+/// after their onsets (so at most 3 per slice, and at most 8 still pending when the stream
+/// ends), the IMU detectors at most one event each per slice. 12 slots keep that margin
+/// while the whole engine stays within 64 KiB at 48 kHz; an overflow is counted and
+/// reported as [`EngineError::QueueFull`], never silent.
+const EVENT_QUEUE_CAPACITY: usize = 12;
 
 /// Audio is fed to the gunshot detector in slices of 1/this of a second.
 const AUDIO_SLICES_PER_SECOND: u32 = 10;
@@ -365,6 +369,7 @@ impl Engine {
     /// (call [`Engine::reset`] to start over).
     pub fn finish(&mut self) -> Result<(), EngineError> {
         self.gunshot.finish(&mut *self.events);
+        self.consume_events();
         self.imu.finish(&mut *self.events);
         self.consume_events();
         self.fire_due();
