@@ -242,14 +242,14 @@ fn removal_messages_name_the_missing_records() {
     let e = audit::verify(&join(&one)).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "line 4: record seq 3 is missing (removed) before this record"
+        "line 4: gap in sequence numbers: record seq 3 is missing (removed) before this record"
     );
     let mut three = lines.clone();
     three.drain(3..6);
     let e = audit::verify(&join(&three)).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "line 4: records seq 3 ..= 5 are missing (removed) before this record"
+        "line 4: gap in sequence numbers: records seq 3 ..= 5 are missing (removed) before this record"
     );
 }
 
