@@ -109,7 +109,8 @@ pub struct RunningConfig {
     pub end_after_s: f64,
     /// Barometer: the span over which the vertical speed is fitted, seconds (the last
     /// `baro_window_s` before each analysis). Default 4.0 (a flight of stairs takes a few
-    /// seconds; 40 samples of a 10 Hz barometer resolve ~0.04 m/s); range 1..=10.
+    /// seconds; 40 samples of a 10 Hz barometer resolve ~0.04 m/s); range 1..=8 (the ring holds
+    /// 8 s of window, see [`super::baro::MAX_BARO_WINDOW_S`]).
     pub baro_window_s: f64,
     /// Barometer: |vertical speed| at or above which a steady climb or descent is stairs,
     /// m/s. Default 0.10: 2.5 times the scatter of the 4 s fit on a still sensor (0.04 m/s
