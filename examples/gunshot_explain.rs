@@ -21,7 +21,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut cfg = GunshotConfig::default();
     if let Some(i) = args.iter().position(|a| a == "--config") {
         let text = std::fs::read_to_string(args.get(i + 1).ok_or("--config needs a file")?)?;
-        cfg = Config::from_toml_str(&text)?.gunshot;
+        cfg = Config::from_toml_str(&text)?.gunshot_for_device();
         args.drain(i..i + 2);
     }
     let csv = args.iter().any(|a| a == "--csv");

@@ -284,3 +284,101 @@ fn the_quiet_path_is_off_by_default_and_stricter_when_on() {
         Some(-10.0)
     );
 }
+
+/// Evidence item `n` of `e`.
+fn item<'a>(e: &'a Event, n: &str) -> &'a autotrigger::EvidenceItem {
+    e.evidence.get(n).unwrap()
+}
+
+/// Every candidate after the noise floor's warm-up as (onset µs, failed gates), and the events'
+/// onsets, for `x` scaled by `gain`.
+fn decisions(
+    cfg: &GunshotConfig,
+    rate: u32,
+    x: &[f32],
+    gain: f32,
+) -> Vec<(i64, Vec<&'static str>)> {
+    let y: Vec<f32> = x.iter().map(|v| v * gain).collect();
+    let (cands, _) = traced(cfg, rate, &y);
+    cands
+        .into_iter()
+        .filter(|(e, _)| e.onset.as_micros() > 300_000)
+        .map(|(e, f)| (e.onset.as_micros(), f))
+        .collect()
+}
+
+#[test]
+fn the_relative_peak_gate_gives_the_same_decisions_at_any_gain() {
+    let rate = 16_000;
+    let default = GunshotConfig::default();
+    assert_eq!(default.min_peak_over_floor_db, 0.0, "off by default");
+    let rel = GunshotConfig {
+        min_peak_dbfs: -90.0,
+        min_peak_over_floor_db: 30.0,
+        ..default.clone()
+    };
+    // A sharp blast peaking near -20 dBFS over noise at -60 dBFS, and a softer one whose
+    // peak stands only ~20 dB over the same noise.
+    let x = scene(rate, 2.0, 0.001, &[(0.5, 0.1), (1.2, 0.012)], 11);
+    let peak = x[7_900..8_400].iter().fold(0f32, |m, v| m.max(v.abs()));
+    let peak_db = 20.0 * peak.log10();
+    assert!((-23.0..=-20.0).contains(&peak_db), "{peak_db}");
+    // The absolute gate (-10 dBFS) rejects the first; the relative one accepts it and rejects
+    // the second on the peak gate alone.
+    assert!(detect(&default, rate, &x).is_empty());
+    let ev = detect(&rel, rate, &x);
+    assert_eq!(ev.len(), 1, "{ev:?}");
+    assert!((ev[0].onset.as_micros() - 500_000).abs() <= 5_000);
+    // The peak's threshold is the effective one: the floor plus 30 dB.
+    let floor = item(&ev[0], "floor_dbfs").value;
+    assert!((floor + 60.0).abs() < 8.0, "{floor}");
+    assert!((item(&ev[0], "peak_dbfs").threshold.unwrap() - (floor + 30.0)).abs() < 1e-3);
+    let base = decisions(&rel, rate, &x, 1.0);
+    let soft = base
+        .iter()
+        .find(|(t, _)| (t - 1_200_000).abs() <= 5_000)
+        .expect("the soft blast is a candidate");
+    assert_eq!(soft.1, vec!["peak"]);
+    // Scaled by -20 and +20 dB: the same candidates fail the same gates (the absolute gate
+    // alone decides differently: it accepts the loud copy).
+    for gain in [0.1, 10.0] {
+        assert_eq!(decisions(&rel, rate, &x, gain), base, "gain {gain}");
+        let y: Vec<f32> = x.iter().map(|v| v * gain).collect();
+        let ev_g = detect(&rel, rate, &y);
+        assert_eq!(ev_g.len(), 1);
+        assert_eq!(ev_g[0].onset, ev[0].onset);
+        let shift = 20.0 * gain.log10();
+        assert!(
+            (item(&ev_g[0], "peak_dbfs").value - item(&ev[0], "peak_dbfs").value - shift).abs()
+                < 0.01
+        );
+        assert_eq!(detect(&default, rate, &y).len(), usize::from(gain > 1.0));
+    }
+}
+
+#[test]
+fn a_device_profile_sets_the_peak_gate_in_sound_pressure() {
+    use autotrigger::Config;
+    let rate = 16_000;
+    // The same -20 dBFS blast as above.
+    let x = scene(rate, 2.0, 0.001, &[(0.5, 0.1)], 11);
+    let run = |toml: &str| {
+        let c = Config::from_toml_str(toml).unwrap();
+        detect(&c.gunshot_for_device(), rate, &x).len()
+    };
+    // No profile: -10 dBFS, rejected. A microphone that reaches full scale at 145 dB SPL:
+    // the default 120 dB SPL gate is -25 dBFS, so the blast (~125 dB SPL) passes; at 125 dB
+    // SPL full scale the gate is -5 dBFS and the blast (~104 dB SPL) does not.
+    assert_eq!(run(""), 0);
+    assert_eq!(run("[device]\nfull_scale_db_spl = 145\n"), 1);
+    assert_eq!(run("[device]\nfull_scale_db_spl = 125\n"), 0);
+    // The gate follows `min_peak_db_spl`; the dBFS gate is ignored with a profile.
+    assert_eq!(
+        run("[device]\nfull_scale_db_spl = 145\n[gunshot]\nmin_peak_db_spl = 130\nmin_peak_dbfs = -60\n"),
+        0
+    );
+    assert_eq!(
+        run("[device]\nfull_scale_db_spl = 125\n[gunshot]\nmin_peak_db_spl = 100\n"),
+        1
+    );
+}

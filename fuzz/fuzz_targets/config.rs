@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
             .expect("serialized config parses");
         assert_eq!(again, c);
         for rate in [8_000, 44_100, 96_000] {
-            autotrigger::audio::GunshotDetector::new(&c.gunshot, rate)
+            autotrigger::audio::GunshotDetector::new(&c.gunshot_for_device(), rate)
                 .expect("valid config builds the gunshot detector");
         }
         autotrigger::imu::ImuDetectors::new(&c).expect("valid config builds the IMU detectors");

@@ -168,7 +168,7 @@ impl GunshotDetectorPy {
     #[pyo3(signature = (rate, config = None))]
     fn new(py: Python<'_>, rate: u32, config: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
         let cfg = load_config(py, config)?;
-        let det = GunshotDetector::new(&cfg.gunshot, rate).map_err(value_err)?;
+        let det = GunshotDetector::new(&cfg.gunshot_for_device(), rate).map_err(value_err)?;
         Ok(GunshotDetectorPy { det })
     }
 
@@ -391,7 +391,7 @@ fn detect_file(
             match Modality::from_path(&path) {
                 Some(Modality::Audio) => {
                     let mut s = AudioStream::open(&path, track).map_err(|e| e.to_string())?;
-                    let mut det = GunshotDetector::new(&cfg.gunshot, s.sample_rate())
+                    let mut det = GunshotDetector::new(&cfg.gunshot_for_device(), s.sample_rate())
                         .map_err(|e| format!("{}: {e}", path.display()))?;
                     let mut buf = vec![0f32; 4096];
                     loop {

@@ -122,7 +122,30 @@ pub struct GunshotConfig {
     /// Smallest sample peak of the attack, dBFS. Default -10, range -120..=0. A muzzle blast
     /// near a body-worn microphone (140-175 dB SPL) drives it to or near full scale; this gate
     /// rejects the quieter impacts of everyday objects, at the price of missing distant shots.
+    /// It depends on the recorder's gain: with a device profile
+    /// ([`crate::config::DeviceConfig::full_scale_db_spl`]) it is replaced by
+    /// `min_peak_db_spl` converted to dBFS ([`crate::Config::gunshot_for_device`]).
     pub min_peak_dbfs: f64,
+    /// Smallest sample peak of the attack over the adaptive noise floor (the floor at the
+    /// candidate hop, `floor_dbfs`), dB; 0 = off. Default 0, range 0..=120. Unlike
+    /// `min_peak_dbfs` it does not depend on the recorder's gain: the same sound scaled by any
+    /// factor gives the same value. Combined with `min_peak_dbfs` (both must pass; the
+    /// `peak_dbfs` evidence then carries the effective threshold `max(min_peak_dbfs,
+    /// floor_dbfs + min_peak_over_floor_db)`), bypassed by clipping like the absolute gate.
+    /// Off by default: on the dev set no relative threshold separates studio-clean office
+    /// impacts (which stand 40-90 dB over their floor) from distant shots in noise (see
+    /// docs/gunshot.md, "Levels that do not depend on one recorder's gain").
+    pub min_peak_over_floor_db: f64,
+    /// The absolute peak gate in sound pressure, dB SPL, used instead of `min_peak_dbfs` when
+    /// a device profile gives the microphone's full-scale level (`[device]
+    /// full_scale_db_spl`): the gate becomes `min_peak_db_spl - full_scale_db_spl` dBFS,
+    /// clamped to -120..=0 (a microphone that saturates below this level passes only clipped
+    /// shots). Default 120, range 60..=200; ignored without a profile. 120 dB SPL is the
+    /// default -10 dBFS on a microphone whose full scale is 130 dB SPL (a typical MEMS
+    /// acoustic overload point); a handgun's blast is about 160 dB SPL peak at 1 m and
+    /// 120 dB SPL at 100 m in free field, a slammed door or a hand clap 100-120 dB SPL at 1 m.
+    /// Chosen from these figures, not fitted: no dev recording is calibrated.
+    pub min_peak_db_spl: f64,
     /// A candidate whose attack has at least this fraction of clipped samples skips the
     /// `min_peak_dbfs` and `max_rise_time_s` gates (a saturated microphone hides the true
     /// level and flattens the rise), 0..1. Default 0.02; 1 disables the bypass.
@@ -145,6 +168,10 @@ pub struct GunshotConfig {
     /// quiet office impacts (knocks, door slams, keys, page turns, coughs, speech plosives)
     /// show the same attack and decay as a distant shot: see docs/gunshot.md.
     pub quiet_min_peak_dbfs: f64,
+    /// Lower edge of the quiet path in sound pressure, dB SPL, used instead of
+    /// `quiet_min_peak_dbfs` with a device profile (converted like `min_peak_db_spl`); 0 =
+    /// off (the quiet path stays off with a profile). Default 0, range 0..=200.
+    pub quiet_min_peak_db_spl: f64,
     /// Longest attack time on the quiet path, s. Default 0.0006, range 0..=0.01.
     pub quiet_max_rise_time_s: f64,
     /// Smallest attack ratio (peak over the preceding level) on the quiet path, dB. Default
@@ -238,10 +265,13 @@ impl Default for GunshotConfig {
             min_attack_ratio_db: 25.0,
             attack_peak_margin_db: 12.0,
             min_peak_dbfs: -10.0,
+            min_peak_over_floor_db: 0.0,
+            min_peak_db_spl: 120.0,
             min_clipped_frac: 0.02,
             min_flatness: 0.0,
             min_centroid_hz: 250.0,
             quiet_min_peak_dbfs: 0.0,
+            quiet_min_peak_db_spl: 0.0,
             quiet_max_rise_time_s: 0.0006,
             quiet_min_attack_ratio_db: 30.0,
             quiet_min_decay_db: 12.0,
@@ -345,6 +375,19 @@ impl GunshotConfig {
             60.0,
         )?;
         r("gunshot.min_peak_dbfs", self.min_peak_dbfs, -120.0, 0.0)?;
+        r(
+            "gunshot.min_peak_over_floor_db",
+            self.min_peak_over_floor_db,
+            0.0,
+            120.0,
+        )?;
+        r("gunshot.min_peak_db_spl", self.min_peak_db_spl, 60.0, 200.0)?;
+        r(
+            "gunshot.quiet_min_peak_db_spl",
+            self.quiet_min_peak_db_spl,
+            0.0,
+            200.0,
+        )?;
         r("gunshot.min_clipped_frac", self.min_clipped_frac, 0.0, 1.0)?;
         r("gunshot.min_flatness", self.min_flatness, 0.0, 1.0)?;
         r(
@@ -432,7 +475,7 @@ impl GunshotConfig {
 
 /// The gates a candidate can fail, as reported by [`GunshotDecider::push_traced`]:
 /// `attack_time` (`max_rise_time_s`, over the hops whose attack ratio reaches
-/// `min_attack_ratio_db`), `peak` (`min_peak_dbfs`; both bypassed by clipping; on the quiet
+/// `min_attack_ratio_db`), `peak` (`min_peak_dbfs` and `min_peak_over_floor_db`; both bypassed by clipping; on the quiet
 /// path `quiet_min_peak_dbfs` and `quiet_min_attack_ratio_db`),
 /// `flux` (`flux_threshold_db`, relaxed by `flux_jump_share`), `flatness` (`min_flatness`), `centroid` (`min_centroid_hz`),
 /// `decay` (`min_decay_db`).
@@ -689,6 +732,7 @@ pub struct GunshotDecider {
     attack_peak_margin: f32,
     onset_jump: f32,
     min_peak: f32,
+    min_peak_over_floor: f32,
     min_clipped: f32,
     min_flatness: f32,
     min_centroid: f32,
@@ -763,6 +807,7 @@ impl GunshotDecider {
             attack_peak_margin: config.attack_peak_margin_db as f32,
             onset_jump: config.onset_jump_db as f32,
             min_peak: config.min_peak_dbfs as f32,
+            min_peak_over_floor: config.min_peak_over_floor_db as f32,
             min_clipped: config.min_clipped_frac as f32,
             min_flatness: config.min_flatness as f32,
             min_centroid: config.min_centroid_hz as f32,
@@ -1065,6 +1110,13 @@ impl GunshotDecider {
             (burst_us, self.burst_min_ratio)
         } else {
             (strict_us, min_ratio)
+        };
+        // The relative gate: the peak must also stand `min_peak_over_floor_db` over the
+        // noise floor (off at 0), so the peak threshold is the higher of the two.
+        let min_peak = if self.min_peak_over_floor > 0.0 {
+            min_peak.max(c.floor + self.min_peak_over_floor)
+        } else {
+            min_peak
         };
         // The clipping bypass covers the rise time and peak gates (reported as failed only
         // when the attack did not clip).

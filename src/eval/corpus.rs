@@ -625,8 +625,9 @@ pub(crate) fn config_error(rec: &Recording, e: &crate::error::ConfigError) -> St
 fn run_audio(rec: &Recording, opts: &RunOptions, res: &mut RecordingResult) -> Result<(), String> {
     let audio = io::read_audio(&rec.path).map_err(|e| e.to_string())?;
     res.duration_us = audio.duration_us();
-    let mut det = crate::audio::GunshotDetector::new(&opts.config.gunshot, audio.sample_rate)
-        .map_err(|e| config_error(rec, &e))?;
+    let mut det =
+        crate::audio::GunshotDetector::new(&opts.config.gunshot_for_device(), audio.sample_rate)
+            .map_err(|e| config_error(rec, &e))?;
     let Some(points) = opts.trace_points else {
         for block in audio.samples.chunks(opts.block.max(1)) {
             det.process(block, &mut res.detections)

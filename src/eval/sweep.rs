@@ -488,8 +488,9 @@ pub fn run_sweep(
                 .par_iter()
                 .enumerate()
                 .map(|(i, r)| {
-                    (fixed[i].is_none())
-                        .then(|| super::features::AudioFrames::compute(r, &configs[g].gunshot))
+                    (fixed[i].is_none()).then(|| {
+                        super::features::AudioFrames::compute(r, &configs[g].gunshot_for_device())
+                    })
                 })
                 .collect();
             for &j in &members {
@@ -499,7 +500,7 @@ pub fn run_sweep(
                     .map(|(i, r)| {
                         let res = match (&fixed[i], &frames[i]) {
                             (Some(f), _) => f.clone(),
-                            (None, Some(fr)) => fr.decide(r, &configs[j].gunshot),
+                            (None, Some(fr)) => fr.decide(r, &configs[j].gunshot_for_device()),
                             (None, None) => corpus::run_one(
                                 r,
                                 &RunOptions {

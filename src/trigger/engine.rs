@@ -220,7 +220,7 @@ impl Engine {
     pub fn new(policy: &Policy, audio_rate: u32) -> Result<Engine, ConfigError> {
         policy.validate()?;
         let config = policy.detector_config()?;
-        let gunshot = GunshotDetector::new(&config.gunshot, audio_rate)?;
+        let gunshot = GunshotDetector::new(&config.gunshot_for_device(), audio_rate)?;
         let imu = ImuDetectors::new(&config)?;
         let rules = Rules::new(policy);
         // Officer-down decides late on purpose (after `fall.officer_down_s` of lying still) and

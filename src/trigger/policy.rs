@@ -167,7 +167,7 @@ impl Default for Presets {
     ///
     /// | detector | `low` (fewer activations) | `high` (more detections) |
     /// |---|---|---|
-    /// | gunshot | level rise and spectral flux thresholds +3 dB, minimum peak +4 dB (at most 0 dBFS); trained stage: the model's `threshold_low` | rise and flux -3 dB, peak -4 dB; trained stage: `threshold_high` |
+    /// | gunshot | level rise and spectral flux thresholds +3 dB, minimum peak +4 dB (at most 0 dBFS; `min_peak_db_spl` +4 dB too); trained stage: the model's `threshold_low` | rise and flux -3 dB, peak -4 dB (dBFS and dB SPL); trained stage: `threshold_high` |
     /// | running | minimum RMS and step peak x1.2, minimum duration x1.6 | RMS x0.85, step peak x0.9 |
     /// | fall | impact x1.3, trunk-angle change +10 deg | impact x0.8, angle change -10 deg |
     /// | tap | peak x1.5 | peak x0.75 |
@@ -192,6 +192,9 @@ impl Default for Presets {
         );
         kv(&mut gl, "min_peak_dbfs", (g.min_peak_dbfs + 4.0).min(0.0));
         kv(&mut gh, "min_peak_dbfs", g.min_peak_dbfs - 4.0);
+        // The same shift for the gate in sound pressure (used with a `[device]` profile).
+        kv(&mut gl, "min_peak_db_spl", g.min_peak_db_spl + 4.0);
+        kv(&mut gh, "min_peak_db_spl", g.min_peak_db_spl - 4.0);
         // The trained stage (`stage = "model"`) takes its levels from the model's thresholds,
         // chosen for false events per hour on ambient audio (the rule stage ignores the key).
         let m = crate::audio::GunshotModel::builtin();

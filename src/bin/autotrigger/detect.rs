@@ -203,7 +203,7 @@ fn detect_audio<W: Write>(
 ) -> Result<(), FileError> {
     let block = args.block as usize;
     let mut wav = AudioStream::open(path, args.track)?;
-    let mut det = GunshotDetector::new(&cfg.gunshot, wav.sample_rate())
+    let mut det = GunshotDetector::new(&cfg.gunshot_for_device(), wav.sample_rate())
         .map_err(|e| FileError::Input(format!("{name}: {e}")))?;
     let mut buf = vec![0f32; block];
     let mut events: Vec<Event> = Vec::new();
@@ -248,7 +248,7 @@ fn detect_stdin<W: Write>(
     let block = args.block as usize;
     let stdin = std::io::stdin();
     let mut pcm = RawPcm::new(stdin.lock(), format, args.channels, block, "-")?;
-    let mut det = GunshotDetector::new(&cfg.gunshot, rate)
+    let mut det = GunshotDetector::new(&cfg.gunshot_for_device(), rate)
         .map_err(|e| FileError::Input(format!("-: {e}")))?;
     let mut buf = vec![0f32; block];
     let mut events: Vec<Event> = Vec::new();
