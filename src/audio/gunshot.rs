@@ -865,7 +865,7 @@ impl GunshotDecider {
         .as_micros()
     }
 
-    /// Candidates dropped because [`MAX_PENDING`] were already being followed (cannot happen
+    /// Candidates dropped because `MAX_PENDING` (32) were already being followed (cannot happen
     /// with validated parameters; counted rather than allocating).
     pub fn dropped_candidates(&self) -> u64 {
         self.dropped

@@ -1,4 +1,4 @@
-//! Scene augmentation: gunshots (real clips or [`Gunshot`](super::audio::Gunshot) renders)
+//! Scene augmentation: gunshots (real clips or [`Gunshot`] renders)
 //! mixed into background recordings at a controlled event-to-background ratio and distance,
 //! resampled to what real recorders deliver, with the label side-car of every mixture.
 //!
