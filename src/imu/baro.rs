@@ -387,8 +387,14 @@ mod tests {
         // Bins place samples at their centre: the slope differs by the within-bin timing
         // (samples at 0, 40, 80 ms of each bin), a fraction of a percent here.
         let v = slope * metres_per_hpa(my);
-        assert!((f64::from(w.vertical_speed_m_s) - v).abs() < 0.02, "{w:?} vs {v}");
-        assert!((f64::from(w.residual_hpa) - res).abs() < 0.002, "{w:?} vs {res}");
+        assert!(
+            (f64::from(w.vertical_speed_m_s) - v).abs() < 0.02,
+            "{w:?} vs {v}"
+        );
+        assert!(
+            (f64::from(w.residual_hpa) - res).abs() < 0.002,
+            "{w:?} vs {res}"
+        );
         assert!((w.residual_hpa - 0.036).abs() < 0.006, "{w:?}");
     }
 }
