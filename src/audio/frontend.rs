@@ -93,6 +93,27 @@ fn env_step(
     }
 }
 
+/// `v.iter().position(|x| x.abs() == t)`, searched 16 values at a time: each block is tested
+/// with a branch-free fold (vectorisable) and only the block holding the answer is scanned.
+/// The same first position (the sequential scan was 14 % of `autotrigger detect` once the
+/// gated front end had removed most of the spectral work).
+fn first_abs_eq(v: &[f32], t: f32) -> Option<usize> {
+    const B: usize = 16;
+    let mut chunks = v.chunks_exact(B);
+    let mut base = 0;
+    for c in &mut chunks {
+        if c.iter().fold(false, |any, &x| any | (x.abs() == t)) {
+            return c.iter().position(|x| x.abs() == t).map(|i| base + i);
+        }
+        base += B;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|x| x.abs() == t)
+        .map(|i| base + i)
+}
+
 /// Sizes of the analysis, in samples and hertz, derived from seconds at construction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FrameTiming {
@@ -678,7 +699,7 @@ impl Framer {
         // The first sample of the hop holding its largest `|x|`: only a segment that beats the
         // hop's peak so far is searched (max is exact in any order).
         if smax > st.peak {
-            if let Some(j) = ring.iter().position(|x| x.abs() == smax) {
+            if let Some(j) = first_abs_eq(ring, smax) {
                 st.peak = smax;
                 st.peak_sample = self.samples_seen + j as u64;
             }
