@@ -137,7 +137,7 @@ fn choose(tables: &[(Gates, Table)], use_group: &dyn Fn(&str) -> bool) -> (Gates
     let mut best: Option<(Gates, (f64, f64))> = None;
     for (g, t) in tables {
         let o = objective(t, use_group);
-        let better = best.map_or(true, |(_, b)| {
+        let better = best.is_none_or(|(_, b)| {
             let (k, kb) = (key(o), key(b));
             k.0 > kb.0
                 || (k.0 == kb.0
@@ -283,7 +283,7 @@ fn fall_gates_leave_one_dataset_out() {
             .filter(|((x, _), _)| x == d)
             .map(|(_, r)| (sens(r) / 0.95).min(spec(r) / 0.97))
             .fold(f64::INFINITY, f64::min);
-        if worst.map_or(true, |(b, _)| w < b) {
+        if worst.is_none_or(|(b, _)| w < b) {
             worst = Some((w, d));
         }
         for (k, v) in t.into_iter().filter(|((x, _), _)| x == d) {

@@ -817,7 +817,7 @@ pub fn worst_group(
             (_, Some(f)) => f,
             _ => continue,
         };
-        if best.map_or(true, |(b, _, _)| badness > b) {
+        if best.is_none_or(|(b, _, _)| badness > b) {
             best = Some((badness, g, c));
         }
     }

@@ -309,7 +309,7 @@ fn argmax(v: &[FeatureVector], key: impl Fn(&FeatureVector) -> f64) -> Option<&F
     let mut best: Option<(f64, &FeatureVector)> = None;
     for x in v {
         let k = key(x);
-        if best.map_or(true, |(b, _)| k > b) {
+        if best.is_none_or(|(b, _)| k > b) {
             best = Some((k, x));
         }
     }
@@ -558,7 +558,7 @@ pub fn held_out_table(folds: &[HeldOut]) -> String {
             } else {
                 x.share().unwrap_or(0.0)
             };
-            if worst.map_or(true, |(b, _, _)| bad > b) {
+            if worst.is_none_or(|(b, _, _)| bad > b) {
                 worst = Some((bad, &f.group, *x));
             }
             rows.push(row(&format!("{c} / {}", f.group), x, f.threshold, pct));

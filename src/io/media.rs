@@ -275,7 +275,7 @@ impl MediaStream {
         if self
             .interleaved
             .as_ref()
-            .map_or(true, |b| b.capacity() < need)
+            .is_none_or(|b| b.capacity() < need)
         {
             self.interleaved = Some(SampleBuffer::new(decoded.capacity() as u64, spec));
         }

@@ -538,7 +538,7 @@ impl Propagation {
             let path = (r1 - self.reference_distance_m).max(0.0);
             if path > 0.0 {
                 pad = (AIR_PAD_S * fs) as usize;
-                x.splice(0..0, std::iter::repeat(0.0).take(pad));
+                x.splice(0..0, std::iter::repeat_n(0.0, pad));
                 attenuate_air(x, fs, path, air);
             }
         }
