@@ -5,6 +5,7 @@
 //!
 //! ```text
 //! cargo run --release --example shift -- [--hours H] [--rate HZ] [--full-too]
+//! cargo run --release --example shift -- --hours 1 --write-wav shift_1h_48k.wav
 //! ```
 //!
 //! The audio is generated deterministically, one minute at a time (so an 8 h shift never sits
@@ -14,7 +15,9 @@
 //! -30 to -15 dBFS); footstep-like knocks in 40 %; now and then a door slam, a clap, keys, a
 //! dog or a jackhammer; a gunshot or a burst once an hour (minute 37 of each hour). Without
 //! `--full-too` only the gated detector runs (the default configuration); with it, each block
-//! also goes through the full analysis and the events are compared at the end.
+//! also goes through the full analysis and the events are compared at the end. With
+//! `--write-wav OUT.wav` it only writes the shift as 16-bit PCM (for a side-by-side run of
+//! `autotrigger detect` and `aubioonset`) and exits.
 
 use autotrigger::audio::{GunshotConfig, GunshotDetector};
 use autotrigger::synth::audio::{AudioScene, Gunshot, NoiseColor, Sound};
@@ -103,16 +106,36 @@ fn main() {
     let mut hours = 8.0f64;
     let mut rate = 48_000u32;
     let mut full_too = false;
+    let mut write_wav = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--hours" => hours = args.next().and_then(|v| v.parse().ok()).expect("--hours H"),
             "--rate" => rate = args.next().and_then(|v| v.parse().ok()).expect("--rate HZ"),
             "--full-too" => full_too = true,
+            "--write-wav" => write_wav = Some(args.next().expect("--write-wav OUT.wav")),
             other => panic!("unknown argument {other}"),
         }
     }
     let minutes = (hours * 60.0).round() as u64;
+    if let Some(out) = write_wav {
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: rate,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::create(&out, spec).expect("create WAV");
+        for k in 0..minutes {
+            for &s in &minute(k, rate) {
+                w.write_sample((s * 32_767.0).round() as i16)
+                    .expect("write WAV");
+            }
+        }
+        w.finalize().expect("finish WAV");
+        println!("wrote {out}: {minutes} min of shift at {rate} Hz");
+        return;
+    }
     let cfg = GunshotConfig::default();
     let mut gated = GunshotDetector::new(&cfg, rate).expect("detector");
     let mut full = GunshotDetector::new(
