@@ -629,6 +629,42 @@ impl Framer {
             );
             i += 1;
         }
+        // Groups of `ENV_GROUP` whole blocks: the local recursions of the group's blocks run
+        // side by side (lane `b` = block `b`, the same operations on the same values as the
+        // one-block loop below, so bit-identical), then the carried value passes through the
+        // blocks in order.
+        const ENV_GROUP: usize = 4;
+        let group = ENV_BLOCK * ENV_GROUP;
+        let body = (m - i) / group * group;
+        for (xg, eg) in ring[i..i + body]
+            .chunks_exact(group)
+            .zip(env_out[i..i + body].chunks_exact_mut(group))
+        {
+            let mut a = [[0f32; ENV_GROUP]; ENV_BLOCK];
+            for (b, x8) in xg.chunks_exact(ENV_BLOCK).enumerate() {
+                for j in 0..ENV_BLOCK {
+                    a[j][b] = max(x8[j].abs(), ENV_CARRY_FLOOR);
+                }
+            }
+            let mut l = a;
+            for j in 1..ENV_BLOCK {
+                for b in 0..ENV_GROUP {
+                    l[j][b] = max(a[j][b], l[j - 1][b] * release);
+                }
+            }
+            for (b, e8) in eg.chunks_exact_mut(ENV_BLOCK).enumerate() {
+                let mut v = [0f32; ENV_BLOCK];
+                for j in 0..ENV_BLOCK {
+                    v[j] = max(l[j][b], anchor * rp[j]);
+                }
+                for (e, &v) in e8.iter_mut().zip(&v) {
+                    *e = if v < ENV_FLUSH { 0.0 } else { v };
+                }
+                anchor = v[ENV_BLOCK - 1];
+            }
+            local = l[ENV_BLOCK - 1][ENV_GROUP - 1];
+        }
+        i += body;
         let body = (m - i) / ENV_BLOCK * ENV_BLOCK;
         for (x8, e8) in ring[i..i + body]
             .chunks_exact(ENV_BLOCK)
