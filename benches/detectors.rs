@@ -12,18 +12,30 @@ use autotrigger::{Config, StreamingDetector};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 
-/// Audio front end + gunshot detector, one 5 ms hop per iteration, at 8, 16 and 48 kHz.
+/// Audio front end + gunshot detector, one 5 ms hop per iteration, at 8, 16 and 48 kHz: the
+/// gated front end (the default, `{rate}Hz`) and the full analysis on every hop
+/// (`{rate}Hz_full`, `gunshot.full_analysis = true`).
 fn gunshot_per_hop(c: &mut Criterion) {
     let config = Config::default();
     let mut g = c.benchmark_group("gunshot_5ms_block");
-    for rate in [8_000u32, 16_000, 48_000] {
+    for (rate, full) in [8_000u32, 16_000, 48_000]
+        .into_iter()
+        .flat_map(|r| [(r, false), (r, true)])
+    {
         let signal = common::audio(20.0, rate);
         let hop = (rate / 200) as usize;
-        let mut det = GunshotDetector::new(&config.gunshot, rate).unwrap();
+        let mut cfg = config.gunshot.clone();
+        cfg.full_analysis = full;
+        let mut det = GunshotDetector::new(&cfg, rate).unwrap();
         let mut q: EventQueue<16> = EventQueue::new();
         let mut pos = 0;
         g.throughput(Throughput::Elements(hop as u64));
-        g.bench_function(format!("{rate}Hz"), |b| {
+        let name = if full {
+            format!("{rate}Hz_full")
+        } else {
+            format!("{rate}Hz")
+        };
+        g.bench_function(name, |b| {
             b.iter(|| {
                 if pos + hop > signal.len() {
                     pos = 0;

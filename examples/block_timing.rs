@@ -1,14 +1,16 @@
 //! Per-block processing time of the real-time path, as firmware would see it.
 //!
 //! ```text
-//! cargo run --release --example block_timing -- [FILE.wav] [--minutes M] [--rate HZ] [--gunshot-only]
+//! cargo run --release --example block_timing -- [FILE.wav] [--minutes M] [--rate HZ] [--gunshot-only [--full]]
 //! cargo run --release --example block_timing -- --minutes 30 --write-wav long.wav
 //! ```
 //! Streams the WAV (or, without one, M minutes (default 10) of `autotrigger::synth` audio at
 //! 48 kHz: street noise, a gunshot every 10 s at levels from clipped to distant, and a
 //! distractor (clap, door slam, knock, speech) between shots) in 10 ms blocks through the whole engine (or only
 //! the gunshot detector), timing every block, and prints p50 / p99 / max per-block time and the
-//! real-time factor (audio duration / processing time).
+//! real-time factor (audio duration / processing time). With `--gunshot-only` it also prints
+//! the share of hops that ran the spectral stage (the gated front end, the default), or runs
+//! the full analysis on every hop with `--full` (`gunshot.full_analysis = true`).
 //!
 //! `--write-wav OUT.wav` only writes the synthetic signal (16-bit PCM mono) and exits: that is
 //! how `scripts/bench_vs_aubio.sh` makes its long test file.
@@ -24,6 +26,7 @@ fn main() {
     let mut minutes = 10.0f64;
     let mut rate = 48_000u32;
     let mut gunshot_only = false;
+    let mut full = false;
     let mut write_wav = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -36,6 +39,7 @@ fn main() {
             }
             "--rate" => rate = args.next().and_then(|v| v.parse().ok()).expect("--rate HZ"),
             "--gunshot-only" => gunshot_only = true,
+            "--full" => full = true,
             "--write-wav" => write_wav = Some(args.next().expect("--write-wav OUT.wav")),
             _ => file = Some(a),
         }
@@ -67,9 +71,12 @@ fn main() {
     // Allocated before the timed loop: the loop itself must not allocate.
     let mut times_ns: Vec<u64> = Vec::with_capacity(n_blocks);
     let mut events = 0u64;
+    let mut spectral = None;
     let total = Instant::now();
     if gunshot_only {
-        let mut det = GunshotDetector::new(&Config::default().gunshot, rate).expect("detector");
+        let mut cfg = Config::default().gunshot;
+        cfg.full_analysis = full;
+        let mut det = GunshotDetector::new(&cfg, rate).expect("detector");
         let mut q: EventQueue<16> = EventQueue::new();
         for b in samples.chunks(block) {
             let t0 = Instant::now();
@@ -79,6 +86,7 @@ fn main() {
             }
             times_ns.push(t0.elapsed().as_nanos() as u64);
         }
+        spectral = Some(det.spectral_hops());
     } else {
         let mut engine = Engine::new(&Policy::default(), rate).expect("engine");
         for b in samples.chunks(block) {
@@ -98,12 +106,20 @@ fn main() {
     println!(
         "{what}: {audio_s:.0} s at {rate} Hz, {} blocks of 10 ms through the {}",
         times_ns.len(),
-        if gunshot_only {
-            "gunshot detector"
-        } else {
+        if !gunshot_only {
             "whole engine"
+        } else if full {
+            "gunshot detector (full analysis)"
+        } else {
+            "gunshot detector (gated front end)"
         }
     );
+    if let Some((hops, analysed)) = spectral {
+        println!(
+            "spectral stage: {analysed} of {hops} hops ({:.2} %)",
+            100.0 * analysed as f64 / hops.max(1) as f64
+        );
+    }
     println!(
         "per block: p50 {:.2} us, p99 {:.2} us, max {:.2} us (budget 10000 us)",
         pct(0.5),

@@ -4,7 +4,7 @@
 //! (clamped to the Nyquist frequency) so that the same configuration describes the same
 //! physics at every sample rate; sample-level features are computed on the raw samples.
 
-use super::frontend::{FrameTiming, Framer, SpectrumFrame};
+use super::frontend::{FrameTiming, Framer, Hop, HopStats, SpectrumFrame};
 use super::gunshot::GunshotConfig;
 use crate::error::ConfigError;
 use crate::time::Timestamp;
@@ -155,6 +155,10 @@ pub struct OnsetFeatures {
     floor_up: f32,
     floor_down: f32,
     warmup_hops: u64,
+    /// `prev_db` holds the band levels of hop `prev_db_next - 1` (0: the initial levels,
+    /// before the stream's first hop). On the gated path a hop whose predecessor was not
+    /// analysed has them recomputed from the framer's ring first.
+    prev_db_next: u64,
 }
 
 impl OnsetFeatures {
@@ -185,6 +189,7 @@ impl OnsetFeatures {
             floor_up: (hop_s / config.floor_rise_s).min(1.0) as f32,
             floor_down: (hop_s / config.floor_fall_s).min(1.0) as f32,
             warmup_hops: (config.floor_warmup_s / hop_s).round() as u64,
+            prev_db_next: 0,
         })
     }
 
@@ -217,6 +222,7 @@ impl OnsetFeatures {
         self.framer.reset();
         self.prev_db.fill(10.0 * POWER_FLOOR.log10());
         self.floor = LEVEL_FLOOR_DBFS;
+        self.prev_db_next = 0;
     }
 
     /// Consumes a block of `f32` samples (full scale = 1.0), calling `f` for every completed
@@ -234,6 +240,51 @@ impl OnsetFeatures {
         framer.push_i16(block, |sf| f(&st.features(timing, sf)));
     }
 
+    /// The gated path: consumes `block` and calls `f` for every completed hop with a
+    /// [`GatedHop`], whose sample-level features (level, noise floor, rise, peak, clipping)
+    /// are always computed and whose frame-level and spectral features are computed only when
+    /// `f` asks ([`GatedHop::full`]). Every frame `f` asks for equals, bit for bit, the one
+    /// [`OnsetFeatures::push`] gives for the same hop, whichever hops were skipped before it.
+    /// Does not allocate.
+    pub(crate) fn push_gated(
+        &mut self,
+        block: &[f32],
+        mut f: impl FnMut(&mut GatedHop<'_, '_, '_>),
+    ) {
+        let (framer, mut st) = self.split();
+        let timing = framer.timing();
+        framer.push_hops(block, |hop| {
+            let frame = st.cheap(timing, hop.index, hop.hop_start, &hop.stats);
+            f(&mut GatedHop {
+                hop,
+                st: &mut st,
+                timing,
+                frame,
+                full: false,
+            });
+        });
+    }
+
+    /// The gated path for 16-bit PCM (see [`OnsetFeatures::push_gated`]).
+    pub(crate) fn push_gated_i16(
+        &mut self,
+        block: &[i16],
+        mut f: impl FnMut(&mut GatedHop<'_, '_, '_>),
+    ) {
+        let (framer, mut st) = self.split();
+        let timing = framer.timing();
+        framer.push_hops_i16(block, |hop| {
+            let frame = st.cheap(timing, hop.index, hop.hop_start, &hop.stats);
+            f(&mut GatedHop {
+                hop,
+                st: &mut st,
+                timing,
+                frame,
+                full: false,
+            });
+        });
+    }
+
     fn split(&mut self) -> (&mut Framer, State<'_>) {
         (
             &mut self.framer,
@@ -246,8 +297,49 @@ impl OnsetFeatures {
                 floor_up: self.floor_up,
                 floor_down: self.floor_down,
                 warmup_hops: self.warmup_hops,
+                prev_db_next: &mut self.prev_db_next,
             },
         )
+    }
+}
+
+/// One hop on the gated path ([`OnsetFeatures::push_gated`]).
+pub(crate) struct GatedHop<'h, 'r, 's> {
+    hop: &'h mut Hop<'r>,
+    st: &'h mut State<'s>,
+    timing: FrameTiming,
+    frame: FeatureFrame,
+    full: bool,
+}
+
+impl GatedHop<'_, '_, '_> {
+    /// The hop's frame with its sample-level features only: `index`, `start_sample`,
+    /// `end_sample`, `level_dbfs`, `floor_dbfs`, `rise_db`, `peak_dbfs` and `clipped_frac`
+    /// are those of the full analysis; the others hold the values of a silent frame (0,
+    /// `hfc_db` at its floor, rise and attack times saturated, `onset_sample` the hop start)
+    /// until [`GatedHop::full`] computes them.
+    pub(crate) fn cheap(&self) -> &FeatureFrame {
+        &self.frame
+    }
+
+    /// The hop's full frame, identical to [`OnsetFeatures::push`]'s: runs the spectral stage
+    /// (and, when the previous hop was skipped, the previous frame's spectrum for the flux).
+    pub(crate) fn full(&mut self) -> &FeatureFrame {
+        if !self.full {
+            let st = &mut *self.st;
+            if *st.prev_db_next != self.hop.index {
+                // The previous hop was skipped: its band levels, as it would have left them.
+                let (lo, hi) = st.band;
+                let p = self.hop.previous_power();
+                for (d, &pf) in st.prev_db[lo..=hi].iter_mut().zip(&p[lo..=hi]) {
+                    *d = fast_db10(pf + POWER_FLOOR);
+                }
+            }
+            let sf = self.hop.frame();
+            st.spectral(self.timing, &sf, &mut self.frame);
+            self.full = true;
+        }
+        &self.frame
     }
 }
 
@@ -261,6 +353,7 @@ struct State<'a> {
     floor_up: f32,
     floor_down: f32,
     warmup_hops: u64,
+    prev_db_next: &'a mut u64,
 }
 
 /// `10 log10(x)` for a positive normal `x` (the band's powers, floored at `POWER_FLOOR`),
@@ -294,7 +387,66 @@ fn db10(x: f64) -> f32 {
 }
 
 impl State<'_> {
+    /// The full analysis of one hop: its sample-level features, then the rest.
     fn features(&mut self, t: FrameTiming, sf: &SpectrumFrame<'_>) -> FeatureFrame {
+        let mut fr = self.cheap(t, sf.index, sf.hop_start, &sf.hop);
+        self.spectral(t, sf, &mut fr);
+        fr
+    }
+
+    /// The features computed from the hop's sample statistics alone (level, the noise floor,
+    /// which this updates, peak, clipping); the others hold a silent frame's values (see
+    /// [`GatedHop::cheap`]).
+    fn cheap(
+        &mut self,
+        t: FrameTiming,
+        index: u64,
+        hop_start: u64,
+        hop: &HopStats,
+    ) -> FeatureFrame {
+        // Level and adaptive floor (dB domain, asymmetric one-pole).
+        let level = db10(hop.sum_sq / t.hop as f64);
+        let floor_before = *self.floor;
+        let rise = level - floor_before;
+        let up = if index < self.warmup_hops {
+            // While the stream is young the floor is unknown: let it climb as fast as it falls.
+            self.floor_down
+        } else {
+            self.floor_up
+        };
+        let a = if level > floor_before {
+            up
+        } else {
+            self.floor_down
+        };
+        *self.floor = floor_before + a * (level - floor_before);
+        let peak = hop.peak;
+        let frame_us = (t.frame_len as f64 * 1e6 / t.sample_rate as f64) as f32;
+        FeatureFrame {
+            index,
+            start_sample: hop_start,
+            end_sample: hop_start + t.hop as u64,
+            onset_sample: hop_start,
+            flux_db: 0.0,
+            hfc_db: (10.0 * f64::from(POWER_FLOOR).log10()) as f32,
+            level_dbfs: level,
+            floor_dbfs: floor_before,
+            rise_db: rise,
+            flatness: 0.0,
+            centroid_hz: 0.0,
+            hf_ratio: 0.0,
+            peak_dbfs: db10(f64::from(peak) * f64::from(peak)),
+            crest_db: 0.0,
+            rise_time_us: frame_us,
+            clipped_frac: hop.clipped as f32 / t.hop as f32,
+            attack_time_us: frame_us,
+            attack_ratio_db: 0.0,
+        }
+    }
+
+    /// The spectral and frame-level features of the hop whose sample-level features `fr`
+    /// holds (from [`State::cheap`]); updates the previous band levels for the next flux.
+    fn spectral(&mut self, t: FrameTiming, sf: &SpectrumFrame<'_>, fr: &mut FeatureFrame) {
         let (lo, hi) = self.band;
         let df = t.bin_hz();
         let p = sf.power;
@@ -328,6 +480,7 @@ impl State<'_> {
                 sum_hf += pk;
             }
         }
+        *self.prev_db_next = sf.index + 1;
         let nb = (hi - lo + 1) as f64;
         let silent = sum_p / nb < f64::from(POWER_FLOOR);
         let flatness = if silent {
@@ -339,26 +492,7 @@ impl State<'_> {
         let hf_ratio = if silent { 0.0 } else { (sum_hf / sum_p) as f32 };
         let hfc = 10.0 * (sum_fp / 1000.0 + f64::from(POWER_FLOOR)).log10();
 
-        // Level and adaptive floor (dB domain, asymmetric one-pole).
-        let level = db10(sf.hop.sum_sq / t.hop as f64);
-        let floor_before = *self.floor;
-        let rise = level - floor_before;
-        let up = if sf.index < self.warmup_hops {
-            // While the stream is young the floor is unknown: let it climb as fast as it falls.
-            self.floor_down
-        } else {
-            self.floor_up
-        };
-        let a = if level > floor_before {
-            up
-        } else {
-            self.floor_down
-        };
-        *self.floor = floor_before + a * (level - floor_before);
-
-        // Sample-level features.
-        let peak = sf.hop.peak;
-        let peak_dbfs = db10(f64::from(peak) * f64::from(peak));
+        // Frame-level sample features.
         // Sixteen independent f32 lanes so the compiler can vectorise (a single running max/sum
         // is a serial dependency chain), combined in f64; the max is exact in any order. Each
         // lane adds `frame_len / 16` rounded f32 squares, so the energy is within
@@ -393,26 +527,16 @@ impl State<'_> {
         let rise_time_us = (rise_samples as f64 * 1e6 / t.sample_rate as f64) as f32;
         let (attack_samples, attack_ratio_db) = attack_time(sf, t);
 
-        FeatureFrame {
-            index: sf.index,
-            start_sample: sf.hop_start,
-            end_sample: sf.hop_start + t.hop as u64,
-            onset_sample,
-            flux_db: (flux / nb) as f32,
-            hfc_db: hfc as f32,
-            level_dbfs: level,
-            floor_dbfs: floor_before,
-            rise_db: rise,
-            flatness,
-            centroid_hz: centroid,
-            hf_ratio,
-            peak_dbfs,
-            crest_db,
-            rise_time_us,
-            clipped_frac: sf.hop.clipped as f32 / t.hop as f32,
-            attack_time_us: (attack_samples as f64 * 1e6 / t.sample_rate as f64) as f32,
-            attack_ratio_db,
-        }
+        fr.onset_sample = onset_sample;
+        fr.flux_db = (flux / nb) as f32;
+        fr.hfc_db = hfc as f32;
+        fr.flatness = flatness;
+        fr.centroid_hz = centroid;
+        fr.hf_ratio = hf_ratio;
+        fr.crest_db = crest_db;
+        fr.rise_time_us = rise_time_us;
+        fr.attack_time_us = (attack_samples as f64 * 1e6 / t.sample_rate as f64) as f32;
+        fr.attack_ratio_db = attack_ratio_db;
     }
 }
 

@@ -93,6 +93,27 @@ fn env_step(
     }
 }
 
+/// `v.iter().position(|x| x.abs() == t)`, searched 16 values at a time: each block is tested
+/// with a branch-free fold (vectorisable) and only the block holding the answer is scanned.
+/// The same first position (the sequential scan was 14 % of `autotrigger detect` once the
+/// gated front end had removed most of the spectral work).
+fn first_abs_eq(v: &[f32], t: f32) -> Option<usize> {
+    const B: usize = 16;
+    let mut chunks = v.chunks_exact(B);
+    let mut base = 0;
+    for c in &mut chunks {
+        if c.iter().fold(false, |any, &x| any | (x.abs() == t)) {
+            return c.iter().position(|x| x.abs() == t).map(|i| base + i);
+        }
+        base += B;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|x| x.abs() == t)
+        .map(|i| base + i)
+}
+
 /// Sizes of the analysis, in samples and hertz, derived from seconds at construction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FrameTiming {
@@ -171,14 +192,24 @@ pub struct SpectrumFrame<'a> {
 }
 
 /// Streaming framer + windowed real FFT.
+///
+/// The sample stage (sanitising, DC blocker, envelope, hop energy and peak) runs on every
+/// sample; the spectral stage (frame copy, window, FFT, power) only when a hop's consumer asks
+/// for it ([`Framer::push_hops`], [`Hop::frame`]), or on every hop ([`Framer::push`]). The
+/// sample ring keeps one hop more than a frame, so the frame one hop back can still be
+/// analysed after the fact ([`Hop::previous_power`]), for a consumer that needs the previous
+/// spectrum (the flux) of a hop whose predecessor it skipped.
 pub struct Framer {
     timing: FrameTiming,
     clip_level: f32,
     release: f32,
-    // Ring buffers of the last frame_len samples and their envelope.
+    /// Ring of the last `frame_len + hop` samples (the current frame and the hop before it).
     ring: Vec<f32>,
+    /// Ring of the envelope of the last `frame_len` samples.
     env_ring: Vec<f32>,
+    /// Write positions (the oldest entry) of `ring` and `env_ring`.
     pos: usize,
+    env_pos: usize,
     /// The envelope's carried value at the last block boundary (see `ENV_BLOCK`).
     env: f32,
     /// The envelope's local recursion within the current block (see `ENV_BLOCK`).
@@ -187,11 +218,23 @@ pub struct Framer {
     release_pow: [f32; ENV_BLOCK],
     /// The hop energy's lanes (see `SQ_LANES`).
     sq_lanes: [f64; SQ_LANES],
+    spec: Spectral,
+    // Stream position.
+    samples_seen: u64,
+    hop_fill: usize,
+    hop_index: u64,
+    stats: HopStats,
+    non_finite: u64,
+    dc: DcBlocker,
+}
+
+/// The spectral stage's buffers: ordered frame copies, window, FFT and power spectrum.
+struct Spectral {
     // Ordered copies handed to the consumer.
     ordered: Vec<f32>,
     env_ordered: Vec<f32>,
     window: Vec<f32>,
-    /// Complex FFT of half the FFT length (see `analyse`).
+    /// Complex FFT of half the FFT length (see `Spectral::power_of`).
     fft: Arc<dyn Fft<f32>>,
     /// Its in-place buffer: `z[n] = w[2n] x[2n] + i w[2n+1] x[2n+1]`, zero padded.
     fft_buf: Vec<Complex<f32>>,
@@ -202,13 +245,55 @@ pub struct Framer {
     spectrum_bins: (usize, usize),
     power: Vec<f32>,
     power_scale: f32,
-    // Stream position.
-    samples_seen: u64,
-    hop_fill: usize,
-    hop_index: u64,
-    stats: HopStats,
-    non_finite: u64,
-    dc: DcBlocker,
+}
+
+/// A completed hop, handed to the consumer of [`Framer::push_hops`]: the hop's sample-level
+/// statistics at once, its spectrum on demand.
+pub struct Hop<'a> {
+    /// Hop number (0 for the first full hop of the stream).
+    pub index: u64,
+    /// Absolute index of the first sample of this hop.
+    pub hop_start: u64,
+    /// Statistics of the hop's samples.
+    pub stats: HopStats,
+    ring: &'a [f32],
+    pos: usize,
+    env_ring: &'a [f32],
+    env_pos: usize,
+    hop: usize,
+    spec: &'a mut Spectral,
+}
+
+impl Hop<'_> {
+    /// The analysed frame of this hop (the same as [`Framer::push`] hands out): copies the
+    /// frame and its envelope, windows and transforms it.
+    pub fn frame(&mut self) -> SpectrumFrame<'_> {
+        let n = self.spec.ordered.len();
+        // The current frame starts one hop after the ring's oldest sample.
+        let start = (self.pos + self.hop) % self.ring.len();
+        self.spec.power_of(self.ring, start);
+        let (new, old) = self.env_ring.split_at(self.env_pos);
+        self.spec.env_ordered[..old.len()].copy_from_slice(old);
+        self.spec.env_ordered[old.len()..].copy_from_slice(new);
+        debug_assert_eq!(self.env_ring.len(), n);
+        SpectrumFrame {
+            index: self.index,
+            hop_start: self.hop_start,
+            hop: self.stats,
+            samples: &self.spec.ordered,
+            envelope: &self.spec.env_ordered,
+            power: &self.spec.power,
+        }
+    }
+
+    /// The power spectrum of the frame one hop earlier (the previous hop's `power`, bit for
+    /// bit: the same samples through the same arithmetic; zeros before the stream started).
+    /// Uses the same buffers as [`Hop::frame`]: call it first.
+    pub fn previous_power(&mut self) -> &[f32] {
+        // The oldest sample of the ring is the previous frame's first.
+        self.spec.power_of(self.ring, self.pos);
+        &self.spec.power
+    }
 }
 
 /// One-pole DC-blocking high-pass, `y[n] = g (x[n] - x[n-1]) + R y[n-1]` with
@@ -354,23 +439,26 @@ impl Framer {
             timing,
             clip_level,
             release,
-            ring: vec![0.0; n],
+            ring: vec![0.0; n + timing.hop],
             env_ring: vec![0.0; n],
             pos: 0,
+            env_pos: 0,
             env: ENV_CARRY_FLOOR,
             env_local: ENV_CARRY_FLOOR,
             release_pow,
             sq_lanes: [0.0; SQ_LANES],
-            ordered: vec![0.0; n],
-            env_ordered: vec![0.0; n],
-            window,
-            fft_buf: vec![Complex::new(0.0, 0.0); half],
-            scratch: vec![Complex::new(0.0, 0.0); fft.get_inplace_scratch_len()],
-            fft,
-            twiddle,
-            spectrum_bins: (0, half),
-            power: vec![0.0; timing.bins()],
-            power_scale,
+            spec: Spectral {
+                ordered: vec![0.0; n],
+                env_ordered: vec![0.0; n],
+                window,
+                fft_buf: vec![Complex::new(0.0, 0.0); half],
+                scratch: vec![Complex::new(0.0, 0.0); fft.get_inplace_scratch_len()],
+                fft,
+                twiddle,
+                spectrum_bins: (0, half),
+                power: vec![0.0; timing.bins()],
+                power_scale,
+            },
             samples_seen: 0,
             hop_fill: 0,
             hop_index: 0,
@@ -403,7 +491,7 @@ impl Framer {
     pub fn with_spectrum_bins(mut self, lo: usize, hi: usize) -> Self {
         let last = self.timing.bins() - 1;
         let hi = hi.min(last);
-        self.spectrum_bins = (lo.min(hi), hi);
+        self.spec.spectrum_bins = (lo.min(hi), hi);
         self
     }
 
@@ -427,6 +515,7 @@ impl Framer {
         self.ring.fill(0.0);
         self.env_ring.fill(0.0);
         self.pos = 0;
+        self.env_pos = 0;
         self.env = ENV_CARRY_FLOOR;
         self.env_local = ENV_CARRY_FLOOR;
         self.sq_lanes = [0.0; SQ_LANES];
@@ -438,8 +527,15 @@ impl Framer {
         self.dc.reset();
     }
 
-    /// Consumes `block`, calling `f` once for every completed hop.
+    /// Consumes `block`, calling `f` once for every completed hop with its analysed frame.
     pub fn push(&mut self, block: &[f32], mut f: impl FnMut(&SpectrumFrame<'_>)) {
+        self.push_hops(block, |h| f(&h.frame()));
+    }
+
+    /// Consumes `block`, calling `f` once for every completed hop with the hop's sample-level
+    /// statistics; the spectral stage runs only for the hops whose consumer asks for it
+    /// ([`Hop::frame`], [`Hop::previous_power`]). Does not allocate.
+    pub fn push_hops(&mut self, block: &[f32], mut f: impl FnMut(&mut Hop<'_>)) {
         let mut rest = block;
         while !rest.is_empty() {
             let m = self.segment_len(rest.len());
@@ -447,13 +543,18 @@ impl Framer {
             self.push_segment(seg);
             rest = tail;
             if self.hop_fill == self.timing.hop {
-                self.analyse(&mut f);
+                self.complete_hop(&mut f);
             }
         }
     }
 
     /// Consumes 16-bit PCM (`i16::MIN` = -1.0 full scale), calling `f` for every completed hop.
     pub fn push_i16(&mut self, block: &[i16], mut f: impl FnMut(&SpectrumFrame<'_>)) {
+        self.push_hops_i16(block, |h| f(&h.frame()));
+    }
+
+    /// Like [`Framer::push_hops`], for 16-bit PCM.
+    pub fn push_hops_i16(&mut self, block: &[i16], mut f: impl FnMut(&mut Hop<'_>)) {
         // Converted through a small stack buffer: no allocation, same samples as `push` of the
         // converted block.
         let mut buf = [0f32; 256];
@@ -462,19 +563,20 @@ impl Framer {
             for (d, &x) in conv.iter_mut().zip(chunk) {
                 *d = f32::from(x) * (1.0 / 32768.0);
             }
-            self.push(conv, &mut f);
+            self.push_hops(conv, &mut f);
         }
     }
 
-    /// Samples of the next segment: up to the end of the input, the hop and the ring.
+    /// Samples of the next segment: up to the end of the input, the hop and either ring's end.
     #[inline]
     fn segment_len(&self, available: usize) -> usize {
         available
             .min(self.timing.hop - self.hop_fill)
             .min(self.ring.len() - self.pos)
+            .min(self.env_ring.len() - self.env_pos)
     }
 
-    /// Consumes a segment that neither completes more than the current hop nor wraps the ring.
+    /// Consumes a segment that neither completes more than the current hop nor wraps a ring.
     /// The per-sample state lives in locals for the whole segment (written back once), and the
     /// independent work runs in separate, vectorisable passes; the envelope is blocked (see
     /// `ENV_BLOCK`) and the energy summed in lanes (see `SQ_LANES`).
@@ -505,7 +607,7 @@ impl Framer {
         self.dc.run(ring);
         // Pass 2: the envelope, blocked (see `ENV_BLOCK`).
         let ring = &self.ring[pos..pos + m];
-        let env_out = &mut self.env_ring[pos..pos + m];
+        let env_out = &mut self.env_ring[self.env_pos..self.env_pos + m];
         let release = self.release;
         let rp = &self.release_pow;
         let mut anchor = self.env;
@@ -527,6 +629,42 @@ impl Framer {
             );
             i += 1;
         }
+        // Groups of `ENV_GROUP` whole blocks: the local recursions of the group's blocks run
+        // side by side (lane `b` = block `b`, the same operations on the same values as the
+        // one-block loop below, so bit-identical), then the carried value passes through the
+        // blocks in order.
+        const ENV_GROUP: usize = 4;
+        let group = ENV_BLOCK * ENV_GROUP;
+        let body = (m - i) / group * group;
+        for (xg, eg) in ring[i..i + body]
+            .chunks_exact(group)
+            .zip(env_out[i..i + body].chunks_exact_mut(group))
+        {
+            let mut a = [[0f32; ENV_GROUP]; ENV_BLOCK];
+            for (b, x8) in xg.chunks_exact(ENV_BLOCK).enumerate() {
+                for j in 0..ENV_BLOCK {
+                    a[j][b] = max(x8[j].abs(), ENV_CARRY_FLOOR);
+                }
+            }
+            let mut l = a;
+            for j in 1..ENV_BLOCK {
+                for b in 0..ENV_GROUP {
+                    l[j][b] = max(a[j][b], l[j - 1][b] * release);
+                }
+            }
+            for (b, e8) in eg.chunks_exact_mut(ENV_BLOCK).enumerate() {
+                let mut v = [0f32; ENV_BLOCK];
+                for j in 0..ENV_BLOCK {
+                    v[j] = max(l[j][b], anchor * rp[j]);
+                }
+                for (e, &v) in e8.iter_mut().zip(&v) {
+                    *e = if v < ENV_FLUSH { 0.0 } else { v };
+                }
+                anchor = v[ENV_BLOCK - 1];
+            }
+            local = l[ENV_BLOCK - 1][ENV_GROUP - 1];
+        }
+        i += body;
         let body = (m - i) / ENV_BLOCK * ENV_BLOCK;
         for (x8, e8) in ring[i..i + body]
             .chunks_exact(ENV_BLOCK)
@@ -597,7 +735,7 @@ impl Framer {
         // The first sample of the hop holding its largest `|x|`: only a segment that beats the
         // hop's peak so far is searched (max is exact in any order).
         if smax > st.peak {
-            if let Some(j) = ring.iter().position(|x| x.abs() == smax) {
+            if let Some(j) = first_abs_eq(ring, smax) {
                 st.peak = smax;
                 st.peak_sample = self.samples_seen + j as u64;
             }
@@ -609,17 +747,44 @@ impl Framer {
         if self.pos == self.ring.len() {
             self.pos = 0;
         }
+        self.env_pos += m;
+        if self.env_pos == self.env_ring.len() {
+            self.env_pos = 0;
+        }
     }
 
-    fn analyse(&mut self, f: &mut impl FnMut(&SpectrumFrame<'_>)) {
-        let n = self.ring.len();
-        // Oldest sample first: the ring's write position holds the oldest one.
-        let (new, old) = self.ring.split_at(self.pos);
-        self.ordered[..old.len()].copy_from_slice(old);
-        self.ordered[old.len()..].copy_from_slice(new);
-        let (new, old) = self.env_ring.split_at(self.pos);
-        self.env_ordered[..old.len()].copy_from_slice(old);
-        self.env_ordered[old.len()..].copy_from_slice(new);
+    /// Ends the hop: its energy from the lanes, then the consumer.
+    fn complete_hop(&mut self, f: &mut impl FnMut(&mut Hop<'_>)) {
+        let l = &self.sq_lanes;
+        self.stats.sum_sq = ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
+        self.sq_lanes = [0.0; SQ_LANES];
+        let mut hop = Hop {
+            index: self.hop_index,
+            hop_start: self.samples_seen - self.timing.hop as u64,
+            stats: self.stats,
+            ring: &self.ring,
+            pos: self.pos,
+            env_ring: &self.env_ring,
+            env_pos: self.env_pos,
+            hop: self.timing.hop,
+            spec: &mut self.spec,
+        };
+        f(&mut hop);
+        self.hop_index += 1;
+        self.hop_fill = 0;
+        self.stats = HopStats::default();
+    }
+}
+
+impl Spectral {
+    /// Copies the frame starting at `ring[start]` (wrapping) into `ordered` and computes its
+    /// power spectrum (the bins of `spectrum_bins`) into `power`.
+    fn power_of(&mut self, ring: &[f32], start: usize) {
+        let n = self.ordered.len();
+        // Oldest sample first.
+        let first = (ring.len() - start).min(n);
+        self.ordered[..first].copy_from_slice(&ring[start..start + first]);
+        self.ordered[first..].copy_from_slice(&ring[..n - first]);
         // A real FFT of even length N as a complex FFT of length M = N / 2: the windowed samples
         // in pairs, `z[n] = w x[2n] + i w x[2n+1]`, then for each wanted bin
         // `X[k] = E[k] + W^k O[k]` with `E[k] = (Z[k] + conj Z[M-k]) / 2` (the even samples'
@@ -662,21 +827,5 @@ impl Framer {
                 self.power[k] = bin(z[0], z[0], self.twiddle[k]);
             }
         }
-        let l = &self.sq_lanes;
-        self.stats.sum_sq = ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
-        self.sq_lanes = [0.0; SQ_LANES];
-        let hop_start = self.samples_seen - self.timing.hop as u64;
-        let frame = SpectrumFrame {
-            index: self.hop_index,
-            hop_start,
-            hop: self.stats,
-            samples: &self.ordered,
-            envelope: &self.env_ordered,
-            power: &self.power,
-        };
-        f(&frame);
-        self.hop_index += 1;
-        self.hop_fill = 0;
-        self.stats = HopStats::default();
     }
 }

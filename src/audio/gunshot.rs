@@ -7,7 +7,7 @@
 //! Candidates closer than `min_interval_s` to the previous one belong to the same shot, so an
 //! automatic burst yields one event per round.
 
-use super::features::{FeatureFrame, OnsetFeatures, LEVEL_FLOOR_DBFS};
+use super::features::{FeatureFrame, GatedHop, OnsetFeatures, LEVEL_FLOOR_DBFS};
 use super::frontend::FrameTiming;
 use super::model::{logit, sigmoid, FeatureVector, GunshotModel, MODEL_FEATURES, N_FEATURES};
 use crate::detector::StreamingDetector;
@@ -34,6 +34,11 @@ pub struct GunshotConfig {
     /// threshold (its `threshold`, chosen for false events per hour on ambient audio).
     /// Default 0, range 0..=0.999.
     pub min_probability: f64,
+    /// Run the spectral analysis on every hop (the reference) instead of the gated front end
+    /// of [`GunshotDetector`], which runs it only on the hops the decision stage reads (a
+    /// candidate onset and its attack window). Default false: the events are identical either
+    /// way (tests/gunshot_gated.rs), the gated path is cheaper on quiet and steady audio.
+    pub full_analysis: bool,
     // ---- features ----
     /// Hop between analysis frames, s. Default 0.005, range 0.001..=0.02.
     pub hop_s: f64,
@@ -245,6 +250,7 @@ impl Default for GunshotConfig {
         GunshotConfig {
             stage: GunshotStage::Rules,
             min_probability: 0.0,
+            full_analysis: false,
             hop_s: 0.005,
             frame_s: 0.01,
             band_min_hz: 100.0,
@@ -887,6 +893,35 @@ impl GunshotDecider {
         r.min(x).clamp(0.0, 1.0)
     }
 
+    /// Whether frame `f` (the next one) starts a candidate, and its level jump over the louder
+    /// of the two hops before it. Reads only `level_dbfs`, `rise_db` and `index`.
+    #[inline]
+    fn onset_of(&self, f: &FeatureFrame) -> (bool, f32) {
+        let jump = f.level_dbfs - self.prev_levels[0].max(self.prev_levels[1]);
+        // The model stage judges onsets only once the stream has a level history: a sound
+        // already under way in the first hops (the stream began in it) shows a jump and a
+        // rise over nothing (-120 dBFS), and its relative features say nothing.
+        let observable = self.stage == GunshotStage::Rules || f.index >= MODEL_MIN_HOPS;
+        let onset = observable
+            && ((f.rise_db >= self.rise_thr && jump >= self.min_jump) || jump >= self.onset_jump);
+        (onset, jump)
+    }
+
+    /// Whether [`GunshotDecider::push`] of the next frame `f` reads more of it than its
+    /// sample-level features (`index`, `start_sample`, `end_sample`, `level_dbfs`,
+    /// `floor_dbfs`, `rise_db`; see the gated front end of [`GunshotDetector`]): when it starts
+    /// a candidate (or replaces one, or marks one as followed: all need an onset), or falls in
+    /// a pending candidate's attack window. Otherwise the frame only moves the level history,
+    /// the smoothed level and the pending candidates' lowest level after their attack, and
+    /// decides candidates from what they gathered before. Its returned onset score is then
+    /// the only output that depends on the rest of the frame.
+    pub fn needs_full_frame(&self, f: &FeatureFrame) -> bool {
+        self.onset_of(f).0
+            || self.pending[..self.n_pending]
+                .iter()
+                .any(|c| f.end_sample <= c.attack_end)
+    }
+
     /// Consumes one frame (frames must come in order), appending decided events to `out`.
     /// Returns the frame's onset score ([`GunshotDecider::onset_score`]).
     pub fn push(&mut self, f: &FeatureFrame, out: &mut impl Extend<Event>) -> f32 {
@@ -911,14 +946,8 @@ impl GunshotDecider {
         // A candidate starts on the level jump alone: when a blast lands at the end of a hop,
         // the Hann window hides it from that hop's spectrum, and the flux only shows in the
         // next hop. The flux gate is applied to the attack's maximum when deciding.
-        let jump = f.level_dbfs - self.prev_levels[0].max(self.prev_levels[1]);
+        let (onset, jump) = self.onset_of(f);
         self.prev_levels = [self.prev_levels[1], f.level_dbfs];
-        // The model stage judges onsets only once the stream has a level history: a sound
-        // already under way in the first hops (the stream began in it) shows a jump and a
-        // rise over nothing (-120 dBFS), and its relative features say nothing.
-        let observable = self.stage == GunshotStage::Rules || f.index >= MODEL_MIN_HOPS;
-        let onset = observable
-            && ((f.rise_db >= self.rise_thr && jump >= self.min_jump) || jump >= self.onset_jump);
         let far = match self.last_onset {
             None => true,
             Some(t) => f.onset_sample >= t.saturating_add(self.interval),
@@ -1304,10 +1333,27 @@ impl GunshotDecider {
 /// assert_eq!(events.len(), 1);
 /// assert!((events[0].onset.as_micros() - 500_000).abs() <= 5_000);
 /// ```
+///
+/// # Gated front end
+///
+/// By default ([`GunshotConfig::full_analysis`] false) [`StreamingDetector::process`] and
+/// [`GunshotDetector::process_i16`] run the sample stage (DC blocker, envelope, hop level and
+/// peak, noise floor) on every sample but the spectral stage (frame copy, FFT, band levels,
+/// flux, spectral shape, crest, rise and attack times) only on the hops whose features the
+/// decision stage reads ([`GunshotDecider::needs_full_frame`]: a candidate onset and the
+/// hops of its attack window). When such a hop's predecessor was skipped, its spectrum is
+/// recomputed from the ring for the flux. Every frame the decider reads is bit for bit the
+/// full analysis's, so the events are identical (tests/gunshot_gated.rs), for every block
+/// partition. [`GunshotDetector::process_with_frames`] always runs the full analysis (it
+/// hands every hop's features out).
 #[derive(Debug)]
 pub struct GunshotDetector {
     features: OnsetFeatures,
     decider: GunshotDecider,
+    gated: bool,
+    /// Hops seen and hops that ran the spectral stage, since construction or reset.
+    hops: u64,
+    analysed: u64,
 }
 
 impl GunshotDetector {
@@ -1316,7 +1362,13 @@ impl GunshotDetector {
     pub fn new(config: &GunshotConfig, sample_rate: u32) -> Result<Self, ConfigError> {
         let features = OnsetFeatures::new(config, sample_rate)?;
         let decider = GunshotDecider::new(config, features.timing())?;
-        Ok(GunshotDetector { features, decider })
+        Ok(GunshotDetector {
+            features,
+            decider,
+            gated: !config.full_analysis,
+            hops: 0,
+            analysed: 0,
+        })
     }
 
     /// Like [`GunshotDetector::new`], with this model for the `model` stage.
@@ -1327,7 +1379,13 @@ impl GunshotDetector {
     ) -> Result<Self, ConfigError> {
         let features = OnsetFeatures::new(config, sample_rate)?;
         let decider = GunshotDecider::with_model(config, features.timing(), model)?;
-        Ok(GunshotDetector { features, decider })
+        Ok(GunshotDetector {
+            features,
+            decider,
+            gated: !config.full_analysis,
+            hops: 0,
+            analysed: 0,
+        })
     }
 
     /// The feature extractor's analysis sizes.
@@ -1345,16 +1403,44 @@ impl GunshotDetector {
         &self.decider
     }
 
+    /// Sets whether the gated front end is used (true, the default unless
+    /// [`GunshotConfig::full_analysis`]) or the spectral stage runs on every hop (false, the
+    /// reference). The events are the same; call it before the first block.
+    pub fn with_gating(mut self, gated: bool) -> Self {
+        self.gated = gated;
+        self
+    }
+
+    /// Whether the gated front end is on (see [`GunshotDetector::with_gating`]).
+    pub fn is_gated(&self) -> bool {
+        self.gated
+    }
+
+    /// Hops completed, and hops that ran the spectral stage, since construction or the last
+    /// reset (equal on the full analysis). Their ratio is the share of the spectral work the
+    /// gate kept.
+    pub fn spectral_hops(&self) -> (u64, u64) {
+        (self.hops, self.analysed)
+    }
+
     /// Like [`StreamingDetector::process`], also calling `f` with every hop's features and
-    /// onset score (for plots and feature export).
+    /// onset score (for plots and feature export). Always the full analysis, gated or not.
     pub fn process_with_frames(
         &mut self,
         block: &[f32],
         out: &mut impl Extend<Event>,
         mut f: impl FnMut(&FeatureFrame, f32),
     ) {
-        let GunshotDetector { features, decider } = self;
+        let GunshotDetector {
+            features,
+            decider,
+            hops,
+            analysed,
+            ..
+        } = self;
         features.push(block, |fr| {
+            *hops += 1;
+            *analysed += 1;
             let s = decider.push(fr, out);
             f(fr, s);
         });
@@ -1362,10 +1448,42 @@ impl GunshotDetector {
 
     /// Consumes 16-bit PCM (`i16::MIN` = -1.0 full scale).
     pub fn process_i16(&mut self, block: &[i16], out: &mut impl Extend<Event>) {
-        let GunshotDetector { features, decider } = self;
-        features.push_i16(block, |fr| {
-            decider.push(fr, out);
-        });
+        let GunshotDetector {
+            features,
+            decider,
+            gated,
+            hops,
+            analysed,
+        } = self;
+        if *gated {
+            features.push_gated_i16(block, |h| {
+                *hops += 1;
+                gated_step(decider, h, out, analysed);
+            });
+        } else {
+            features.push_i16(block, |fr| {
+                *hops += 1;
+                *analysed += 1;
+                decider.push(fr, out);
+            });
+        }
+    }
+}
+
+/// One hop of the gated path: the full frame when the decider reads it, else the hop's
+/// sample-level features.
+#[inline]
+fn gated_step(
+    decider: &mut GunshotDecider,
+    h: &mut GatedHop<'_, '_, '_>,
+    out: &mut impl Extend<Event>,
+    analysed: &mut u64,
+) {
+    if decider.needs_full_frame(h.cheap()) {
+        *analysed += 1;
+        decider.push(h.full(), out);
+    } else {
+        decider.push(h.cheap(), out);
     }
 }
 
@@ -1375,10 +1493,26 @@ impl StreamingDetector for GunshotDetector {
     /// Never fails: non-finite samples are replaced by 0 and counted
     /// ([`GunshotDetector::non_finite_samples`]).
     fn process(&mut self, input: &[f32], out: &mut impl Extend<Event>) -> Result<(), ProcessError> {
-        self.process_with_frames(input, out, |_, _| {});
+        if self.gated {
+            let GunshotDetector {
+                features,
+                decider,
+                hops,
+                analysed,
+                ..
+            } = self;
+            features.push_gated(input, |h| {
+                *hops += 1;
+                gated_step(decider, h, out, analysed);
+            });
+        } else {
+            self.process_with_frames(input, out, |_, _| {});
+        }
         Ok(())
     }
 
+    /// Decides the pending candidates and resets (the counts of
+    /// [`GunshotDetector::spectral_hops`] are kept until [`StreamingDetector::reset`]).
     fn finish(&mut self, out: &mut impl Extend<Event>) {
         self.decider.finish(out);
         self.features.reset();
@@ -1387,6 +1521,8 @@ impl StreamingDetector for GunshotDetector {
     fn reset(&mut self) {
         self.features.reset();
         self.decider.reset();
+        self.hops = 0;
+        self.analysed = 0;
     }
 
     fn latency_us(&self) -> i64 {
