@@ -162,8 +162,11 @@ fn config() -> impl Strategy<Value = GunshotConfig> {
         any::<bool>(),
         any::<bool>(),
         prop_oneof![Just(0.0f64), Just(0.1), Just(0.3)],
+        // The relative peak gate of issue 12 (over the candidate's noise floor), with the
+        // absolute gate lowered to a sanity floor, as a recorder-independent setup uses it.
+        any::<bool>(),
     )
-        .prop_map(|(hop_s, frame, dc, model, ext)| GunshotConfig {
+        .prop_map(|(hop_s, frame, dc, model, ext, relative)| GunshotConfig {
             hop_s,
             // 0: the frame is one hop long.
             frame_s: if frame == 0.0 {
@@ -178,6 +181,8 @@ fn config() -> impl Strategy<Value = GunshotConfig> {
                 GunshotStage::Rules
             },
             decay_extension_s: ext,
+            min_peak_over_floor_db: if relative { 25.0 } else { 0.0 },
+            min_peak_dbfs: if relative { -40.0 } else { -10.0 },
             ..GunshotConfig::default()
         })
 }
