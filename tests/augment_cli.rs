@@ -1,5 +1,6 @@
 //! `autotrigger augment`, run as the built binary: same arguments give the same bytes, the
 //! MANIFEST and side-cars are what `eval` reads, sources are tracked, bad arguments exit 2.
+use autotrigger::eval::corpus::split_csv;
 use autotrigger::io::write_wav_i16;
 use autotrigger::synth::audio::{noise, AudioScene, Gunshot, NoiseColor, Sound};
 use autotrigger::synth::Rng;
@@ -113,7 +114,7 @@ fn same_arguments_same_bytes_and_eval_reads_the_output() {
     let text = std::fs::read_to_string(a.join("MANIFEST.csv")).unwrap();
     let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
     let col = |n: &str| header.iter().position(|h| *h == n).unwrap();
-    let rows: Vec<Vec<String>> = text.lines().skip(1).map(split).collect();
+    let rows: Vec<Vec<String>> = text.lines().skip(1).map(split_csv).collect();
     assert_eq!(rows.len(), 8);
     let mut with_event = 0;
     for r in &rows {
@@ -175,26 +176,6 @@ fn same_arguments_same_bytes_and_eval_reads_the_output() {
         "{out}"
     );
     std::fs::remove_dir_all(&d).ok();
-}
-
-fn split(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                cur.push('"');
-                chars.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => out.push(std::mem::take(&mut cur)),
-            _ => cur.push(c),
-        }
-    }
-    out.push(cur);
-    out
 }
 
 #[test]
@@ -271,7 +252,7 @@ fn spreading_sets_the_level_from_the_distance() {
     let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
     let col = |n: &str| header.iter().position(|h| *h == n).unwrap();
     for line in text.lines().skip(1) {
-        let r = split(line);
+        let r = autotrigger::eval::corpus::split_csv(line);
         // Synthetic shots peak at -3 dBFS at 1 m; 10 m of spreading is -20 dB (9 m of air
         // takes well under 1 dB off the peak).
         let peak: f64 = r[col("event_peak_dbfs")].parse().unwrap();

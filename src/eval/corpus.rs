@@ -241,8 +241,18 @@ fn sidecar_recording(path: &Path, name: String, m: Modality) -> Result<Recording
     })
 }
 
-/// Splits one CSV line into fields (double-quoted fields may hold commas and `""`).
-fn split_csv(line: &str) -> Vec<String> {
+/// Splits one CSV line into fields, each trimmed (double-quoted fields may hold commas and
+/// `""`, as the MANIFESTs' `license` and `notes` columns do). The one CSV splitter of the
+/// crate, its CLI and its tests.
+///
+/// ```
+/// use autotrigger::eval::corpus::split_csv;
+/// assert_eq!(
+///     split_csv(r#"a.wav, gunshot,"CC BY, 4.0","say ""bang""""#),
+///     ["a.wav", "gunshot", "CC BY, 4.0", r#"say "bang""#]
+/// );
+/// ```
+pub fn split_csv(line: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut quoted = false;

@@ -10,19 +10,7 @@ use autotrigger::io::{read_fallalld, read_imu_csv, read_sisfall, ImuRecording};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-/// Splits one CSV line, honouring double quotes (FallAllD activity names hold commas).
-pub fn split_csv(line: &str) -> Vec<String> {
-    let (mut out, mut cur, mut quoted) = (Vec::new(), String::new(), false);
-    for ch in line.chars() {
-        match ch {
-            '"' => quoted = !quoted,
-            ',' if !quoted => out.push(std::mem::take(&mut cur)),
-            c => cur.push(c),
-        }
-    }
-    out.push(cur);
-    out
-}
+pub use autotrigger::eval::corpus::split_csv;
 
 /// One recording of the dev set.
 pub struct Rec {

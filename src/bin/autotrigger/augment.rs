@@ -5,6 +5,7 @@
 //! Every random choice comes from one generator seeded by `--seed` and is drawn in mixture
 //! order before any mixture is rendered (rendering runs in parallel), so the same arguments give
 //! the same bytes.
+use autotrigger::eval::corpus::split_csv;
 use autotrigger::io::{read_wav, write_wav_i16};
 use autotrigger::synth::audio::{Gunshot, NWave, Reverb};
 use autotrigger::synth::augment::{
@@ -94,27 +95,6 @@ struct Clip {
     license: String,
     samples: Vec<f32>,
     rate: u32,
-}
-
-/// Splits one CSV line (double-quoted fields may hold commas and `""`).
-fn split_csv(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                cur.push('"');
-                chars.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => out.push(std::mem::take(&mut cur)),
-            _ => cur.push(c),
-        }
-    }
-    out.push(cur);
-    out.into_iter().map(|f| f.trim().to_string()).collect()
 }
 
 fn csv_field(s: &str) -> String {
