@@ -133,6 +133,7 @@ fn cands(name: &str, positive: bool, class: &str, xs: &[f32]) -> RecordingCandid
         duration_us: 4_000_000,
         candidates: xs.iter().map(|v| [*v; N_FEATURES]).collect(),
         onsets_us: xs.iter().map(|_| 100_000).collect(),
+        label_onsets_us: None,
     }
 }
 
@@ -243,4 +244,107 @@ fn train_cli_names_bad_inputs_and_fails() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success());
     assert!(err.contains("no negative examples"), "{err}");
+}
+
+/// A recording of `source` (and, for an augmented scene, its event's and background's
+/// sources) with candidates `(onset_us, rise_db)` and, when given, labelled gunshot onsets.
+fn scene(
+    source: &str,
+    aug: Option<(&str, &str)>,
+    positive: bool,
+    class: &str,
+    cands_at: &[(i64, f32)],
+    onsets: Option<&[i64]>,
+) -> RecordingCandidates {
+    let mut r = rec(source, positive, class);
+    r.groups = vec![("source_repo".into(), source.into())];
+    if let Some((ev, bg)) = aug {
+        r.groups.push(("event_source_repo".into(), ev.into()));
+        r.groups.push(("background_source_repo".into(), bg.into()));
+    }
+    RecordingCandidates {
+        recording: r,
+        duration_us: 4_000_000,
+        candidates: cands_at.iter().map(|&(_, v)| [v; N_FEATURES]).collect(),
+        onsets_us: cands_at.iter().map(|&(t, _)| t).collect(),
+        label_onsets_us: onsets.map(<[i64]>::to_vec),
+    }
+}
+
+#[test]
+fn labelled_onsets_give_positives_negatives_and_unused_candidates() {
+    let r = scene(
+        "a",
+        Some(("a", "b")),
+        true,
+        "gunshot",
+        &[
+            (500_000, 9.0),    // 0.5 s before the shot: a negative
+            (960_000, 30.0),   // within 50 ms, but a smaller rise than the next
+            (1_020_000, 40.0), // the positive: the largest rise within 50 ms
+            (1_600_000, 35.0), // the excerpt's tail: not used
+            (2_200_000, 12.0), // after the excerpt: a negative
+        ],
+        Some(&[1_000_000]),
+    );
+    assert_eq!(
+        r.roles(),
+        vec![Some(false), None, Some(true), None, Some(false)]
+    );
+    // A labelled onset with no candidate near it gives no positive; a negative clip
+    // without onsets gives only negatives; a dev gunshot clip leaves the choice to the fit.
+    let missed = scene(
+        "a",
+        None,
+        true,
+        "gunshot",
+        &[(3_000_000, 20.0)],
+        Some(&[1_000_000]),
+    );
+    assert_eq!(missed.roles(), vec![Some(false)]);
+    let neg = scene("b", None, false, "ambient", &[(1, 5.0), (2, 6.0)], None);
+    assert_eq!(neg.roles(), vec![Some(false), Some(false)]);
+    let dev = scene("a", None, true, "gunshot", &[(1, 5.0)], None);
+    assert_eq!(dev.roles(), vec![None]);
+    assert!(r.augmented() && !dev.augmented());
+    assert!(r.depends_on("source_repo", "a") && r.depends_on("source_repo", "b"));
+    assert!(!r.depends_on("source_repo", "c") && !dev.depends_on("source_repo", "b"));
+}
+
+#[test]
+fn leave_one_source_out_drops_augmented_scenes_of_the_held_out_source() {
+    let opts = TrainOptions::default();
+    // Dev clips: source A gunshots without candidates, sources B and C ambient; the only
+    // positive example is an augmented scene with A's event in C's background.
+    let data = vec![
+        scene("A", None, true, "gunshot", &[], None),
+        scene("B", None, false, "ambient", &[(100_000, 1.0)], Some(&[])),
+        scene("C", None, false, "ambient", &[(100_000, 2.0)], Some(&[])),
+        scene(
+            "A",
+            Some(("A", "C")),
+            true,
+            "gunshot",
+            &[(1_000_000, 30.0), (3_000_000, 1.5)],
+            Some(&[1_000_000]),
+        ),
+    ];
+    let folds = train::leave_one_group_out(&data, "source_repo", &opts);
+    let names: Vec<&str> = folds.iter().map(|f| f.group.as_str()).collect();
+    assert_eq!(names, ["A", "B", "C"]);
+    let fold = |g: &str| folds.iter().find(|f| f.group == g).unwrap();
+    // Holding out A or C must drop the scene (it holds A's shot in C's background): no
+    // positive example is left. Holding out B keeps it, and scores only B's dev clip.
+    // (Holding out C, A's dev clip, without a candidate, is the one gunshot clip left.)
+    for (g, clips) in [("A", 0), ("C", 1)] {
+        assert_eq!(
+            fold(g).error.as_deref(),
+            Some(TrainError::NoPositives { clips }.to_string().as_str()),
+            "{g}"
+        );
+    }
+    let b = fold("B");
+    assert!(b.error.is_none(), "{:?}", b.error);
+    assert_eq!(b.classes.len(), 1);
+    assert_eq!(b.classes["ambient"].clips, 1);
 }

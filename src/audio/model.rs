@@ -78,7 +78,7 @@ pub const MODEL_FEATURES: [&str; N_FEATURES] = [
 pub const MODEL_VERSION: u32 = 1;
 
 /// The default model, trained by
-/// `cargo run --release -- train ../shared/datasets/audio/MANIFEST.csv --out models/gunshot.toml`.
+/// `scripts/train_gunshot_model.sh` (the dev set plus augmented scenes, see that script).
 pub const BUILTIN_MODEL_TOML: &str = include_str!("../../models/gunshot.toml");
 
 /// A candidate's feature vector, in [`MODEL_FEATURES`] order.

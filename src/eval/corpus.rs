@@ -127,7 +127,8 @@ pub struct Recording {
     /// Breakdown group (manifest subclass / activity code), if known.
     pub subclass: Option<String>,
     /// Grouping keys from the manifest, `(key, value)` in a fixed key order: audio manifests
-    /// give `source_repo` and `subclass`; IMU manifests `dataset` and `sensor_position` (each
+    /// give `source_repo` and `subclass` (augmented scenes also `event_source_repo` and
+    /// `background_source_repo`); IMU manifests `dataset` and `sensor_position` (each
     /// only when the manifest has that column). Every figure is also reported per group
     /// ([`CorpusReport::clips_by_group`], [`CorpusReport::events_by_group`]).
     pub groups: Vec<(String, String)>,
@@ -273,7 +274,12 @@ pub fn split_csv(line: &str) -> Vec<String> {
 }
 
 /// Manifest columns that group audio recordings, in report order.
-pub const GROUP_KEYS_AUDIO: &[&str] = &["source_repo", "subclass"];
+pub const GROUP_KEYS_AUDIO: &[&str] = &[
+    "source_repo",
+    "subclass",
+    "event_source_repo",
+    "background_source_repo",
+];
 /// Manifest columns that group IMU recordings, in report order (used when present).
 pub const GROUP_KEYS_IMU: &[&str] = &["dataset", "sensor_position"];
 

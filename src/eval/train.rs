@@ -63,6 +63,11 @@ pub struct RecordingCandidates {
     pub candidates: Vec<FeatureVector>,
     /// Every candidate's onset, microseconds (same order).
     pub onsets_us: Vec<i64>,
+    /// The reference gunshot onsets, microseconds, when they are known: a recording with a
+    /// label side-car (augmented scenes: [`crate::synth::augment`]) or a negative clip
+    /// (known to hold none). `None` for a gunshot clip of the dev set, whose shot is
+    /// somewhere in the clip (chosen by multiple-instance learning, see [`fit`]).
+    pub label_onsets_us: Option<Vec<i64>>,
 }
 
 impl RecordingCandidates {
@@ -79,7 +84,83 @@ impl RecordingCandidates {
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
     }
+
+    /// True for an augmented scene (its manifest row names the event's and the background's
+    /// sources, `event_source_repo` / `background_source_repo`).
+    pub fn augmented(&self) -> bool {
+        self.group(EVENT_SOURCE).is_some() || self.group(BACKGROUND_SOURCE).is_some()
+    }
+
+    /// True when the recording holds audio of group value `g` of `key`: its own group, or,
+    /// for `source_repo` and an augmented scene, its event's or its background's source. A
+    /// leave-one-source-out fit must not see any recording that depends on the held-out
+    /// source.
+    pub fn depends_on(&self, key: &str, g: &str) -> bool {
+        self.group(key) == Some(g)
+            || (key == SOURCE
+                && (self.group(EVENT_SOURCE) == Some(g)
+                    || self.group(BACKGROUND_SOURCE) == Some(g)))
+    }
+
+    /// Each candidate's role in training: `Some(true)` a positive, `Some(false)` a
+    /// negative, `None` not used. A recording with known onsets: the candidate with the
+    /// largest rise over the floor within [`MATCH_US`] of a reference onset is that onset's
+    /// positive; other candidates from [`EVENT_BEFORE_US`] before to [`EVENT_AFTER_US`] after
+    /// a reference onset are not used (the excerpt's echoes, the clip's own background, the
+    /// rounds of a burst the labels do not list); every other candidate is a negative. A
+    /// dev gunshot clip: `None` for every candidate (multiple-instance learning chooses); a
+    /// negative clip without onsets: every candidate is a negative.
+    pub fn roles(&self) -> Vec<Option<bool>> {
+        let Some(onsets) = &self.label_onsets_us else {
+            // No onsets: a negative clip's candidates are all negatives; a gunshot clip's
+            // positive is chosen by multiple-instance learning.
+            let role = (!self.positive()).then_some(false);
+            return vec![role; self.candidates.len()];
+        };
+        let mut roles: Vec<Option<bool>> = self
+            .onsets_us
+            .iter()
+            .map(|&t| {
+                let near = onsets
+                    .iter()
+                    .any(|&o| t >= o - EVENT_BEFORE_US && t <= o + EVENT_AFTER_US);
+                if near {
+                    None
+                } else {
+                    Some(false)
+                }
+            })
+            .collect();
+        for &o in onsets {
+            let best = (0..self.candidates.len())
+                .filter(|&j| (self.onsets_us[j] - o).abs() <= MATCH_US)
+                .max_by(|&a, &b| {
+                    f64::from(self.candidates[a][0]).total_cmp(&f64::from(self.candidates[b][0]))
+                });
+            if let Some(j) = best {
+                roles[j] = Some(true);
+            }
+        }
+        roles
+    }
 }
+
+/// The manifest column of a recording's source.
+const SOURCE: &str = "source_repo";
+/// The augmented-scene manifest column naming the event's source.
+const EVENT_SOURCE: &str = "event_source_repo";
+/// The augmented-scene manifest column naming the background's source.
+const BACKGROUND_SOURCE: &str = "background_source_repo";
+/// A candidate within this of a reference onset can be its positive, microseconds (onset
+/// estimates are within a hop or two of the labelled onset: 50 ms leaves room for a shot
+/// whose labelled onset is a precursor, an N-wave ahead of the blast).
+pub const MATCH_US: i64 = 50_000;
+/// Candidates from this long before a reference onset ... (see
+/// [`RecordingCandidates::roles`]), microseconds.
+pub const EVENT_BEFORE_US: i64 = 100_000;
+/// ... to this long after it are not used as negatives, microseconds (an augmented event
+/// excerpt lasts at most 1 s after its onset by default).
+pub const EVENT_AFTER_US: i64 = 1_000_000;
 
 /// Runs the onset stage over every labelled audio recording and keeps every candidate's
 /// features (in parallel; results in input order). Errors list every unreadable file.
@@ -139,6 +220,12 @@ fn candidates_of(rec: &Recording, cfg: &GunshotConfig) -> Result<RecordingCandid
         duration_us: audio.duration_us(),
         candidates: rows,
         onsets_us: onsets,
+        label_onsets_us: rec.labels.as_ref().map(|l| {
+            l.iter()
+                .filter(|x| x.kind == "gunshot")
+                .map(|x| x.onset.as_micros())
+                .collect()
+        }),
     })
 }
 
@@ -172,8 +259,11 @@ impl Default for TrainOptions {
 pub struct FitSummary {
     /// Positive examples (one per gunshot clip with a candidate).
     pub positives: usize,
-    /// Gunshot clips without any candidate (cannot be found by any model).
+    /// Gunshot clips without onsets and without any candidate (cannot be found by any
+    /// model).
     pub positive_clips_without_candidates: usize,
+    /// Labelled gunshot onsets (augmented scenes) without a candidate within [`MATCH_US`].
+    pub onsets_without_candidate: usize,
     /// Negative examples (every candidate of a negative clip).
     pub negatives: usize,
     /// Ambient audio the thresholds were chosen on, hours.
@@ -187,53 +277,71 @@ pub fn fit(
     opts: &TrainOptions,
 ) -> Result<(GunshotModel, FitSummary), TrainError> {
     let idx: Vec<usize> = (0..data.len()).filter(|&i| use_it(i)).collect();
-    let pos_clips: Vec<usize> = idx
+    // Dev gunshot clips without onsets: multiple-instance learning picks their positive.
+    let mil: Vec<usize> = idx
         .iter()
         .copied()
-        .filter(|&i| data[i].positive())
+        .filter(|&i| data[i].positive() && data[i].label_onsets_us.is_none())
         .collect();
-    let neg_clips: Vec<usize> = idx
+    let mil_with_cands = mil
         .iter()
-        .copied()
-        .filter(|&i| !data[i].positive())
-        .collect();
-    let with_cands = |v: &[usize]| {
-        v.iter()
-            .filter(|&&i| !data[i].candidates.is_empty())
-            .count()
-    };
-    if with_cands(&pos_clips) == 0 {
+        .filter(|&&i| !data[i].candidates.is_empty())
+        .count();
+    let mut negatives: Vec<&FeatureVector> = Vec::new();
+    let mut timed_pos: Vec<&FeatureVector> = Vec::new();
+    let mut onsets_missed = 0usize;
+    for &i in &idx {
+        let r = &data[i];
+        if r.positive() && r.label_onsets_us.is_none() {
+            continue;
+        }
+        let roles = r.roles();
+        for (x, role) in r.candidates.iter().zip(&roles) {
+            match role {
+                Some(true) => timed_pos.push(x),
+                Some(false) => negatives.push(x),
+                None => {}
+            }
+        }
+        let labelled = r.label_onsets_us.as_ref().map_or(0, Vec::len);
+        onsets_missed += labelled - roles.iter().filter(|&&x| x == Some(true)).count();
+    }
+    if mil_with_cands == 0 && timed_pos.is_empty() {
         return Err(TrainError::NoPositives {
-            clips: pos_clips.len(),
+            clips: idx.iter().filter(|&&i| data[i].positive()).count(),
         });
     }
-    if with_cands(&neg_clips) == 0 {
+    if negatives.is_empty() {
         return Err(TrainError::NoNegatives {
-            clips: neg_clips.len(),
+            clips: idx.iter().filter(|&&i| !data[i].positive()).count(),
         });
     }
-    let negatives: Vec<&FeatureVector> = neg_clips
-        .iter()
-        .flat_map(|&i| data[i].candidates.iter())
-        .collect();
     // Round 0: the candidate with the largest rise over the floor (feature 0, `rise_db`).
-    let mut chosen: Vec<&FeatureVector> = pos_clips
-        .iter()
-        .filter_map(|&i| argmax(&data[i].candidates, |x| f64::from(x[0])))
-        .collect();
+    let mut chosen: Vec<&FeatureVector> = timed_pos.clone();
+    chosen.extend(
+        mil.iter()
+            .filter_map(|&i| argmax(&data[i].candidates, |x| f64::from(x[0]))),
+    );
     let mut model = fit_logistic(&chosen, &negatives, opts);
     for _ in 0..opts.rounds {
-        chosen = pos_clips
-            .iter()
-            .filter_map(|&i| argmax(&data[i].candidates, |x| f64::from(model.contributions(x).1)))
-            .collect();
+        chosen.truncate(timed_pos.len());
+        chosen.extend(
+            mil.iter().filter_map(|&i| {
+                argmax(&data[i].candidates, |x| f64::from(model.contributions(x).1))
+            }),
+        );
         model = fit_logistic(&chosen, &negatives, opts);
     }
     // Thresholds from the ambient recordings' false events per hour.
-    let ambient: Vec<usize> = neg_clips
+    // Recordings of ambient audio known to hold no shot (dev ambient clips, augmented scenes
+    // of ambient backgrounds without an event).
+    let ambient: Vec<usize> = idx
         .iter()
         .copied()
-        .filter(|&i| data[i].recording.class.as_deref() == Some("ambient"))
+        .filter(|&i| {
+            data[i].recording.class.as_deref() == Some("ambient")
+                && data[i].label_onsets_us.as_ref().is_some_and(Vec::is_empty)
+        })
         .collect();
     let hours: f64 = ambient
         .iter()
@@ -260,7 +368,8 @@ pub fn fit(
         model,
         FitSummary {
             positives: chosen.len(),
-            positive_clips_without_candidates: pos_clips.len() - with_cands(&pos_clips),
+            positive_clips_without_candidates: mil.len() - mil_with_cands,
+            onsets_without_candidate: onsets_missed,
             negatives: negatives.len(),
             ambient_hours: hours,
         },
@@ -277,15 +386,17 @@ pub fn model_header(
     let pos = data.iter().filter(|r| r.positive()).count();
     vec![
         "autotrigger gunshot model (logistic second stage), written by `autotrigger train`.".into(),
-        "Default model: cargo run --release -- train ../shared/datasets/audio/MANIFEST.csv --out models/gunshot.toml".into(),
+        "Default model: scripts/train_gunshot_model.sh (the dev set plus the augmented scenes of models/gunshot.augment.args).".into(),
         format!(
-            "Data: {} clips ({} gunshot, {} other); {} positive and {} negative candidates; {} gunshot clips without a candidate; {:.3} h of ambient audio.",
+            "Data: {} recordings ({} gunshot, {} other; {} of them augmented scenes); {} positive and {} negative candidates; {} gunshot clips and {} labelled onsets without a candidate; {:.3} h of ambient audio.",
             data.len(),
             pos,
             data.len() - pos,
+            data.iter().filter(|r| r.augmented()).count(),
             sum.positives,
             sum.negatives,
             sum.positive_clips_without_candidates,
+            sum.onsets_without_candidate,
             sum.ambient_hours
         ),
         format!(
@@ -500,39 +611,46 @@ pub struct HeldOut {
     pub error: Option<String>,
 }
 
-/// Leave-one-group-out: for each value of `key`, fits on the other groups and scores the
-/// held-out one with that model at its own `threshold`.
+/// Leave-one-group-out: for each value of `key` among the recordings that are not augmented
+/// scenes (or among all, when every recording is one), fits on the recordings that do not
+/// depend on it ([`RecordingCandidates::depends_on`]: for `source_repo`, an augmented scene
+/// whose event or background comes from the held-out source is left out too) and scores the
+/// held-out group's recordings that are not augmented scenes with that model at its own
+/// `threshold`.
 pub fn leave_one_group_out(
     data: &[RecordingCandidates],
     key: &str,
     opts: &TrainOptions,
 ) -> Vec<HeldOut> {
-    let mut groups: Vec<&str> = data.iter().filter_map(|r| r.group(key)).collect();
+    let all_augmented = data.iter().all(RecordingCandidates::augmented);
+    let scored = |i: usize| all_augmented || !data[i].augmented();
+    let mut groups: Vec<&str> = (0..data.len())
+        .filter(|&i| scored(i))
+        .filter_map(|i| data[i].group(key))
+        .collect();
     groups.sort_unstable();
     groups.dedup();
     groups
         .par_iter()
-        .map(
-            |g| match fit(data, |i| data[i].group(key) != Some(g), opts) {
-                Ok((m, _)) => HeldOut {
-                    group: g.to_string(),
-                    classes: score(
-                        data,
-                        (0..data.len()).filter(|&i| data[i].group(key) == Some(g)),
-                        &m,
-                        m.threshold,
-                    ),
-                    threshold: m.threshold,
-                    error: None,
-                },
-                Err(e) => HeldOut {
-                    group: g.to_string(),
-                    classes: BTreeMap::new(),
-                    threshold: f32::NAN,
-                    error: Some(e.to_string()),
-                },
+        .map(|g| match fit(data, |i| !data[i].depends_on(key, g), opts) {
+            Ok((m, _)) => HeldOut {
+                group: g.to_string(),
+                classes: score(
+                    data,
+                    (0..data.len()).filter(|&i| scored(i) && data[i].group(key) == Some(g)),
+                    &m,
+                    m.threshold,
+                ),
+                threshold: m.threshold,
+                error: None,
             },
-        )
+            Err(e) => HeldOut {
+                group: g.to_string(),
+                classes: BTreeMap::new(),
+                threshold: f32::NAN,
+                error: Some(e.to_string()),
+            },
+        })
         .collect()
 }
 

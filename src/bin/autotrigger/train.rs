@@ -9,7 +9,8 @@ use std::process::ExitCode;
 #[derive(Args, Debug)]
 pub struct TrainArgs {
     /// Audio dev-set MANIFEST.csv files (or folders holding one): class `gunshot` clips are
-    /// positive, every other class negative.
+    /// positive, every other class negative; a row with a label side-car (the MANIFEST of
+    /// `autotrigger augment`) is labelled by its onsets instead.
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
     /// Write the model (TOML) here.
@@ -26,8 +27,9 @@ pub struct TrainArgs {
     /// `LOW,MEDIUM,HIGH`.
     #[arg(long, value_name = "LOW,MEDIUM,HIGH", default_value = "1,6,30")]
     pub fa_per_hour: String,
-    /// Also fit and score leave-one-source-out (per `source_repo`) and print the held-out
-    /// figures.
+    /// Also fit and score leave-one-source-out (per `source_repo`; augmented scenes whose
+    /// event or background comes from the held-out source are left out of its fit) and print
+    /// the held-out figures.
     #[arg(long)]
     pub loso: bool,
     /// Also write every candidate's features as CSV here (file, class, source, probability
