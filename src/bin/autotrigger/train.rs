@@ -32,8 +32,11 @@ pub struct TrainArgs {
     /// the held-out figures.
     #[arg(long)]
     pub loso: bool,
-    /// Also write every candidate's features as CSV here (file, class, source, probability
-    /// under the fitted model, then the features).
+    /// Also write every candidate's features as CSV here (file, class, source and subclass,
+    /// the event's and background's sources of an augmented scene, its role in the fit:
+    /// `positive`, `negative`, `unused` or `clip` (a gunshot clip's candidate, chosen by
+    /// multiple-instance learning), its probability under the fitted model, then the
+    /// features).
     #[arg(long)]
     pub candidates_csv: Option<PathBuf>,
 }
@@ -92,18 +95,27 @@ fn run_inner(args: TrainArgs) -> Result<(), String> {
     println!("model written to {}", args.out.display());
     if let Some(p) = &args.candidates_csv {
         let mut s = format!(
-            "file,class,source_repo,subclass,onset_s,probability,{}\n",
+            "file,class,source_repo,subclass,event_source_repo,background_source_repo,role,\
+             onset_s,probability,{}\n",
             autotrigger::audio::model::MODEL_FEATURES.join(",")
         );
         for r in &data {
-            for (x, t) in r.candidates.iter().zip(&r.onsets_us) {
+            for ((x, t), role) in r.candidates.iter().zip(&r.onsets_us).zip(r.roles()) {
                 let v: Vec<String> = x.iter().map(|v| format!("{v}")).collect();
+                let role = match role {
+                    Some(true) => "positive",
+                    Some(false) => "negative",
+                    None if r.label_onsets_us.is_none() => "clip",
+                    None => "unused",
+                };
                 s.push_str(&format!(
-                    "{},{},{},{},{},{},{}\n",
+                    "{},{},{},{},{},{},{role},{},{},{}\n",
                     r.recording.name,
                     r.recording.class.as_deref().unwrap_or("-"),
                     r.group("source_repo").unwrap_or("-"),
                     r.group("subclass").unwrap_or("-"),
+                    r.group("event_source_repo").unwrap_or("-"),
+                    r.group("background_source_repo").unwrap_or("-"),
                     *t as f64 / 1e6,
                     model.probability(x),
                     v.join(",")
