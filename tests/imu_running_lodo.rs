@@ -1,9 +1,12 @@
-//! Leave-one-dataset-out figures of the running detector (issue 13): the intensity and
-//! regularity gates that are fitted to data (`running.min_periodicity`, `running.min_rms_g`,
-//! `running.min_step_peak_g`, `running.max_step_min_g`) and whether a period may be read as
-//! a stride (`running.stride_periods`) are chosen on three of the four datasets of
-//! `../shared/datasets/imu` and scored on the fourth, for each of the four; those are the
-//! development figures (docs/imu.md, README).
+//! Leave-one-dataset-out figures of the running detector (issue 13). What is chosen from
+//! data is chosen on three of the four datasets of `../shared/datasets/imu` and scored on the
+//! fourth, for each of the four; those are the development figures (docs/imu.md, README).
+//!
+//! Shipped: whether a long period may be read as a stride (`running.stride_periods`), with
+//! the intensity and regularity gates (`running.min_periodicity`, `min_rms_g`,
+//! `min_step_peak_g`, `max_step_min_g`) as set by hand on SisFall. Also printed, not
+//! adopted: all five refitted on a grid the same way, which does worse held out; the test
+//! fails if that refit ever beats the shipped gates on every held-out group.
 //!
 //! Every recording is run once through the `RunningDetector` per `stride_periods` setting
 //! (FallAllD with its barometer, as `autotrigger detect` reads it), one sample at a time,
@@ -12,22 +15,25 @@
 //! depend on them, so replaying the detector's start rule (a streak of qualifying windows
 //! lasting `min_duration_s + borderline_extra_s * (1 - clarity)`, no start while the
 //! barometer shows a steady climb) over the kept windows gives exactly what the detector
-//! with those gates reports (checked below against the detector with the default gates).
+//! with those gates reports (checked below against the detector with the default gates,
+//! with and without strides).
 //!
 //! A running recording (label `run`) is found when the detector reports running in it; a
 //! non-running recording (walking and other ADLs; falls are left out, a jogging fall holds
-//! real running) is flagged when it does. The choice, over a grid of gate values: among the
-//! settings that find at least 95 % of the running recordings of every training (dataset,
-//! position) group, the fewest pooled training non-running recordings flagged (ties: the
-//! higher mean share found, then the earlier, stricter grid point); when no setting reaches
-//! 95 % everywhere, the highest worst-group share found. The defaults are this choice on all
-//! four datasets (asserted).
+//! real running) is flagged when it does. The choice among candidate settings: among those
+//! that find at least 95 % of the running recordings of every training (dataset, position)
+//! group, the fewest pooled training non-running recordings flagged (ties: the higher mean
+//! share found, then the earlier, stricter grid point); when none reaches 95 % everywhere,
+//! the highest worst-group share found. The defaults are the shipped choice on all four
+//! datasets (asserted). The first running step is not annotated: the decision time is
+//! printed from the start of each recording (FallAllD A043, which stands first, from 9.5 s).
 //!
-//! `cargo test --release --test imu_running_lodo -- --nocapture` prints, per held-out
-//! dataset, the chosen gates and the held-out figures per position, a GAP line for each aim
-//! missed (>= 95 % found, <= 3 % flagged, FallAllD stairs <= 1 %), the worst held-out group,
-//! and the choice on all four next to the defaults. `IMU_RUN_DUMP=path` also writes every
-//! analysis window with its features (analysis aid).
+//! `AUTOTRIGGER_DATASETS=/work/shared/datasets cargo test --release --test imu_running_lodo --
+//! --nocapture` prints, per held-out dataset, the chosen setting and the held-out figures per
+//! position, a GAP line for each aim missed (>= 95 % found, <= 3 % flagged, FallAllD stairs
+//! <= 1 %), the worst held-out group, the defaults on all four with and without strides,
+//! the decision times and the refit. `IMU_RUN_DUMP=path` also writes every analysis window
+//! with its features (analysis aid).
 
 mod common;
 #[path = "common/imu_sources.rs"]
