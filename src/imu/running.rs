@@ -3,7 +3,10 @@
 //! Every 0.25 s the detector looks at the last `window_s` of |a| on the internal grid:
 //! - cadence: the step period is the lag of the strongest normalised autocorrelation of |a|
 //!   between 60/`max_cadence_spm` and 1.2 s, halved when the half lag is also strongly
-//!   correlated (a waist or chest sensor often repeats best at the stride, two steps);
+//!   correlated (a waist or chest sensor often repeats best at the stride, two steps); a
+//!   period longer than the slowest running step whose half still correlates positively is
+//!   read as a stride of two steps (`stride_periods`: a pocket or side-of-the-belt sensor
+//!   sees its own leg once per stride);
 //! - periodicity: the autocorrelation at the step period (0..1);
 //! - intensity: the standard deviation of |a| (`rms_g`) and the mean of the per-step raw
 //!   peaks of |a| (`step_peak_g`);
@@ -76,6 +79,12 @@ pub struct RunningConfig {
     pub min_cadence_spm: f64,
     /// Highest plausible cadence, steps per minute. Default 230; range 60..=300.
     pub max_cadence_spm: f64,
+    /// Read a period longer than the slowest running step (60 / `min_cadence_spm`) as a
+    /// stride of two steps. A sensor on one side of the body (trouser pocket, the side of
+    /// the belt) sees its own leg once per stride and repeats best there (70-90 strides per
+    /// minute when jogging); a walk read that way stays under `min_cadence_spm` (strides
+    /// of 1 s and more) or fails the flight-phase test. Default true.
+    pub stride_periods: bool,
     /// Lowest autocorrelation at the step period (0..1). Default 0.6; range 0..=1.
     pub min_periodicity: f64,
     /// Lowest standard deviation of |a| over the window, g. Default 0.45; range 0..=8.
@@ -129,6 +138,7 @@ impl Default for RunningConfig {
             window_s: 2.5,
             min_cadence_spm: 130.0,
             max_cadence_spm: 230.0,
+            stride_periods: true,
             min_periodicity: 0.6,
             min_rms_g: 0.45,
             min_step_peak_g: 1.8,
@@ -237,6 +247,12 @@ pub struct GaitFeatures {
     /// Mean per-step minimum of raw |a|, g: near 0 when each step has a flight phase
     /// (running), near 1 g when a foot is always on the ground (walking, stairs).
     pub step_min_g: f32,
+    /// The period found was a stride and the cadence counts two steps in it
+    /// ([`RunningConfig::stride_periods`]).
+    pub stride: bool,
+    /// Autocorrelation at the stride minus that at the step: how much the two steps of a
+    /// stride differ (left/right), -1..1.
+    pub alternation: f32,
 }
 
 /// How unambiguous a qualifying window is (0 = borderline, 1 = clear running): the weakest
@@ -306,6 +322,7 @@ pub(crate) fn gait_features(
     d: &mut [f32],
     min_lag: usize,
     max_lag: usize,
+    max_step_lag: usize,
 ) -> GaitFeatures {
     let n = x.len();
     let mean = x.iter().sum::<f32>() / n as f32;
@@ -337,6 +354,8 @@ pub(crate) fn gait_features(
             rms_g: rms,
             step_peak_g: 0.0,
             step_min_g: 1.0,
+            stride: false,
+            alternation: 0.0,
         };
     }
     let mut best_r = f32::MIN;
@@ -365,18 +384,37 @@ pub(crate) fn gait_features(
             rms_g: rms,
             step_peak_g: 0.0,
             step_min_g: 1.0,
+            stride: false,
+            alternation: 0.0,
         };
     }
     let best_r = r(best);
-    let step_s = best as f32 / INTERNAL_RATE_HZ as f32;
+    // A period longer than the slowest running step is a stride (two steps) when its half is
+    // a step: a thigh (trouser pocket) or side-of-the-belt sensor sees its own leg once per
+    // stride, and the two steps of a stride differ more than two strides do. Both steps land,
+    // so the signal half a stride later still looks alike (positive correlation); a jump
+    // sequence, one landing per period, is in anti-phase there (MobiFall: -0.5 to -0.9,
+    // jogging +0.06 to +0.5) and stays one slow step.
+    let stride = max_step_lag > 0 && best > max_step_lag && best / 2 >= 2 && r(best / 2) > 0.0;
+    let (step, period_steps) = if stride { (best / 2, 2.0) } else { (best, 1.0) };
+    // Left/right alternation: how much better the signal repeats at the stride than at the
+    // step (0 when the stride is out of the window's reach).
+    let alternation = if stride {
+        best_r - r(step)
+    } else if 2 * best < n / 2 {
+        r(2 * best) - best_r
+    } else {
+        0.0
+    };
+    let step_s = best as f32 / period_steps / INTERNAL_RATE_HZ as f32;
     let mut sum = 0.0;
     let mut cnt = 0;
-    for c in peaks.chunks_exact(best) {
+    for c in peaks.chunks_exact(step) {
         sum += c.iter().copied().fold(0.0, f32::max);
         cnt += 1;
     }
     let mut sum_min = 0.0;
-    for c in mins.chunks_exact(best) {
+    for c in mins.chunks_exact(step) {
         sum_min += c.iter().copied().fold(f32::INFINITY, f32::min);
     }
     GaitFeatures {
@@ -385,6 +423,8 @@ pub(crate) fn gait_features(
         rms_g: rms,
         step_peak_g: if cnt > 0 { sum / cnt as f32 } else { 0.0 },
         step_min_g: if cnt > 0 { sum_min / cnt as f32 } else { 1.0 },
+        stride,
+        alternation,
     }
 }
 
@@ -395,6 +435,8 @@ pub(crate) struct RunningCore {
     win: usize,
     min_lag: usize,
     max_lag: usize,
+    /// Longest step lag (0: periods are never read as strides).
+    max_step_lag: usize,
     mag: Vec<f32>,
     peak: Vec<f32>,
     min: Vec<f32>,
@@ -428,6 +470,11 @@ impl RunningCore {
             win,
             min_lag: secs_to_samples(60.0 / cfg.max_cadence_spm, r, 2),
             max_lag: secs_to_samples(MAX_LAG_S, r, 4),
+            max_step_lag: if cfg.stride_periods {
+                secs_to_samples(60.0 / cfg.min_cadence_spm, r, 2)
+            } else {
+                0
+            },
             mag: vec![0.0; win],
             peak: vec![0.0; win],
             min: vec![0.0; win],
@@ -530,6 +577,9 @@ impl RunningCore {
                 Some(c.baro_max_residual_hpa as f32),
             );
         }
+        // 1 when the period was read as a stride of two steps.
+        e.push("stride", f32::from(u8::from(g.stride)), None);
+        e.push("alternation", g.alternation, None);
         e
     }
 
@@ -569,6 +619,7 @@ impl RunningCore {
             &mut self.scratch,
             self.min_lag,
             self.max_lag,
+            self.max_step_lag,
         );
         self.last = Some(g);
         self.last_baro = baro.and_then(|b| b.window(f.t, secs_to_micros(self.cfg.baro_window_s)));
@@ -691,7 +742,15 @@ mod tests {
                 let peaks: Vec<f32> = mags.iter().map(|v| v + 0.1).collect();
                 let mins: Vec<f32> = mags.iter().map(|v| v - 0.1).collect();
                 let mut d = vec![0.0; win];
-                let want = gait_features(&mags, &peaks, &mins, &mut d, core.min_lag, core.max_lag);
+                let want = gait_features(
+                    &mags,
+                    &peaks,
+                    &mins,
+                    &mut d,
+                    core.min_lag,
+                    core.max_lag,
+                    core.max_step_lag,
+                );
                 assert_eq!(after, Some(want), "frame {i}");
                 checked += 1;
             }
@@ -746,6 +805,8 @@ mod tests {
             rms_g: 1.0,
             step_peak_g: 3.0,
             step_min_g: min,
+            stride: false,
+            alternation: 0.0,
         };
         assert_eq!(clarity(&c, &g(160.0, 0.9, 0.1)), 1.0);
         assert_eq!(clarity(&c, &g(160.0, 0.9, 0.5)), 0.0);
@@ -786,12 +847,45 @@ mod tests {
         assert!(RunningConfig::default().validate().is_ok());
     }
 
+    /// A thigh-like gait whose two steps differ (one strong, one weak landing per stride)
+    /// is read as a stride of two steps; a jump sequence (one landing per period, nothing
+    /// half-way) at the same period stays one slow step; without the stride reading both
+    /// are slow.
+    #[test]
+    fn strides_are_read_as_two_steps() {
+        let stride_s = 0.8f32; // 150 steps/min as strides
+        let landing = |ph: f32, w: f32| (-((ph / w).powi(2))).exp();
+        let thigh: Vec<f32> = (0..250)
+            .map(|i| {
+                let ph = (i as f32 / 100.0 / stride_s).fract();
+                0.3 + 2.2 * landing(ph - 0.1, 0.04)
+                    + 0.9 * landing(ph - 0.6, 0.1)
+                    + 0.8 * landing(ph - 0.3, 0.05)
+            })
+            .collect();
+        let jumps: Vec<f32> = (0..250)
+            .map(|i| {
+                let ph = (i as f32 / 100.0 / stride_s).fract();
+                0.2 + 3.0 * landing(ph - 0.1, 0.06) + 2.0 * landing(ph - 0.25, 0.08)
+            })
+            .collect();
+        let max_step_lag = 46; // 130 steps/min
+        let mut d = vec![0.0; 250];
+        let g = gait_features(&thigh, &thigh, &thigh, &mut d, 26, 120, max_step_lag);
+        assert!(g.stride, "{g:?}");
+        assert!((g.cadence_spm - 150.0).abs() < 5.0, "{g:?}");
+        let g0 = gait_features(&thigh, &thigh, &thigh, &mut d, 26, 120, 0);
+        assert!(!g0.stride && (g0.cadence_spm - 75.0).abs() < 3.0, "{g0:?}");
+        let j = gait_features(&jumps, &jumps, &jumps, &mut d, 26, 120, max_step_lag);
+        assert!(!j.stride && (j.cadence_spm - 75.0).abs() < 3.0, "{j:?}");
+    }
+
     #[test]
     fn cadence_is_measured() {
         for spm in [110.0f32, 125.0, 150.0, 170.0, 190.0] {
             let x = gait(spm, 2.0, 250);
             let mut d = vec![0.0; 250];
-            let g = gait_features(&x, &x, &x, &mut d, 26, 120);
+            let g = gait_features(&x, &x, &x, &mut d, 26, 120, 0);
             assert!((g.cadence_spm - spm).abs() < spm * 0.04, "{spm}: {g:?}");
             assert!(g.periodicity > 0.8, "{g:?}");
         }
