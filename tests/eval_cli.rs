@@ -71,8 +71,24 @@ fn eval_writes_json_and_report_and_sweep_writes_config() {
     assert_eq!(v["recordings"], 2);
     let g = &v["events"]["gunshot"];
     assert_eq!(g["tp"].as_u64().unwrap() + g["fn"].as_u64().unwrap(), 2);
+    // Every scored gunshot detection is in the reliability bins (matched or false alarm).
+    let scored: u64 = v["reliability"]["gunshot"]["bins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["detections"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        scored,
+        g["tp"].as_u64().unwrap() + g["fp"].as_u64().unwrap()
+    );
+    assert!(scored > 0);
     let html = std::fs::read_to_string(rep.join("index.html")).unwrap();
     assert!(html.contains("<svg") && html.contains("shots.wav"));
+    assert!(
+        html.contains("Confidence reliability"),
+        "reliability diagram"
+    );
     assert!(!html.contains("<script"), "self-contained, no scripts");
 
     let toml = d.join("chosen.toml");

@@ -29,8 +29,8 @@
 //! events) and annotated falls; the other positive clips are scored at clip level only.
 
 use super::metrics::{
-    clip_outcome, match_events_with, tally, ClipMetrics, ClipTruth, Collars, EventMetrics,
-    TallyByKind,
+    clip_outcome, detection_outcomes, match_events_with, scored_kind, tally, ClipMetrics,
+    ClipTruth, Collars, EventMetrics, Reliability, TallyByKind,
 };
 use crate::config::Config;
 use crate::detector::StreamingDetector;
@@ -809,6 +809,9 @@ pub struct CorpusReport {
     pub events_by_group: BTreeMap<String, BTreeMap<String, BTreeMap<String, EventMetrics>>>,
     /// Per-recording lines.
     pub per_recording: Vec<RecordingSummary>,
+    /// Per kind, how well `confidence` predicts that a detection is right (a reliability
+    /// diagram; only kinds with scored detections).
+    pub reliability: BTreeMap<String, Reliability>,
 }
 
 /// The worst group of one key for one class (see [`CorpusReport::worst_by_group`]).
@@ -884,9 +887,24 @@ pub fn evaluate(results: &[RecordingResult], collars: impl Into<Collars>) -> Cor
             continue;
         }
         rep.duration_s += r.duration_us as f64 / 1e6;
-        if let Some(labels) = &rec.labels {
+        let matching = rec
+            .labels
+            .as_ref()
+            .map(|labels| match_events_with(labels, &r.detections, &collars, Some(&rec.kinds)));
+        for (i, right) in detection_outcomes(
+            rec.clip.as_ref(),
+            matching.as_ref(),
+            &r.detections,
+            Some(&rec.kinds),
+        ) {
+            let d = &r.detections[i];
+            rep.reliability
+                .entry(scored_kind(d.kind).to_string())
+                .or_default()
+                .add(d.confidence, right);
+        }
+        if let (Some(labels), Some(m)) = (&rec.labels, matching) {
             rep.event_scored_recordings += 1;
-            let m = match_events_with(labels, &r.detections, &collars, Some(&rec.kinds));
             line.tp = m.matches.len();
             line.fp = m.false_alarms.len();
             line.fn_ = m.missed.len();

@@ -531,6 +531,49 @@ mod tests {
     const G: EventKind = EventKind::Gunshot;
 
     #[test]
+    fn detection_outcomes_and_reliability_bins() {
+        let conf = |mut e: Event, c: f32| {
+            e.confidence = c;
+            e
+        };
+        // With onsets: the matched detection is right, the false alarm wrong.
+        let r = [lab("gunshot", 1_000_000)];
+        let d = [
+            conf(det(G, 1_000_000, 1_300_000), 0.9),
+            conf(det(G, 5_000_000, 5_300_000), 0.35),
+        ];
+        let m = match_events(&r, &d, DEFAULT_COLLAR_US, None);
+        assert_eq!(
+            detection_outcomes(None, Some(&m), &d, None),
+            vec![(0, true), (1, false)]
+        );
+        // A positive clip without onsets: only its most confident detection counts, as right.
+        let pos = ClipTruth::Positive("gunshot".into());
+        assert_eq!(
+            detection_outcomes(Some(&pos), None, &d, None),
+            vec![(0, true)]
+        );
+        let neg = ClipTruth::Negative;
+        assert_eq!(
+            detection_outcomes(Some(&neg), None, &d, None),
+            vec![(0, false), (1, false)]
+        );
+        assert!(detection_outcomes(Some(&neg), None, &d, Some(&["fall"])).is_empty());
+        // Bins: 0.35 in bin 3, 0.95 and 1.0 in bin 9 (1.0 is in the last bin).
+        let mut rel = Reliability::default();
+        rel.add(0.35, false);
+        rel.add(0.95, true);
+        rel.add(1.0, true);
+        assert_eq!(rel.detections(), 3);
+        assert_eq!(rel.bins[3].detections, 1);
+        assert_eq!((rel.bins[9].detections, rel.bins[9].correct), (2, 2));
+        // |0.35 - 0| * 1 + |0.975 - 1| * 2, over 3.
+        let ece = rel.expected_calibration_error().unwrap();
+        assert!((ece - (0.35 + 0.05) / 3.0).abs() < 1e-6, "{ece}");
+        assert_eq!(Reliability::default().expected_calibration_error(), None);
+    }
+
+    #[test]
     fn collar_edges_are_inclusive() {
         let r = [lab("gunshot", 10_000_000)];
         for (off, hit) in [
@@ -800,5 +843,119 @@ mod tests {
         // ER = (1 + 2) / 3 = 1.0; F = 4 / (4 + 2 + 1).
         assert!((s.error_rate.unwrap() - 1.0).abs() < 1e-12);
         assert!((s.f_score.unwrap() - 4.0 / 7.0).abs() < 1e-12);
+    }
+}
+
+/// Bins of a reliability diagram ([`Reliability`]), equal widths over confidence 0..1.
+pub const RELIABILITY_BINS: usize = 10;
+
+/// One confidence bin of a reliability diagram.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct ReliabilityBin {
+    /// Detections whose confidence fell in the bin.
+    pub detections: usize,
+    /// Their summed confidence (the mean is `confidence_sum / detections`).
+    pub confidence_sum: f64,
+    /// Of them, the ones that were right (see [`Reliability`]).
+    pub correct: usize,
+}
+
+/// Is a detector's `confidence` the probability that its detection is right? Detections are
+/// binned by confidence (bin `i` holds `i/10 <= c < (i+1)/10`, the last bin includes 1); per
+/// bin the share that was right should equal the mean confidence. "Right": on a recording
+/// with known onsets, matched to a reference (wrong: a false alarm); in a positive clip
+/// without onsets, its most confident detection of the clip's kind (the clip is found if any
+/// detection is; the others are not scored); every detection in a negative clip is wrong.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Reliability {
+    /// The bins, lowest confidence first.
+    pub bins: [ReliabilityBin; RELIABILITY_BINS],
+}
+
+impl Reliability {
+    /// Adds one scored detection.
+    pub fn add(&mut self, confidence: f32, correct: bool) {
+        let c = f64::from(confidence).clamp(0.0, 1.0);
+        let i = ((c * RELIABILITY_BINS as f64) as usize).min(RELIABILITY_BINS - 1);
+        let b = &mut self.bins[i];
+        b.detections += 1;
+        b.confidence_sum += c;
+        b.correct += usize::from(correct);
+    }
+
+    /// Scored detections.
+    pub fn detections(&self) -> usize {
+        self.bins.iter().map(|b| b.detections).sum()
+    }
+
+    /// Expected calibration error: the mean over detections of |mean confidence - share
+    /// right| of their bin (0 = calibrated; `None` without detections).
+    ///
+    /// ```
+    /// use autotrigger::eval::metrics::Reliability;
+    /// let mut r = Reliability::default();
+    /// r.add(0.95, true);
+    /// r.add(0.95, false); // 95 % confident, half right
+    /// assert!((r.expected_calibration_error().unwrap() - 0.45).abs() < 1e-9);
+    /// ```
+    pub fn expected_calibration_error(&self) -> Option<f64> {
+        let n = self.detections();
+        (n > 0).then(|| {
+            self.bins
+                .iter()
+                .filter(|b| b.detections > 0)
+                .map(|b| {
+                    let k = b.detections as f64;
+                    (b.confidence_sum / k - b.correct as f64 / k).abs() * k
+                })
+                .sum::<f64>()
+                / n as f64
+        })
+    }
+}
+
+/// Which of one recording's detections were right, for [`Reliability`]: `(detection index,
+/// right)` for every scored detection (see there). `matching` is the recording's matching
+/// when it has known onsets.
+pub fn detection_outcomes(
+    truth: Option<&ClipTruth>,
+    matching: Option<&Matching>,
+    detections: &[Event],
+    kinds: Option<&[&str]>,
+) -> Vec<(usize, bool)> {
+    if let Some(m) = matching {
+        let mut v: Vec<(usize, bool)> = m
+            .matches
+            .iter()
+            .map(|x| (x.detection, true))
+            .chain(m.false_alarms.iter().map(|&i| (i, false)))
+            .collect();
+        v.sort_unstable();
+        return v;
+    }
+    let counted = |d: &Event| {
+        let k = scored_kind(d.kind);
+        !scored_only_when_labelled(k) && kinds.is_none_or(|ks| ks.contains(&k))
+    };
+    match truth {
+        Some(ClipTruth::Positive(kind)) => {
+            let mut best: Option<usize> = None;
+            for (i, d) in detections.iter().enumerate() {
+                if counted(d)
+                    && scored_kind(d.kind) == kind
+                    && best.is_none_or(|b| d.confidence > detections[b].confidence)
+                {
+                    best = Some(i);
+                }
+            }
+            best.map(|i| vec![(i, true)]).unwrap_or_default()
+        }
+        Some(ClipTruth::Negative) => detections
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| counted(d))
+            .map(|(i, _)| (i, false))
+            .collect(),
+        None => Vec::new(),
     }
 }

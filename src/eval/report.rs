@@ -4,7 +4,7 @@
 use super::corpus::{
     clip_rows, event_rows, CorpusReport, RecordingResult, CLIP_HEADER, EVENT_HEADER,
 };
-use super::metrics::match_events_with;
+use super::metrics::{match_events_with, Reliability, RELIABILITY_BINS};
 use crate::config::Config;
 use plotters::prelude::*;
 use std::fmt::Write as _;
@@ -326,6 +326,66 @@ pub fn latency_histogram_svg(title: &str, latencies_us: &[i64]) -> String {
     })
 }
 
+/// A reliability diagram: per confidence bin, the share of detections that were right against
+/// their mean confidence (dot area by count, the count written beside it), and the diagonal a
+/// calibrated confidence would follow.
+pub fn reliability_svg(title: &str, r: &Reliability) -> String {
+    let nmax = r
+        .bins
+        .iter()
+        .map(|b| b.detections)
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
+    svg(430, 300, |root| {
+        let Ok(mut c) = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 14))
+            .margin(10)
+            .x_label_area_size(36)
+            .y_label_area_size(48)
+            .build_cartesian_2d(0.0..1.0, 0.0..1.05)
+        else {
+            return;
+        };
+        let _ = c
+            .configure_mesh()
+            .x_desc("confidence (bin mean)")
+            .y_desc("share right")
+            .light_line_style(RGBColor(235, 235, 235))
+            .label_style(("sans-serif", 12))
+            .draw();
+        let _ = c.draw_series(DashedLineSeries::new(
+            [(0.0, 0.0), (1.0, 1.0)],
+            5,
+            4,
+            RGBColor(150, 150, 150).stroke_width(1),
+        ));
+        let pts: Vec<(f64, f64, usize)> = r
+            .bins
+            .iter()
+            .filter(|b| b.detections > 0)
+            .map(|b| {
+                let n = b.detections as f64;
+                (b.confidence_sum / n, b.correct as f64 / n, b.detections)
+            })
+            .collect();
+        let _ = c.draw_series(LineSeries::new(
+            pts.iter().map(|p| (p.0, p.1)),
+            RGBColor(70, 110, 180).stroke_width(1),
+        ));
+        let _ = c.draw_series(pts.iter().map(|&(x, y, n)| {
+            let radius = (3.0 + 7.0 * (n as f64 / nmax).sqrt()) as i32;
+            EmptyElement::at((x, y))
+                + Circle::new((0, 0), radius, RGBColor(70, 110, 180).filled())
+                + Text::new(
+                    format!("{n}"),
+                    (radius + 2, -radius - 2),
+                    ("sans-serif", 11),
+                )
+        }));
+    })
+}
+
 /// One operating point of a curve: `(x = FA/hour or false-trigger share, y = recall, label)`.
 pub type CurvePoint = (f64, f64, String);
 
@@ -426,6 +486,30 @@ pub fn eval_html(rep: &CorpusReport, results: &[RecordingResult], config: &Confi
             s.push_str(&latency_histogram_svg(
                 &format!("{k}: decision - reference onset ({} events)", l.len()),
                 l,
+            ));
+        }
+        s.push_str("</div>");
+    }
+    if !rep.reliability.is_empty() {
+        let _ = write!(
+            s,
+            "<h2>Confidence reliability</h2><p class=\"note\">Per kind, detections binned by \
+             confidence ({RELIABILITY_BINS} equal bins): the share that was right against the \
+             bin's mean confidence; a calibrated confidence follows the dashed diagonal. Right: \
+             matched to a reference (recordings with onsets), or the most confident detection \
+             of a positive clip without onsets (its other detections are not scored); every \
+             detection in a negative clip is wrong. The gunshot rule cascade's confidence is a \
+             margin over its gates, not a probability; the trained stage's \
+             (<code>gunshot.stage = \"model\"</code>) is its probability.</p>\
+             <div style=\"display:flex;flex-wrap:wrap;gap:8px\">"
+        );
+        for (k, r) in &rep.reliability {
+            let ece = r
+                .expected_calibration_error()
+                .map_or_else(|| "-".into(), |e| format!("{e:.3}"));
+            s.push_str(&reliability_svg(
+                &format!("{k}: {} detections, ECE {ece}", r.detections()),
+                r,
             ));
         }
         s.push_str("</div>");
