@@ -308,9 +308,9 @@ pub struct SpectrumFrame<'a> {
 
 /// Streaming framer + windowed real FFT.
 ///
-/// The sample stage (sanitising, DC blocker, envelope, hop energy and peak) runs on every
-/// sample; the spectral stage (frame copy, window, FFT, power) only when a hop's consumer asks
-/// for it ([`Framer::push_hops`], [`Hop::frame`]), or on every hop ([`Framer::push`]). The
+/// The sample stage (sanitising, DC blocker, the envelope's carried value at each block
+/// boundary, hop energy and peak) runs on every sample; the spectral stage (frame copy, the
+/// frame's envelope, window, FFT, power) only when a hop's consumer asks for it ([`Framer::push_hops`], [`Hop::frame`]), or on every hop ([`Framer::push`]). The
 /// sample ring keeps one hop more than a frame, so the frame one hop back can still be
 /// analysed after the fact ([`Hop::previous_power`]), for a consumer that needs the previous
 /// spectrum (the flux) of a hop whose predecessor it skipped.
