@@ -589,3 +589,58 @@ fn dc_blocker_matches_the_reference_for_any_partition() {
     };
     assert!(OnsetFeatures::new(&bad, 16_000).is_err());
 }
+
+/// The envelope and spectra of frames analysed only on some hops ([`Framer::push_hops`], as
+/// the gated detector does) are those of the same hops when every hop is analysed
+/// ([`Framer::push`]), bit for bit, for any partition; also with a hop shorter than the
+/// envelope's block of 8 samples, and for the previous frame ([`Hop::previous_power`]).
+#[test]
+fn sparse_frames_match_every_hop_frames_bit_for_bit() {
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    for (rate, hop_s, frame_s) in [(16_000u32, 0.005, 0.01), (8_000, 0.000375, 0.00275)] {
+        let t = FrameTiming::new(rate, hop_s, frame_s);
+        let mut x = signal(rate, 0.3);
+        x.extend(std::iter::repeat_n(0.0, 3000));
+        x.extend(signal(rate, 0.1));
+        let build = || {
+            Framer::new(t, 0.5, 0.002)
+                .unwrap()
+                .with_dc_block(20.0)
+                .unwrap()
+        };
+        // Every hop: envelope, samples and power of each hop.
+        let mut all = Vec::new();
+        let mut fr = build();
+        fr.push(&x, |sf| {
+            all.push((bits(sf.envelope), bits(sf.samples), bits(sf.power)));
+        });
+        assert!(all.len() > 100, "{}", all.len());
+        // Only hops chosen by a pseudo-random pattern (runs of skipped hops of any length).
+        for blocks in [vec![1usize], vec![7, 1, 160, 333], vec![x.len()]] {
+            let mut fr = build();
+            let mut r = Lcg(blocks.len() as u32);
+            let (mut at, mut k, mut seen) = (0, 0, 0usize);
+            while at < x.len() {
+                let n = blocks[k % blocks.len()].min(x.len() - at);
+                fr.push_hops(&x[at..at + n], |h| {
+                    let i = h.index as usize;
+                    let pick = ((r.next() + 1.0) * 3.5) as u32;
+                    if pick == 0 && i > 0 {
+                        let p = bits(h.previous_power());
+                        assert_eq!(p, all[i - 1].2, "previous of hop {i}");
+                    }
+                    if pick < 2 {
+                        let sf = h.frame();
+                        assert_eq!(bits(sf.envelope), all[i].0, "envelope of hop {i}");
+                        assert_eq!(bits(sf.samples), all[i].1, "samples of hop {i}");
+                        assert_eq!(bits(sf.power), all[i].2, "power of hop {i}");
+                        seen += 1;
+                    }
+                });
+                at += n;
+                k += 1;
+            }
+            assert!(seen > 10, "{seen}");
+        }
+    }
+}

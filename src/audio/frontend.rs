@@ -66,30 +66,145 @@ const ENV_BLOCK: usize = 8;
 /// like the single running sum it replaces, whose last bits it may change.
 const SQ_LANES: usize = 8;
 
-/// One sample of the blocked envelope (see `ENV_BLOCK`), for the heads and tails of segments
-/// that do not cover whole blocks: the same arithmetic as the block loop of `push_segment`.
+/// One sample of the envelope's carried value (see `ENV_BLOCK`), for the heads and tails of
+/// segments that do not cover whole blocks: the local recursion, and at a block's last sample
+/// the new carried value, `max(l[ENV_BLOCK - 1], A * r^ENV_BLOCK)` (the block's last envelope
+/// value before the flush), the same arithmetic as the block loop of `push_segment` and as
+/// [`EnvelopeCache::frame`]. Returns true when a block was completed.
 #[inline(always)]
-fn env_step(
+fn carry_step(
     x: f32,
-    e: &mut f32,
     phase: &mut usize,
     local: &mut f32,
     anchor: &mut f32,
     release: f32,
     rp: &[f32; ENV_BLOCK],
-) {
+) -> bool {
     let a = max(x.abs(), ENV_CARRY_FLOOR);
     *local = if *phase == 0 {
         a
     } else {
         max(a, *local * release)
     };
-    let v = max(*local, *anchor * rp[*phase]);
-    *e = if v < ENV_FLUSH { 0.0 } else { v };
     *phase += 1;
     if *phase == ENV_BLOCK {
-        *anchor = v;
+        *anchor = max(*local, *anchor * rp[ENV_BLOCK - 1]);
         *phase = 0;
+        true
+    } else {
+        false
+    }
+}
+
+/// The peak-hold envelope, computed only for the frames that are analysed. On every sample
+/// the framer carries only the envelope's value at the block boundaries (see `ENV_BLOCK`),
+/// kept here for the blocks of the last frame; [`EnvelopeCache::frame`] then evaluates the
+/// envelope of a frame's samples from the sample ring and those carried values with the very
+/// expression of `ENV_BLOCK` (so bit for bit the values of the per-sample evaluation),
+/// reusing the values already evaluated for an earlier frame.
+struct EnvelopeCache {
+    /// `values[n % frame_len]`: the envelope of absolute sample `n`, for the last `frame_len`
+    /// samples before `done`.
+    values: Vec<f32>,
+    /// `anchors[b % anchors.len()]`: the carried value entering block `b` (the floor for block
+    /// 0), for the blocks of the last frame.
+    anchors: Vec<f32>,
+    /// Samples whose envelope is in `values`.
+    done: u64,
+    release: f32,
+    /// `r^(k+1)` for `k` in `0..ENV_BLOCK`, `r` the envelope's per-sample decay.
+    release_pow: [f32; ENV_BLOCK],
+}
+
+impl EnvelopeCache {
+    fn new(frame_len: usize, release: f32, release_pow: [f32; ENV_BLOCK]) -> Self {
+        // A frame touches at most `ceil(frame_len / ENV_BLOCK) + 1` blocks, and the carried
+        // value of the block after the frame's last may already be stored.
+        let mut anchors = vec![0.0; frame_len / ENV_BLOCK + 3];
+        anchors[0] = ENV_CARRY_FLOOR;
+        EnvelopeCache {
+            values: vec![0.0; frame_len],
+            anchors,
+            done: 0,
+            release,
+            release_pow,
+        }
+    }
+
+    fn reset(&mut self) {
+        self.values.fill(0.0);
+        self.anchors.fill(0.0);
+        self.anchors[0] = ENV_CARRY_FLOOR;
+        self.done = 0;
+    }
+
+    /// The slot of `anchors` of block `block`.
+    fn anchor_slot(&self, block: u64) -> usize {
+        (block % self.anchors.len() as u64) as usize
+    }
+
+    /// Stores the carried value of the block in `slot` and moves `slot` to the next block.
+    #[inline(always)]
+    fn set_anchor(&mut self, slot: &mut usize, anchor: f32) {
+        self.anchors[*slot] = anchor;
+        *slot += 1;
+        if *slot == self.anchors.len() {
+            *slot = 0;
+        }
+    }
+
+    /// Evaluates the envelope of the last `frame_len` samples before `end` (absolute sample
+    /// `n` at `ring[n % ring.len()]`, which holds at least `ENV_BLOCK - 1` samples more than a
+    /// frame) and writes it, oldest first, into `out`.
+    fn frame(&mut self, ring: &[f32], end: u64, out: &mut [f32]) {
+        let f = self.values.len() as u64;
+        let rl = ring.len() as u64;
+        let na = self.anchors.len() as u64;
+        let (release, rp) = (self.release, &self.release_pow);
+        let start = self.done.max(end.saturating_sub(f));
+        let eb = ENV_BLOCK as u64;
+        let mut b0 = start / eb * eb;
+        // Ring positions, advanced with the blocks (no division per block).
+        let mut xi = (b0 % rl) as usize;
+        let mut ai = ((b0 / eb) % na) as usize;
+        let mut vi = (start % f) as usize;
+        while b0 < end {
+            // The block's samples (those at or after `end`, read from older ring entries, only
+            // reach values that are not stored).
+            let mut a = [0f32; ENV_BLOCK];
+            for d in a.iter_mut() {
+                *d = max(ring[xi].abs(), ENV_CARRY_FLOOR);
+                xi += 1;
+                if xi == ring.len() {
+                    xi = 0;
+                }
+            }
+            let mut l = a;
+            for j in 1..ENV_BLOCK {
+                l[j] = max(a[j], l[j - 1] * release);
+            }
+            let anchor = self.anchors[ai];
+            ai += 1;
+            if ai == self.anchors.len() {
+                ai = 0;
+            }
+            let k0 = (start.max(b0) - b0) as usize;
+            let k1 = (end.min(b0 + eb) - b0) as usize;
+            for k in k0..k1 {
+                let v = max(l[k], anchor * rp[k]);
+                self.values[vi] = if v < ENV_FLUSH { 0.0 } else { v };
+                vi += 1;
+                if vi == self.values.len() {
+                    vi = 0;
+                }
+            }
+            b0 += eb;
+        }
+        self.done = end;
+        // Oldest first: sample `end - frame_len` is at `end % frame_len`.
+        let (new, old) = self.values.split_at((end % f) as usize);
+        out[..old.len()].copy_from_slice(old);
+        out[old.len()..].copy_from_slice(new);
     }
 }
 
@@ -193,29 +308,27 @@ pub struct SpectrumFrame<'a> {
 
 /// Streaming framer + windowed real FFT.
 ///
-/// The sample stage (sanitising, DC blocker, envelope, hop energy and peak) runs on every
-/// sample; the spectral stage (frame copy, window, FFT, power) only when a hop's consumer asks
-/// for it ([`Framer::push_hops`], [`Hop::frame`]), or on every hop ([`Framer::push`]). The
+/// The sample stage (sanitising, DC blocker, the envelope's carried value at each block
+/// boundary, hop energy and peak) runs on every sample; the spectral stage (frame copy, the
+/// frame's envelope, window, FFT, power) only when a hop's consumer asks for it ([`Framer::push_hops`], [`Hop::frame`]), or on every hop ([`Framer::push`]). The
 /// sample ring keeps one hop more than a frame, so the frame one hop back can still be
 /// analysed after the fact ([`Hop::previous_power`]), for a consumer that needs the previous
 /// spectrum (the flux) of a hop whose predecessor it skipped.
 pub struct Framer {
     timing: FrameTiming,
     clip_level: f32,
-    release: f32,
-    /// Ring of the last `frame_len + hop` samples (the current frame and the hop before it).
+    /// Ring of the last `frame_len + max(hop, ENV_BLOCK - 1)` samples (the current frame, the
+    /// hop before it, and the start of the envelope block holding the frame's first sample):
+    /// absolute sample `n` at `ring[n % ring.len()]`.
     ring: Vec<f32>,
-    /// Ring of the envelope of the last `frame_len` samples.
-    env_ring: Vec<f32>,
-    /// Write positions (the oldest entry) of `ring` and `env_ring`.
+    /// Write position (the oldest entry) of `ring`.
     pos: usize,
-    env_pos: usize,
     /// The envelope's carried value at the last block boundary (see `ENV_BLOCK`).
     env: f32,
     /// The envelope's local recursion within the current block (see `ENV_BLOCK`).
     env_local: f32,
-    /// `r^(k+1)` for `k` in `0..ENV_BLOCK`, `r` the envelope's per-sample decay.
-    release_pow: [f32; ENV_BLOCK],
+    /// The envelope of the analysed frames (see `EnvelopeCache`).
+    env_cache: EnvelopeCache,
     /// The hop energy's lanes (see `SQ_LANES`).
     sq_lanes: [f64; SQ_LANES],
     spec: Spectral,
@@ -258,8 +371,9 @@ pub struct Hop<'a> {
     pub stats: HopStats,
     ring: &'a [f32],
     pos: usize,
-    env_ring: &'a [f32],
-    env_pos: usize,
+    /// Samples seen at the end of the hop.
+    end: u64,
+    env: &'a mut EnvelopeCache,
     hop: usize,
     spec: &'a mut Spectral,
 }
@@ -269,13 +383,11 @@ impl Hop<'_> {
     /// frame and its envelope, windows and transforms it.
     pub fn frame(&mut self) -> SpectrumFrame<'_> {
         let n = self.spec.ordered.len();
-        // The current frame starts one hop after the ring's oldest sample.
-        let start = (self.pos + self.hop) % self.ring.len();
+        // The current frame: the last `n` samples of the ring.
+        let start = (self.pos + self.ring.len() - n) % self.ring.len();
         self.spec.power_of(self.ring, start);
-        let (new, old) = self.env_ring.split_at(self.env_pos);
-        self.spec.env_ordered[..old.len()].copy_from_slice(old);
-        self.spec.env_ordered[old.len()..].copy_from_slice(new);
-        debug_assert_eq!(self.env_ring.len(), n);
+        self.env
+            .frame(self.ring, self.end, &mut self.spec.env_ordered);
         SpectrumFrame {
             index: self.index,
             hop_start: self.hop_start,
@@ -290,8 +402,10 @@ impl Hop<'_> {
     /// bit: the same samples through the same arithmetic; zeros before the stream started).
     /// Uses the same buffers as [`Hop::frame`]: call it first.
     pub fn previous_power(&mut self) -> &[f32] {
-        // The oldest sample of the ring is the previous frame's first.
-        self.spec.power_of(self.ring, self.pos);
+        // The previous frame ends one hop before the current one.
+        let back = self.spec.ordered.len() + self.hop;
+        let start = (self.pos + self.ring.len() - back) % self.ring.len();
+        self.spec.power_of(self.ring, start);
         &self.spec.power
     }
 }
@@ -438,14 +552,11 @@ impl Framer {
         Ok(Framer {
             timing,
             clip_level,
-            release,
-            ring: vec![0.0; n + timing.hop],
-            env_ring: vec![0.0; n],
+            ring: vec![0.0; n + timing.hop.max(ENV_BLOCK - 1)],
             pos: 0,
-            env_pos: 0,
             env: ENV_CARRY_FLOOR,
             env_local: ENV_CARRY_FLOOR,
-            release_pow,
+            env_cache: EnvelopeCache::new(n, release, release_pow),
             sq_lanes: [0.0; SQ_LANES],
             spec: Spectral {
                 ordered: vec![0.0; n],
@@ -513,9 +624,8 @@ impl Framer {
     /// Back to the freshly built state (no allocation).
     pub fn reset(&mut self) {
         self.ring.fill(0.0);
-        self.env_ring.fill(0.0);
+        self.env_cache.reset();
         self.pos = 0;
-        self.env_pos = 0;
         self.env = ENV_CARRY_FLOOR;
         self.env_local = ENV_CARRY_FLOOR;
         self.sq_lanes = [0.0; SQ_LANES];
@@ -573,7 +683,6 @@ impl Framer {
         available
             .min(self.timing.hop - self.hop_fill)
             .min(self.ring.len() - self.pos)
-            .min(self.env_ring.len() - self.env_pos)
     }
 
     /// Consumes a segment that neither completes more than the current hop nor wraps a ring.
@@ -605,103 +714,65 @@ impl Framer {
         }
         self.non_finite += u64::from(bad);
         self.dc.run(ring);
-        // Pass 2: the envelope, blocked (see `ENV_BLOCK`).
+        // Pass 2: the envelope's carried value at each block boundary (see `ENV_BLOCK`); the
+        // envelope itself is evaluated only for analysed frames (`EnvelopeCache::frame`).
         let ring = &self.ring[pos..pos + m];
-        let env_out = &mut self.env_ring[self.env_pos..self.env_pos + m];
-        let release = self.release;
-        let rp = &self.release_pow;
+        let cache = &mut self.env_cache;
+        let release = cache.release;
+        let rp = cache.release_pow;
         let mut anchor = self.env;
         let mut local = self.env_local;
         let mut phase = (self.samples_seen % ENV_BLOCK as u64) as usize;
+        // The slot of the block after the current one (whose carried value a completed block
+        // stores).
+        let mut slot = cache.anchor_slot(self.samples_seen / ENV_BLOCK as u64 + 1);
         // Scalar head up to the next absolute block boundary, whole blocks, scalar tail: every
         // sample gets the same expression whatever the partition.
         let head = ((ENV_BLOCK - phase) % ENV_BLOCK).min(m);
         let mut i = 0;
         while i < head {
-            env_step(
-                ring[i],
-                &mut env_out[i],
-                &mut phase,
-                &mut local,
-                &mut anchor,
-                release,
-                rp,
-            );
+            if carry_step(ring[i], &mut phase, &mut local, &mut anchor, release, &rp) {
+                cache.set_anchor(&mut slot, anchor);
+            }
             i += 1;
         }
         // Groups of `ENV_GROUP` whole blocks: the local recursions of the group's blocks run
-        // side by side (lane `b` = block `b`, the same operations on the same values as the
-        // one-block loop below, so bit-identical), then the carried value passes through the
-        // blocks in order.
+        // side by side (lane `b` = block `b`, the same operations on the same values as
+        // `carry_step`, so bit-identical), then the carried value passes through the blocks
+        // in order.
         const ENV_GROUP: usize = 4;
         let group = ENV_BLOCK * ENV_GROUP;
         let body = (m - i) / group * group;
-        for (xg, eg) in ring[i..i + body]
-            .chunks_exact(group)
-            .zip(env_out[i..i + body].chunks_exact_mut(group))
-        {
-            let mut a = [[0f32; ENV_GROUP]; ENV_BLOCK];
+        for xg in ring[i..i + body].chunks_exact(group) {
+            let mut rows = [[0f32; ENV_GROUP]; ENV_BLOCK];
             for (b, x8) in xg.chunks_exact(ENV_BLOCK).enumerate() {
                 for j in 0..ENV_BLOCK {
-                    a[j][b] = max(x8[j].abs(), ENV_CARRY_FLOOR);
+                    rows[j][b] = x8[j];
                 }
             }
-            let mut l = a;
-            for j in 1..ENV_BLOCK {
-                for b in 0..ENV_GROUP {
-                    l[j][b] = max(a[j][b], l[j - 1][b] * release);
-                }
+            let af = |r: [f32; ENV_GROUP]| r.map(|x| max(x.abs(), ENV_CARRY_FLOOR));
+            let mut l = af(rows[0]);
+            for r in &rows[1..] {
+                let a = af(*r);
+                let d = l.map(|v| v * release);
+                l = [
+                    max(a[0], d[0]),
+                    max(a[1], d[1]),
+                    max(a[2], d[2]),
+                    max(a[3], d[3]),
+                ];
             }
-            for (b, e8) in eg.chunks_exact_mut(ENV_BLOCK).enumerate() {
-                let mut v = [0f32; ENV_BLOCK];
-                for j in 0..ENV_BLOCK {
-                    v[j] = max(l[j][b], anchor * rp[j]);
-                }
-                for (e, &v) in e8.iter_mut().zip(&v) {
-                    *e = if v < ENV_FLUSH { 0.0 } else { v };
-                }
-                anchor = v[ENV_BLOCK - 1];
+            for &lb in &l {
+                anchor = max(lb, anchor * rp[ENV_BLOCK - 1]);
+                cache.set_anchor(&mut slot, anchor);
             }
-            local = l[ENV_BLOCK - 1][ENV_GROUP - 1];
-        }
-        i += body;
-        let body = (m - i) / ENV_BLOCK * ENV_BLOCK;
-        for (x8, e8) in ring[i..i + body]
-            .chunks_exact(ENV_BLOCK)
-            .zip(env_out[i..i + body].chunks_exact_mut(ENV_BLOCK))
-        {
-            let mut a = [0f32; ENV_BLOCK];
-            for (d, &x) in a.iter_mut().zip(x8) {
-                *d = max(x.abs(), ENV_CARRY_FLOOR);
-            }
-            // The local recursion within the block (independent of the carried value, so
-            // consecutive blocks overlap in the pipeline) ...
-            let mut l = a;
-            for j in 1..ENV_BLOCK {
-                l[j] = max(a[j], l[j - 1] * release);
-            }
-            // ... and the carried value's decay, one multiply by a precomputed power each.
-            let mut v = [0f32; ENV_BLOCK];
-            for j in 0..ENV_BLOCK {
-                v[j] = max(l[j], anchor * rp[j]);
-            }
-            for (e, &v) in e8.iter_mut().zip(&v) {
-                *e = if v < ENV_FLUSH { 0.0 } else { v };
-            }
-            anchor = v[ENV_BLOCK - 1];
-            local = l[ENV_BLOCK - 1];
+            local = l[ENV_GROUP - 1];
         }
         i += body;
         while i < m {
-            env_step(
-                ring[i],
-                &mut env_out[i],
-                &mut phase,
-                &mut local,
-                &mut anchor,
-                release,
-                rp,
-            );
+            if carry_step(ring[i], &mut phase, &mut local, &mut anchor, release, &rp) {
+                cache.set_anchor(&mut slot, anchor);
+            }
             i += 1;
         }
         self.env = anchor;
@@ -747,10 +818,6 @@ impl Framer {
         if self.pos == self.ring.len() {
             self.pos = 0;
         }
-        self.env_pos += m;
-        if self.env_pos == self.env_ring.len() {
-            self.env_pos = 0;
-        }
     }
 
     /// Ends the hop: its energy from the lanes, then the consumer.
@@ -764,8 +831,8 @@ impl Framer {
             stats: self.stats,
             ring: &self.ring,
             pos: self.pos,
-            env_ring: &self.env_ring,
-            env_pos: self.env_pos,
+            end: self.samples_seen,
+            env: &mut self.env_cache,
             hop: self.timing.hop,
             spec: &mut self.spec,
         };

@@ -941,7 +941,13 @@ impl GunshotDecider {
         self.last_end = f.end_sample;
         let p = 10f64.powf(f64::from(f.level_dbfs) / 10.0);
         self.smoothed_power += self.smooth_alpha * (p - self.smoothed_power);
-        let smoothed = ((10.0 * self.smoothed_power.log10()) as f32).max(LEVEL_FLOOR_DBFS);
+        // The smoothed level, dB: read only by pending candidates (most hops have none, and
+        // the logarithm is then skipped).
+        let smoothed = if self.n_pending > 0 {
+            ((10.0 * self.smoothed_power.log10()) as f32).max(LEVEL_FLOOR_DBFS)
+        } else {
+            LEVEL_FLOOR_DBFS
+        };
         let score = self.onset_score(f);
         // A candidate starts on the level jump alone: when a blast lands at the end of a hop,
         // the Hann window hides it from that hop's spectrum, and the flux only shows in the
