@@ -896,7 +896,7 @@ impl Reliability {
     /// let mut r = Reliability::default();
     /// r.add(0.95, true);
     /// r.add(0.95, false); // 95 % confident, half right
-    /// assert!((r.expected_calibration_error().unwrap() - 0.45).abs() < 1e-9);
+    /// assert!((r.expected_calibration_error().unwrap() - 0.45).abs() < 1e-6);
     /// ```
     pub fn expected_calibration_error(&self) -> Option<f64> {
         let n = self.detections();
