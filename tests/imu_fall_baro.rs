@@ -229,6 +229,13 @@ fn baro_fall_path_leave_one_subject_out() {
             line.join("; ")
         );
         for (pos, r) in t {
+            if r[0] > 0 && (sens(&r) < 0.95 || spec(&r) < 0.97) {
+                println!(
+                    "  GAP {s} {pos}: held out {:.1} % / {:.1} % (aims 95 % / 97 %)",
+                    100.0 * sens(&r),
+                    100.0 * spec(&r)
+                );
+            }
             let h = held.entry(pos).or_default();
             for i in 0..4 {
                 h[i] += r[i];
