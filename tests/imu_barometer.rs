@@ -131,3 +131,48 @@ fn falls_carry_the_pressure_rise() {
     assert!(g.evidence.get("pressure_rise_hpa").is_none());
     assert_eq!((g.onset, g.decided), (f.onset, f.decided));
 }
+
+/// The barometer-confirmed path: with the posture path shut (no turn reaches 180 degrees,
+/// standing in for a neck pendant that ends near its upright), the fall is found only when
+/// the trunk ends at least `fall.baro_drop_m` lower, and never without pressure.
+#[test]
+fn a_trunk_drop_confirms_a_fall_the_posture_misses() {
+    let plan = [
+        (Activity::Stand, 5.0),
+        (Activity::Fall, 1.0),
+        (Activity::Lie, 8.0),
+    ];
+    let k = -1.0 / metres_per_hpa(1000.0);
+    let pressure = |drop_m: f64| -> Vec<PressureSample> {
+        (0..140)
+            .map(|i| PressureSample {
+                t: Timestamp::from_micros(i * 100_000),
+                hpa: (1000.0 + if i >= 53 { drop_m * k } else { 0.0 }) as f32,
+            })
+            .collect()
+    };
+    let mut cfg = Config::default();
+    cfg.fall.min_tilt_change_deg = 180.0;
+    let run_cfg = |cfg: &Config, p: Option<&[PressureSample]>| {
+        let x = signals::imu_stream(Timestamp::ZERO, 100, &plan, 3);
+        let mut d = ImuDetectors::new(cfg).unwrap();
+        let mut ev = Vec::new();
+        match p {
+            Some(p) => d.process_with_pressure(&x, p, &mut ev).unwrap(),
+            None => d.process(&x, &mut ev).unwrap(),
+        }
+        d.finish(&mut ev);
+        ev
+    };
+    let ev = run_cfg(&cfg, Some(&pressure(0.8)));
+    let f = first(&ev, EventKind::Fall).expect("fall confirmed by the drop");
+    let drop = f.evidence.get("trunk_drop_m").unwrap();
+    assert!((drop.value - 0.8).abs() < 0.05, "{f:?}");
+    assert_eq!(drop.threshold, Some(cfg.fall.baro_drop_m as f32));
+    // The same posture with the trunk only 0.1 m lower, or no barometer: no fall.
+    assert!(first(&run_cfg(&cfg, Some(&pressure(0.1))), EventKind::Fall).is_none());
+    assert!(first(&run_cfg(&cfg, None), EventKind::Fall).is_none());
+    // The path off.
+    cfg.fall.baro_drop_m = 0.0;
+    assert!(first(&run_cfg(&cfg, Some(&pressure(0.8))), EventKind::Fall).is_none());
+}

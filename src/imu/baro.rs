@@ -3,8 +3,10 @@
 //!
 //! Pressure is an optional input: the detectors use it when it is present and never require
 //! it. Today the running detector uses it to tell stairs from running (a steady climb or
-//! descent, see [`super::running`]), and fall events carry the pressure rise across the
-//! impact as context evidence (the trunk drops ~0.8 m in a fall: ~+0.1 hPa).
+//! descent, see [`super::running`]), and the fall detector reads the trunk drop across an
+//! impact (~0.8-1.2 m for a trunk that ends on the floor: ~+0.1 hPa): a fall whose posture
+//! does not read as lying (a free-hanging neck pendant) is confirmed by it
+//! (`fall.baro_drop_m`), and fall events carry it as evidence.
 //!
 //! **Timing contract.** A pressure sample is used by the analyses made at IMU times after
 //! its 0.1 s bin has ended, provided it was pushed before the IMU sample that completes

@@ -17,6 +17,14 @@
 //! 4. stillness: the standard deviation of |a| over the posture window (`still_window_s`,
 //!    from `settle_s` after the impact) at most `still_g`.
 //!
+//! With a barometer, step 3 has an alternative: a turn of at least
+//! `baro_min_tilt_change_deg` and a trunk at least `baro_drop_m` lower than before the
+//! impact (mean pressure from 0.5 s after the impact to the decision against the mean from
+//! 3 s to 1 s before it). A neck pendant hangs free and often ends near its own upright
+//! after a fall (FallAllD: 35 of 193 neck falls end 13-49 degrees from it), but the wearer's
+//! neck is on the floor. The decision time is the same. Chosen leave one subject out within
+//! FallAllD, the only dev dataset with a barometer (`tests/imu_fall_baro.rs`).
+//!
 //! No axis, mounting, range or rate is assumed: both orientations are mean acceleration
 //! vectors in the sensor's own axes, compared with each other and with the upright learned
 //! from the wearer's own data; the mean of a window needs no filter to have converged, so a
@@ -40,6 +48,7 @@
 //! lying was first seen. Getting up
 //! (tilt under `get_up_tilt_deg` for `get_up_s`) afterwards raises `officer_down_cancelled`.
 
+use super::baro::{self, Barometer};
 use super::orientation::{angle_deg, OrientFrame};
 use super::stream::{ImuFrame, FRAME_US, INTERNAL_RATE_HZ};
 use crate::error::ConfigError;
@@ -89,6 +98,19 @@ pub struct FallConfig {
     /// Largest post-impact motion level (standard deviation of |a| over the posture window),
     /// g. Default 0.4; range 0.005..=2.
     pub still_g: f64,
+    /// Barometer-confirmed fall: with pressure samples, an impact followed by stillness
+    /// (`still_g`) and a turn of at least `baro_min_tilt_change_deg` is a fall when the
+    /// trunk ended at least this much lower than before the impact (`trunk_drop_m`: the mean
+    /// pressure from 0.5 s after the impact to the decision against the mean from 3 s to 1 s
+    /// before it), whatever the final posture: a neck pendant hangs free and often ends near
+    /// its own upright after a fall. Metres; 0 turns this path off. Default 0.3 (the choice
+    /// on all FallAllD subjects, `tests/imu_fall_baro.rs`; a trunk on the floor is 0.8-1.2 m
+    /// lower, the estimate's noise is about 0.2 m); range 0..=5. Without a barometer only
+    /// the posture path decides.
+    pub baro_drop_m: f64,
+    /// Smallest change of orientation for the barometer-confirmed path, degrees. Default
+    /// 25; range 0..=180.
+    pub baro_min_tilt_change_deg: f64,
     /// Lying and still this long raises officer down, seconds. Default 20; range 5..=300.
     pub officer_down_s: f64,
     /// Largest motion level that still counts as "down and still" for officer down, g.
@@ -114,6 +136,8 @@ impl Default for FallConfig {
             min_tilt_change_deg: 30.0,
             lying_tilt_deg: 50.0,
             still_g: 0.4,
+            baro_drop_m: 0.3,
+            baro_min_tilt_change_deg: 25.0,
             officer_down_s: 20.0,
             officer_still_g: 0.25,
             get_up_tilt_deg: 35.0,
@@ -139,6 +163,13 @@ impl FallConfig {
         )?;
         ConfigError::check_range("fall.lying_tilt_deg", self.lying_tilt_deg, 10.0, 90.0)?;
         ConfigError::check_range("fall.still_g", self.still_g, 0.005, 2.0)?;
+        ConfigError::check_range("fall.baro_drop_m", self.baro_drop_m, 0.0, 5.0)?;
+        ConfigError::check_range(
+            "fall.baro_min_tilt_change_deg",
+            self.baro_min_tilt_change_deg,
+            0.0,
+            180.0,
+        )?;
         ConfigError::check_range("fall.officer_down_s", self.officer_down_s, 5.0, 300.0)?;
         ConfigError::check_range("fall.officer_still_g", self.officer_still_g, 0.005, 4.0)?;
         ConfigError::check_range("fall.get_up_tilt_deg", self.get_up_tilt_deg, 5.0, 90.0)?;
@@ -190,6 +221,9 @@ pub struct FallFeatures {
     pub post_tilt_deg: f32,
     /// Motion level at the decision, g.
     pub post_motion_g: f32,
+    /// Height the trunk lost across the impact from the barometer (positive = lower), m;
+    /// `None` without enough pressure samples.
+    pub trunk_drop_m: Option<f32>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -223,6 +257,13 @@ const PRE_WINDOW_S: f64 = 1.0;
 /// lying tilt 0.5-1 s after the impact (1.03 s in `imu_synthetic`'s 200 Hz scene), which may
 /// be after the fall decision (0.8 s).
 const DOWN_ONSET_WINDOW_S: f64 = 2.0;
+
+/// Pressure averaged before the impact: from this long before the impact...
+const BARO_BEFORE_FROM_US: i64 = 3_000_000;
+/// ...to this long before it (the descent itself is left out).
+const BARO_BEFORE_TO_US: i64 = 1_000_000;
+/// Pressure averaged after the impact from this long after it to the decision.
+const BARO_AFTER_US: i64 = 500_000;
 
 /// Slowest and fastest supported raw rates, Hz (the impact threshold's rate is clamped to them).
 const MIN_RATE_HZ: f32 = 20.0;
@@ -365,7 +406,13 @@ impl FallCore {
         (sum / k as f32, sd)
     }
 
-    fn evaluate(&mut self, c: &Candidate, o: &OrientFrame, now: Timestamp) -> Option<Event> {
+    fn evaluate(
+        &mut self,
+        c: &Candidate,
+        o: &OrientFrame,
+        baro: Option<&Barometer>,
+        now: Timestamp,
+    ) -> Option<Event> {
         // Posture and stillness over the window after the settle time (shorter at the end of
         // the stream).
         let since_settle = now.micros_since(c.impact) - self.settle_us;
@@ -377,6 +424,19 @@ impl FallCore {
         let tilt_change = angle_deg(&c.pre_up, &post_up);
         let post_tilt = o.upright.map_or(0.0, |r| angle_deg(&r, &post_up));
         let pre_tilt = o.upright.map_or(0.0, |r| angle_deg(&r, &c.pre_up));
+        // The barometer's view: the pressure rise across the impact and the height it means.
+        let rise = baro.and_then(|b| {
+            let before = b.mean(
+                c.impact.add_micros(-BARO_BEFORE_FROM_US),
+                c.impact.add_micros(-BARO_BEFORE_TO_US),
+            )?;
+            let after = b.mean(c.impact.add_micros(BARO_AFTER_US), now)?;
+            Some((
+                (after - before) as f32,
+                (-(after - before) * baro::metres_per_hpa(0.5 * (after + before))) as f32,
+            ))
+        });
+        let drop = rise.map(|r| r.1);
         let feats = FallFeatures {
             impact: c.impact,
             peak_g: c.peak_g,
@@ -385,12 +445,15 @@ impl FallCore {
             tilt_change_deg: tilt_change,
             post_tilt_deg: post_tilt,
             post_motion_g: motion,
+            trunk_drop_m: drop,
         };
         self.last_features = Some(feats);
-        let ok = o.upright.is_some()
-            && tilt_change >= cfg.min_tilt_change_deg as f32
-            && post_tilt >= cfg.lying_tilt_deg as f32
-            && motion <= cfg.still_g as f32;
+        let posture =
+            tilt_change >= cfg.min_tilt_change_deg as f32 && post_tilt >= cfg.lying_tilt_deg as f32;
+        let dropped = cfg.baro_drop_m > 0.0
+            && tilt_change >= cfg.baro_min_tilt_change_deg as f32
+            && drop.is_some_and(|d| d >= cfg.baro_drop_m as f32);
+        let ok = o.upright.is_some() && (posture || dropped) && motion <= cfg.still_g as f32;
         if !ok {
             return None;
         }
@@ -421,6 +484,11 @@ impl FallCore {
             k as f32 / INTERNAL_RATE_HZ as f32,
             Some(cfg.still_window_s as f32),
         );
+        if let Some((rise_hpa, drop_m)) = rise {
+            e.push("pressure_rise_hpa", rise_hpa, None);
+            let gate = (cfg.baro_drop_m > 0.0).then_some(cfg.baro_drop_m as f32);
+            e.push("trunk_drop_m", drop_m, gate);
+        }
         // Confidence grows with the margins: a hard impact, a large turn, a clear stillness.
         let m_peak = ((c.peak_g - c.impact_threshold_g) / 4.0).clamp(0.0, 1.0);
         let m_tilt = ((tilt_change - cfg.min_tilt_change_deg as f32) / 45.0).clamp(0.0, 1.0);
@@ -440,7 +508,13 @@ impl FallCore {
         })
     }
 
-    pub(crate) fn frame(&mut self, f: &ImuFrame, o: &OrientFrame, out: &mut impl Extend<Event>) {
+    pub(crate) fn frame(
+        &mut self,
+        f: &ImuFrame,
+        o: &OrientFrame,
+        baro: Option<&Barometer>,
+        out: &mut impl Extend<Event>,
+    ) {
         let cap = self.accs.len();
         self.accs[self.pos] = f.accel_g;
         self.mins[self.pos] = f.min_g;
@@ -540,7 +614,7 @@ impl FallCore {
         if let Some(c) = self.cand {
             if t.micros_since(c.impact) >= self.wait_us {
                 self.cand = None;
-                if let Some(e) = self.evaluate(&c, o, t) {
+                if let Some(e) = self.evaluate(&c, o, baro, t) {
                     self.last_fall_impact = Some(e.onset);
                     out.extend(Some(e));
                 }

@@ -42,7 +42,7 @@
 //!   NaN, infinite or out-of-range (outside 260-1260 hPa) sample is dropped, counted
 //!   ([`BaroHealth`]) and returned as [`ProcessError::OutOfOrder`] /
 //!   [`ProcessError::PressureOutOfRange`]; gaps in the pressure only leave the running
-//!   analyses without a barometer (they never require one). See [`baro`].
+//!   and fall analyses without a barometer (they never require one). See [`baro`].
 //!
 //! ```
 //! use autotrigger::imu::{ImuDetectors, ImuSample};
@@ -79,7 +79,7 @@ pub use tap::TapConfig;
 
 use crate::detector::StreamingDetector;
 use crate::error::{ConfigError, ProcessError};
-use crate::event::{Event, EventKind};
+use crate::event::Event;
 use crate::time::{secs_to_micros, Timestamp};
 use baro::Barometer;
 use fall::FallCore;
@@ -135,7 +135,7 @@ impl FrameCore for FallCore {
         b: &Barometer,
         out: &mut impl Extend<Event>,
     ) {
-        self.frame(f, o, &mut FallBaroEvidence { out, baro: b });
+        self.frame(f, o, Some(b), out);
     }
 }
 
@@ -148,47 +148,6 @@ impl FrameCore for TapCore {
         out: &mut impl Extend<Event>,
     ) {
         self.frame(f, o, out);
-    }
-}
-
-/// Pressure averaged before the impact: from this long before the onset...
-const FALL_BARO_BEFORE_FROM_US: i64 = 3_000_000;
-/// ...to this long before it (the descent itself is left out).
-const FALL_BARO_BEFORE_TO_US: i64 = 1_000_000;
-/// Pressure averaged after the impact from this long after the onset to the decision.
-const FALL_BARO_AFTER_US: i64 = 500_000;
-
-/// Adds the barometer's view of a fall to its evidence, for context only (the fall decision
-/// does not use it): `pressure_rise_hpa`, the mean pressure from 0.5 s after the impact to
-/// the decision minus the mean from 3 s to 1 s before it, and `trunk_drop_m`, the height
-/// that change means (positive = lower). A trunk that ends on the floor is ~0.8 m lower
-/// (~+0.1 hPa), about twice the noise of one 10 Hz sample (0.036 hPa).
-struct FallBaroEvidence<'a, E: Extend<Event>> {
-    out: &'a mut E,
-    baro: &'a Barometer,
-}
-
-impl<E: Extend<Event>> Extend<Event> for FallBaroEvidence<'_, E> {
-    fn extend<I: IntoIterator<Item = Event>>(&mut self, iter: I) {
-        let baro = self.baro;
-        self.out.extend(iter.into_iter().map(|mut e| {
-            if e.kind == EventKind::Fall {
-                let before = baro.mean(
-                    e.onset.add_micros(-FALL_BARO_BEFORE_FROM_US),
-                    e.onset.add_micros(-FALL_BARO_BEFORE_TO_US),
-                );
-                let after = baro.mean(e.onset.add_micros(FALL_BARO_AFTER_US), e.decided);
-                if let (Some(b), Some(a)) = (before, after) {
-                    e.evidence.push("pressure_rise_hpa", (a - b) as f32, None);
-                    e.evidence.push(
-                        "trunk_drop_m",
-                        (-(a - b) * baro::metres_per_hpa(0.5 * (a + b))) as f32,
-                        None,
-                    );
-                }
-            }
-            e
-        }));
     }
 }
 
