@@ -23,7 +23,7 @@ mod imu_sources;
 
 use autotrigger::imu::{FallConfig, FallDetector, OrientationConfig};
 use autotrigger::{Event, EventKind, StreamingDetector};
-use imu_sources::{load_recording, par_map, recordings, Rec};
+use imu_sources::{count, load_recording, par_map, recordings, sens, spec, Rec};
 use std::collections::BTreeMap;
 
 /// One evaluated candidate: (tilt change, post tilt, post motion, trunk drop or NaN).
@@ -73,23 +73,9 @@ fn table(recs: &[Rec], cands: &[Vec<Cand>], p: &Pair, keep: &dyn Fn(&Rec) -> boo
     for (r, cs) in recs.iter().zip(cands).filter(|(r, _)| keep(r)) {
         let hit = cs.iter().any(|c| passes(c, p));
         let row = t.entry(r.position.clone()).or_default();
-        if r.label == "fall" {
-            row[0] += 1;
-            row[1] += u32::from(hit);
-        } else {
-            row[2] += 1;
-            row[3] += u32::from(hit);
-        }
+        count(row, r.label == "fall", hit);
     }
     t
-}
-
-fn sens(r: &[u32; 4]) -> f64 {
-    f64::from(r[1]) / f64::from(r[0].max(1))
-}
-
-fn spec(r: &[u32; 4]) -> f64 {
-    f64::from(r[2] - r[3]) / f64::from(r[2].max(1))
 }
 
 /// (pooled specificity, mean sensitivity over the positions).

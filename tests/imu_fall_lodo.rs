@@ -27,7 +27,7 @@ mod imu_sources;
 
 use autotrigger::imu::{FallConfig, FallDetector, OrientationConfig};
 use autotrigger::{Event, EventKind, StreamingDetector};
-use imu_sources::{load, par_map, recordings, Rec};
+use imu_sources::{count, load, par_map, recordings, sens, spec, Rec};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -75,23 +75,9 @@ fn table(recs: &[Rec], cands: &[Vec<Cand>], g: &Gates) -> Table {
         let row = t
             .entry((r.dataset.clone(), r.position.clone()))
             .or_default();
-        if r.label == "fall" {
-            row[0] += 1;
-            row[1] += u32::from(hit);
-        } else {
-            row[2] += 1;
-            row[3] += u32::from(hit);
-        }
+        count(row, r.label == "fall", hit);
     }
     t
-}
-
-fn sens(r: &[u32; 4]) -> f64 {
-    f64::from(r[1]) / f64::from(r[0].max(1))
-}
-
-fn spec(r: &[u32; 4]) -> f64 {
-    f64::from(r[2] - r[3]) / f64::from(r[2].max(1))
 }
 
 /// Pooled specificity over the non-fall recordings of the groups `use_group` keeps, and their

@@ -39,6 +39,7 @@ mod common;
 #[path = "common/imu_sources.rs"]
 mod imu_sources;
 
+use autotrigger::imu::running::clarity;
 use autotrigger::imu::{
     BaroWindow, GaitFeatures, OrientationConfig, RunningConfig, RunningDetector,
 };
@@ -118,33 +119,6 @@ fn config_of(g: &Gates) -> RunningConfig {
         max_step_min_g: f64::from(g.4),
         ..RunningConfig::default()
     }
-}
-
-/// The detector's clarity (src/imu/running.rs), restated.
-fn clarity(c: &RunningConfig, g: &GaitFeatures) -> f32 {
-    let ramp = |x: f64, lo: f64, hi: f64| -> f64 {
-        if (hi - lo).abs() < 1e-9 {
-            if x >= hi {
-                1.0
-            } else {
-                0.0
-            }
-        } else {
-            ((x - lo) / (hi - lo)).clamp(0.0, 1.0)
-        }
-    };
-    let flight = ramp(
-        -(g.step_min_g as f64),
-        -c.max_step_min_g,
-        -c.clear_step_min_g,
-    );
-    let regular = ramp(g.periodicity as f64, c.min_periodicity, c.clear_periodicity);
-    let cadence = ramp(
-        -(g.cadence_spm as f64),
-        -c.max_cadence_spm,
-        -c.clear_max_cadence_spm,
-    );
-    flight.min(regular).min(cadence) as f32
 }
 
 /// The detector's start rule replayed over the kept windows: when `c` reports running (the

@@ -256,8 +256,24 @@ pub struct GaitFeatures {
 }
 
 /// How unambiguous a qualifying window is (0 = borderline, 1 = clear running): the weakest
-/// of the flight-phase, regularity and cadence margins (module docs). Pure function.
-pub(crate) fn clarity(c: &RunningConfig, g: &GaitFeatures) -> f32 {
+/// of the flight-phase, regularity and cadence margins (module docs). Pure function; the
+/// running evidence's `clarity`, public so that evaluations can replay the start rule
+/// (`min_duration_s + borderline_extra_s * (1 - clarity)`) over saved windows.
+///
+/// ```
+/// use autotrigger::imu::running::{clarity, GaitFeatures, RunningConfig};
+/// let g = GaitFeatures {
+///     cadence_spm: 160.0,
+///     periodicity: 0.9,
+///     rms_g: 1.0,
+///     step_peak_g: 3.0,
+///     step_min_g: 0.1,
+///     stride: false,
+///     alternation: 0.0,
+/// };
+/// assert_eq!(clarity(&RunningConfig::default(), &g), 1.0);
+/// ```
+pub fn clarity(c: &RunningConfig, g: &GaitFeatures) -> f32 {
     // Linear ramp from `lo` (0) to `hi` (1); a degenerate ramp is a step at `hi`.
     let ramp = |x: f64, lo: f64, hi: f64| -> f64 {
         if (hi - lo).abs() < 1e-9 {

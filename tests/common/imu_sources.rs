@@ -147,3 +147,24 @@ pub fn par_map<T: Send>(recs: &[Rec], f: impl Fn(&Rec) -> T + Sync) -> Vec<T> {
         h.join().unwrap().into_iter().chain(b).collect()
     })
 }
+
+/// Detection counts of one group: `[positives, positives detected, negatives, negatives
+/// detected]`.
+pub type Counts = [u32; 4];
+
+/// Adds one recording to `row`: a positive (`positive`) or negative recording, detected or not.
+pub fn count(row: &mut Counts, positive: bool, hit: bool) {
+    let i = if positive { 0 } else { 2 };
+    row[i] += 1;
+    row[i + 1] += u32::from(hit);
+}
+
+/// Share of the positives detected.
+pub fn sens(r: &Counts) -> f64 {
+    f64::from(r[1]) / f64::from(r[0].max(1))
+}
+
+/// Share of the negatives not detected.
+pub fn spec(r: &Counts) -> f64 {
+    f64::from(r[2] - r[3]) / f64::from(r[2].max(1))
+}
