@@ -253,16 +253,7 @@ impl OnsetFeatures {
     ) {
         let (framer, mut st) = self.split();
         let timing = framer.timing();
-        framer.push_hops(block, |hop| {
-            let frame = st.cheap(timing, hop.index, hop.hop_start, &hop.stats);
-            f(&mut GatedHop {
-                hop,
-                st: &mut st,
-                timing,
-                frame,
-                full: false,
-            });
-        });
+        framer.push_hops(block, |hop| f(&mut GatedHop::new(hop, &mut st, timing)));
     }
 
     /// The gated path for 16-bit PCM (see [`OnsetFeatures::push_gated`]).
@@ -273,16 +264,7 @@ impl OnsetFeatures {
     ) {
         let (framer, mut st) = self.split();
         let timing = framer.timing();
-        framer.push_hops_i16(block, |hop| {
-            let frame = st.cheap(timing, hop.index, hop.hop_start, &hop.stats);
-            f(&mut GatedHop {
-                hop,
-                st: &mut st,
-                timing,
-                frame,
-                full: false,
-            });
-        });
+        framer.push_hops_i16(block, |hop| f(&mut GatedHop::new(hop, &mut st, timing)));
     }
 
     fn split(&mut self) -> (&mut Framer, State<'_>) {
@@ -310,6 +292,20 @@ pub(crate) struct GatedHop<'h, 'r, 's> {
     timing: FrameTiming,
     frame: FeatureFrame,
     full: bool,
+}
+
+impl<'h, 'r, 's> GatedHop<'h, 'r, 's> {
+    /// The hop with its sample-level features computed (and nothing else yet).
+    fn new(hop: &'h mut Hop<'r>, st: &'h mut State<'s>, timing: FrameTiming) -> Self {
+        let frame = st.cheap(timing, hop.index, hop.hop_start, &hop.stats);
+        GatedHop {
+            hop,
+            st,
+            timing,
+            frame,
+            full: false,
+        }
+    }
 }
 
 impl GatedHop<'_, '_, '_> {
