@@ -169,3 +169,41 @@ fn truncated_file_is_an_error_naming_it() {
     assert!(e.contains("cut.wav"), "{e}");
     std::fs::remove_dir_all(&d).ok();
 }
+
+/// `fill_i16` gives the stored 16-bit samples (what `fill` gives times 32768) of a mono 16-bit
+/// file for any block size, and is a typed error naming the file for any other layout.
+#[test]
+fn fill_i16_gives_the_stored_samples_of_mono_16_bit_only() {
+    let d = dir("fill_i16");
+    let x = scene(16_000, 0.5, 4);
+    let mono = d.join("mono16.wav");
+    write(&mono, &x, 16_000, 1, 16, false);
+    let want = stream_all(&mono, 4096);
+    for block in [1usize, 333, 8192] {
+        let mut w = WavStream::open(&mono).unwrap();
+        assert!(w.is_mono_i16());
+        let mut buf = vec![0i16; block];
+        let mut got = Vec::new();
+        loop {
+            let n = w.fill_i16(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            got.extend(buf[..n].iter().map(|&v| f32::from(v) / 32768.0));
+        }
+        assert_eq!(got, want, "block {block}");
+    }
+    for (name, channels, bits, float) in [("stereo16.wav", 2, 16, false), ("f32.wav", 1, 32, true)]
+    {
+        let p = d.join(name);
+        write(&p, &x, 16_000, channels, bits, float);
+        let mut w = WavStream::open(&p).unwrap();
+        assert!(!w.is_mono_i16());
+        let err = w.fill_i16(&mut [0i16; 16]).unwrap_err().to_string();
+        assert!(
+            err.contains(name) && err.contains("not mono 16-bit"),
+            "{err}"
+        );
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}

@@ -663,17 +663,19 @@ impl Framer {
         self.push_hops_i16(block, |h| f(&h.frame()));
     }
 
-    /// Like [`Framer::push_hops`], for 16-bit PCM.
+    /// Like [`Framer::push_hops`], for 16-bit PCM: the same hops as `push_hops` of the block
+    /// converted to `f32` (`x / 32768`, exact), converted straight into the ring (16-bit
+    /// samples are finite and within full scale, so the sanitising pass has nothing to do).
     pub fn push_hops_i16(&mut self, block: &[i16], mut f: impl FnMut(&mut Hop<'_>)) {
-        // Converted through a small stack buffer: no allocation, same samples as `push` of the
-        // converted block.
-        let mut buf = [0f32; 256];
-        for chunk in block.chunks(buf.len()) {
-            let conv = &mut buf[..chunk.len()];
-            for (d, &x) in conv.iter_mut().zip(chunk) {
-                *d = f32::from(x) * (1.0 / 32768.0);
+        let mut rest = block;
+        while !rest.is_empty() {
+            let m = self.segment_len(rest.len());
+            let (seg, tail) = rest.split_at(m);
+            self.push_segment_i16(seg);
+            rest = tail;
+            if self.hop_fill == self.timing.hop {
+                self.complete_hop(&mut f);
             }
-            self.push_hops(conv, &mut f);
         }
     }
 
@@ -713,6 +715,32 @@ impl Framer {
             };
         }
         self.non_finite += u64::from(bad);
+        self.analyse_segment(m, clipped);
+    }
+
+    /// [`Framer::push_segment`] for 16-bit PCM: each sample is `x / 32768` (exact in `f32`),
+    /// always finite and within full scale, so only the clip count remains of the sanitising
+    /// pass (the same comparison on the same value).
+    fn push_segment_i16(&mut self, seg: &[i16]) {
+        let m = seg.len();
+        let pos = self.pos;
+        let ring = &mut self.ring[pos..pos + m];
+        let clip_level = self.clip_level;
+        let mut clipped = 0u32;
+        for (d, &x) in ring.iter_mut().zip(seg) {
+            let v = f32::from(x) * (1.0 / 32768.0);
+            clipped += u32::from(v.abs() >= clip_level);
+            *d = v;
+        }
+        self.analyse_segment(m, clipped);
+    }
+
+    /// The sample stage of a segment already sanitised into `ring[pos..pos + m]`: the DC
+    /// blocker, the envelope's carried values, the hop's energy and peak, and the counters.
+    #[inline(always)]
+    fn analyse_segment(&mut self, m: usize, clipped: u32) {
+        let pos = self.pos;
+        let ring = &mut self.ring[pos..pos + m];
         self.dc.run(ring);
         // Pass 2: the envelope's carried value at each block boundary (see `ENV_BLOCK`); the
         // envelope itself is evaluated only for analysed frames (`EnvelopeCache::frame`).

@@ -328,6 +328,62 @@ impl WavStream {
     /// except at the end of the file (0 once it is exhausted). A file whose data ends before
     /// its header says (truncated) is an error naming the file.
     pub fn fill(&mut self, block: &mut [f32]) -> Result<usize, IoError> {
+        let (layout, scale, channels) = (self.layout, self.scale, self.channels);
+        self.fill_with(block, |bytes, out| {
+            convert(layout, scale, channels, bytes, out)
+        })
+    }
+
+    /// Whether the file is mono 16-bit PCM, the layout [`WavStream::fill_i16`] reads.
+    pub fn is_mono_i16(&self) -> bool {
+        self.channels == 1 && matches!(self.layout, Layout::I16)
+    }
+
+    /// Fills `block` with the next samples of a mono 16-bit PCM file as stored (`i16::MIN` =
+    /// -1.0 full scale; [`WavStream::fill`] gives the same samples divided by 32768), for the
+    /// detectors' 16-bit paths, which skip the conversion and the check for non-finite values.
+    /// Returns how many were written, as `fill` does. A file of another layout is an error
+    /// (see [`WavStream::is_mono_i16`]).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let path = std::env::temp_dir().join(format!("autotrigger-fill-i16-{}.wav", std::process::id()));
+    /// autotrigger::io::write_wav_i16(&path, &[0.5, -0.25, 0.0], 16_000)?;
+    /// let mut wav = autotrigger::io::WavStream::open(&path)?;
+    /// assert!(wav.is_mono_i16());
+    /// let mut block = [0i16; 8];
+    /// assert_eq!(wav.fill_i16(&mut block)?, 3);
+    /// assert_eq!(&block[..3], &[16384, -8192, 0]);
+    /// assert_eq!(wav.fill_i16(&mut block)?, 0);
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn fill_i16(&mut self, block: &mut [i16]) -> Result<usize, IoError> {
+        if !self.is_mono_i16() {
+            return Err(IoError::Wav {
+                path: self.path.clone(),
+                message: format!(
+                    "16-bit samples were asked of a file that is not mono 16-bit PCM \
+                     ({} channels, {} bytes per sample)",
+                    self.channels,
+                    self.layout.bytes()
+                ),
+            });
+        }
+        self.fill_with(block, |bytes, out| {
+            for (o, c) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+                *o = i16::from_le_bytes([c[0], c[1]]);
+            }
+        })
+    }
+
+    /// `fill` with the decoding of whole frames' bytes into `block`'s samples given.
+    fn fill_with<T>(
+        &mut self,
+        block: &mut [T],
+        mut decode: impl FnMut(&[u8], &mut [T]),
+    ) -> Result<usize, IoError> {
         let frame_bytes = self.channels * self.layout.bytes();
         let per_read = self.bytes.len() / frame_bytes;
         let left = self.frames - self.frames_read;
@@ -357,13 +413,7 @@ impl WavStream {
                     ),
                 });
             }
-            convert(
-                self.layout,
-                self.scale,
-                self.channels,
-                buf,
-                &mut block[n..n + k],
-            );
+            decode(buf, &mut block[n..n + k]);
             n += k;
             self.frames_read += k as u64;
         }

@@ -205,18 +205,38 @@ fn detect_audio<W: Write>(
     let mut wav = AudioStream::open(path, args.track)?;
     let mut det = GunshotDetector::new(&cfg.gunshot_for_device(), wav.sample_rate())
         .map_err(|e| FileError::Input(format!("{name}: {e}")))?;
-    let mut buf = vec![0f32; block];
     let mut events: Vec<Event> = Vec::new();
-    loop {
-        let n = wav.fill(&mut buf)?;
-        if n == 0 {
-            break;
+    match &mut wav {
+        // Mono 16-bit PCM (what cameras record) goes to the detector's 16-bit path as stored:
+        // the same events as through `f32` (`x / 32768` is exact), without the conversion pass
+        // and the non-finite check.
+        AudioStream::Wav(w) if w.is_mono_i16() => {
+            let mut buf = vec![0i16; block];
+            loop {
+                let n = w.fill_i16(&mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                det.process_i16(&buf[..n], &mut events);
+                for e in events.drain(..) {
+                    sink.event(name, &e)?;
+                }
+            }
         }
-        // Never fails for audio (non-finite samples are counted, not rejected).
-        det.process(&buf[..n], &mut events)
-            .map_err(|e| FileError::Input(format!("{name}: {e}")))?;
-        for e in events.drain(..) {
-            sink.event(name, &e)?;
+        _ => {
+            let mut buf = vec![0f32; block];
+            loop {
+                let n = wav.fill(&mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                // Never fails for audio (non-finite samples are counted, not rejected).
+                det.process(&buf[..n], &mut events)
+                    .map_err(|e| FileError::Input(format!("{name}: {e}")))?;
+                for e in events.drain(..) {
+                    sink.event(name, &e)?;
+                }
+            }
         }
     }
     det.finish(&mut events);
