@@ -7,7 +7,7 @@
 //! Candidates closer than `min_interval_s` to the previous one belong to the same shot, so an
 //! automatic burst yields one event per round.
 
-use super::features::{FeatureFrame, GatedHop, OnsetFeatures, LEVEL_FLOOR_DBFS};
+use super::features::{db_to_power, FeatureFrame, GatedHop, OnsetFeatures, LEVEL_FLOOR_DBFS};
 use super::frontend::FrameTiming;
 use super::model::{logit, sigmoid, FeatureVector, GunshotModel, MODEL_FEATURES, N_FEATURES};
 use crate::detector::StreamingDetector;
@@ -939,7 +939,7 @@ impl GunshotDecider {
         mut trace: impl FnMut(&Event, &[&'static str]),
     ) -> f32 {
         self.last_end = f.end_sample;
-        let p = 10f64.powf(f64::from(f.level_dbfs) / 10.0);
+        let p = db_to_power(f.level_dbfs);
         self.smoothed_power += self.smooth_alpha * (p - self.smoothed_power);
         // The smoothed level, dB: read only by pending candidates (most hops have none, and
         // the logarithm is then skipped).
