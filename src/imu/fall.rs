@@ -717,6 +717,7 @@ mod tests {
         core: FallCore,
         k: i64,
         out: Vec<Event>,
+        baro: Option<Barometer>,
     }
 
     const UPRIGHT: [f32; 3] = [0.0, 0.0, 1.0];
@@ -728,6 +729,7 @@ mod tests {
                 core: FallCore::new(cfg).unwrap(),
                 k: 0,
                 out: Vec::new(),
+                baro: None,
             }
         }
 
@@ -758,7 +760,7 @@ mod tests {
                 motion_g: motion,
                 settled: true,
             };
-            self.core.frame(&f, &o, None, &mut self.out);
+            self.core.frame(&f, &o, self.baro.as_ref(), &mut self.out);
             self.k += 1;
         }
 
@@ -1055,5 +1057,51 @@ mod tests {
         r.hold(25.0, LYING);
         assert_eq!(r.kinds(), first);
         assert_eq!(first.len(), 2);
+    }
+
+    #[test]
+    fn the_posture_is_the_window_mean_not_the_last_frame() {
+        // The decision frame alone reads 37 degrees from upright; the 0.4 s window's mean
+        // (39 frames lying) is lying: a fall.
+        let cfg = FallConfig::default();
+        let mut r = Rig::new(&cfg);
+        r.hold(3.0, UPRIGHT);
+        r.frame(UPRIGHT, 3.0, 1.0, false, 0.0);
+        r.hold(0.79, LYING);
+        r.frame([0.6, 0.0, 0.8], 1.0, 1.0, false, 0.0);
+        assert_eq!(r.kinds(), vec![(EventKind::Fall, 3_000_000, 3_800_000)]);
+        assert!(value(&r.out[0], "post_tilt_deg") > 85.0);
+    }
+
+    #[test]
+    fn a_barometer_drop_confirms_a_turn_that_does_not_end_lying() {
+        // The trunk ends 40 degrees from upright (under lying_tilt_deg) after an impact, and
+        // the pressure rose 0.1 hPa across it (about 0.8 m lower): a fall by the barometer.
+        let cfg = FallConfig::default();
+        let tilted = [40f32.to_radians().sin(), 0.0, 40f32.to_radians().cos()];
+        let scene = |baro: Option<Barometer>| {
+            let mut r = Rig::new(&cfg);
+            r.baro = baro;
+            r.hold(3.0, UPRIGHT);
+            r.frame(UPRIGHT, 3.0, 1.0, false, 0.0);
+            r.hold(2.0, tilted);
+            r
+        };
+        let (before, after) = (1000.0f32, 1000.1f32);
+        let mut b = Barometer::new();
+        for i in 0..50 {
+            let t = Timestamp(i * 100_000);
+            let hpa = if i < 30 { before } else { after };
+            b.push(&baro::PressureSample { t, hpa }).unwrap();
+        }
+        assert!(scene(None).out.is_empty());
+        let r = scene(Some(b));
+        assert_eq!(r.kinds(), vec![(EventKind::Fall, 3_000_000, 3_800_000)]);
+        let (before, after) = (f64::from(before), f64::from(after));
+        let drop = -(after - before) * baro::metres_per_hpa(0.5 * (after + before));
+        let e = &r.out[0];
+        assert!((f64::from(value(e, "trunk_drop_m")) - drop).abs() < 1e-3 * drop);
+        assert!(drop > 0.8 && drop < 0.9, "{drop}");
+        assert!(close(value(e, "post_tilt_deg"), 40.0));
     }
 }
