@@ -1079,8 +1079,8 @@ mod tests {
         // the pressure rose 0.1 hPa across it (about 0.8 m lower): a fall by the barometer.
         let cfg = FallConfig::default();
         let tilted = [40f32.to_radians().sin(), 0.0, 40f32.to_radians().cos()];
-        let scene = |baro: Option<Barometer>| {
-            let mut r = Rig::new(&cfg);
+        let scene = |baro: Option<Barometer>, cfg: &FallConfig| {
+            let mut r = Rig::new(cfg);
             r.baro = baro;
             r.hold(3.0, UPRIGHT);
             r.frame(UPRIGHT, 3.0, 1.0, false, 0.0);
@@ -1094,8 +1094,14 @@ mod tests {
             let hpa = if i < 30 { before } else { after };
             b.push(&baro::PressureSample { t, hpa }).unwrap();
         }
-        assert!(scene(None).out.is_empty());
-        let r = scene(Some(b));
+        assert!(scene(None, &cfg).out.is_empty());
+        // baro_drop_m = 0 turns the path off.
+        let off = FallConfig {
+            baro_drop_m: 0.0,
+            ..cfg.clone()
+        };
+        assert!(scene(Some(b.clone()), &off).out.is_empty());
+        let r = scene(Some(b), &cfg);
         assert_eq!(r.kinds(), vec![(EventKind::Fall, 3_000_000, 3_800_000)]);
         let (before, after) = (f64::from(before), f64::from(after));
         let drop = -(after - before) * baro::metres_per_hpa(0.5 * (after + before));
