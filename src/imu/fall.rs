@@ -1110,4 +1110,17 @@ mod tests {
         assert!(drop > 0.8 && drop < 0.9, "{drop}");
         assert!(close(value(e, "post_tilt_deg"), 40.0));
     }
+
+    #[test]
+    fn a_pre_fall_window_without_gravity_falls_back_to_the_orientation() {
+        // The pre-fall orientation is the window's mean acceleration while it is more than
+        // 1 mg, else the orientation tracker's `up` (here: the impact frame's, lying).
+        for (g, falls) in [(0.002f32, true), (0.0005, false)] {
+            let mut r = Rig::new(&FallConfig::default());
+            r.hold(3.0, [0.0, 0.0, g]);
+            r.frame(LYING, 3.0, 1.0, false, 0.0);
+            r.hold(2.0, LYING);
+            assert_eq!(!r.out.is_empty(), falls, "{g}");
+        }
+    }
 }
