@@ -1109,6 +1109,7 @@ mod tests {
         assert!((f64::from(value(e, "trunk_drop_m")) - drop).abs() < 1e-3 * drop);
         assert!(drop > 0.8 && drop < 0.9, "{drop}");
         assert!(close(value(e, "post_tilt_deg"), 40.0));
+        assert_eq!(e.evidence.get("trunk_drop_m").unwrap().threshold, Some(0.3));
     }
 
     #[test]
@@ -1122,5 +1123,24 @@ mod tests {
             r.hold(2.0, LYING);
             assert_eq!(!r.out.is_empty(), falls, "{g}");
         }
+    }
+
+    #[test]
+    fn motion_in_the_posture_window_lowers_the_confidence() {
+        // Lying with |a| alternating 0.9 and 1.1 g: motion 0.1 g of the 0.4 g gate, a
+        // quarter of the stillness margin gone.
+        let cfg = FallConfig::default();
+        let mut r = Rig::new(&cfg);
+        r.hold(3.0, UPRIGHT);
+        r.frame(UPRIGHT, 3.0, 1.0, false, 0.0);
+        for i in 0..200 {
+            let g = if i % 2 == 0 { 0.9 } else { 1.1 };
+            r.frame([g, 0.0, 0.0], g, g, false, 0.0);
+        }
+        let e = &r.out[0];
+        assert!(close(value(e, "post_motion_g"), 0.1));
+        let thr = cfg.impact_threshold_g(200.0) as f32;
+        let want = 0.5 + 0.5 * ((3.0 - thr) / 4.0 + 1.0 + 0.75) / 3.0;
+        assert!(close(e.confidence, want), "{} {want}", e.confidence);
     }
 }
