@@ -915,6 +915,14 @@ mod tests {
         let e = &r.out[0];
         assert!(close(value(e, "impact_span_s"), 0.2));
         assert!(close(value(e, "peak_g"), 5.0));
+        // An equal peak in the impact window does not move the impact.
+        let mut r = Rig::new(&cfg);
+        r.hold(3.0, UPRIGHT);
+        r.frame(UPRIGHT, 3.0, 1.0, false, 0.0); // 3.00 s
+        r.hold(0.09, LYING);
+        r.frame(LYING, 3.0, 1.0, false, 0.0); // 3.10 s
+        r.hold(2.0, LYING);
+        assert_eq!(r.kinds(), vec![(EventKind::Fall, 3_000_000, 3_800_000)]);
         // A peak after settle_s (0.5 s after the impact) re-anchors the wait.
         let mut r = Rig::new(&cfg);
         r.hold(3.0, UPRIGHT);
@@ -975,6 +983,10 @@ mod tests {
             r.hold(2.0, LYING);
             let n = r.kinds().iter().filter(|k| k.0 == EventKind::Fall).count();
             assert_eq!(n, falls, "{frames} frames");
+            // The free-fall depth is read from the frames seen, not from empty ring slots.
+            if falls == 1 {
+                assert!(close(value(&r.out[0], "low_g_min_g"), 1.0));
+            }
         }
         // Lying but moving (|a| alternating 0.5 g and 1.5 g: sd 0.5 g > still_g): no fall.
         let mut r = Rig::new(&cfg);
@@ -1022,6 +1034,16 @@ mod tests {
         assert_eq!(
             r.kinds(),
             vec![(EventKind::OfficerDown, 3_000_000, 23_000_000)]
+        );
+        // Lying again 3 s after a fall's impact (the wearer got up in between): officer down
+        // is dated to the second lying down, not to the impact.
+        let mut r = fall(&cfg, 3.0, 2.0);
+        r.hold(1.0, UPRIGHT);
+        r.hold(21.0, LYING);
+        let d = r.out.last().unwrap();
+        assert_eq!(
+            (d.kind, d.onset.as_micros(), d.decided.as_micros()),
+            (EventKind::OfficerDown, 6_010_000, 26_010_000)
         );
         // A gap of 5 s while lying (shorter than officer_down_s): the timer goes on and the
         // unobserved time is reported.
