@@ -8,6 +8,8 @@
 #   scripts/mutants.sh src/trigger/audit.rs  # one file
 #   TIMEOUT=120 scripts/mutants.sh src/time.rs  # per-mutant test timeout, s (default 300)
 #   ITERATE=1 scripts/mutants.sh src/time.rs     # only the mutants not caught last time
+#   SHARD=0/5 scripts/mutants.sh src/imu/fall.rs # a spread sample: every 5th mutant
+#                                                # (round-robin), when the whole file takes too long
 #
 # Builds in the `checked` profile (release optimisation, overflow checks on; shared with
 # .ci/run's checked step), in place (`--in-place`: the working tree is mutated and restored;
@@ -67,12 +69,13 @@ for f in "${FILES[@]}"; do
     start=$(date +%s)
     # shellcheck disable=SC2046
     cargo mutants --in-place --profile checked --no-shuffle ${ITERATE:+--iterate} \
+        ${SHARD:+--shard "$SHARD" --sharding round-robin} \
         --timeout "${TIMEOUT:-300}" --build-timeout "${BUILD_TIMEOUT:-1200}" \
         -f "$f" -o "$OUT/$name" $(cargo_args "$f") || true
     secs=$(( $(date +%s) - start ))
     d="$OUT/$name/mutants.out"
     n() { if [ -f "$d/$1" ]; then grep -c . "$d/$1" || true; else echo 0; fi; }
-    line="| $f | $(( $(n caught.txt) + $(n missed.txt) + $(n timeout.txt) + $(n unviable.txt) )) | $(n caught.txt) | $(n missed.txt) | $(n timeout.txt) | $(n unviable.txt) | ${secs} s |"
+    line="| $f${SHARD:+ (shard $SHARD)} | $(( $(n caught.txt) + $(n missed.txt) + $(n timeout.txt) + $(n unviable.txt) )) | $(n caught.txt) | $(n missed.txt) | $(n timeout.txt) | $(n unviable.txt) | ${secs} s |"
     echo "$line" | tee -a "$OUT/SUMMARY.md"
     if [ -s "$d/missed.txt" ]; then
         echo "surviving mutants of $f:"

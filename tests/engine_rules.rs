@@ -515,3 +515,198 @@ fn reset_equals_fresh() {
     let d = e.poll_decision().unwrap();
     assert_eq!((d.seq, d.kind), (0, K::Start));
 }
+
+/// Each timing rule is exact at its threshold: the cancel window is open before
+/// `start + cancel_window_s` and closed at it, a trigger exactly `holdoff_s` after the last one
+/// is taken, a confidence equal to the minimum is enough.
+#[test]
+fn rules_are_exact_at_their_thresholds() {
+    let mut e = engine("cancel_window_s = 20");
+    e.push_event(&event(EventKind::Gunshot, 1_000, 0.9))
+        .unwrap();
+    e.advance_to(ms(20_999));
+    assert_eq!(e.state(), State::CancelWindow);
+    e.advance_to(ms(21_000));
+    assert_eq!(e.state(), State::Recording);
+    e.push_input(ms(21_000), Input::Button(ButtonAction::Cancel))
+        .unwrap();
+    assert_eq!(
+        drain(&mut e)[1],
+        (21_000, K::CancelRefused, Some(Cause::Button))
+    );
+    assert_eq!(e.state(), State::Recording);
+
+    let mut e = engine("holdoff_s = 15");
+    holster(&mut e, 0, true);
+    holster(&mut e, 3_000, false);
+    holster(&mut e, 15_000, true); // decided at 15.2 s, 15 s after the first (0.2 s)
+    e.advance_to(ms(16_000));
+    assert_eq!(
+        drain(&mut e),
+        vec![
+            (200, K::Start, Some(Cause::HolsterDraw)),
+            (15_200, K::CauseAdded, Some(Cause::HolsterDraw)),
+        ]
+    );
+
+    let mut e =
+        engine("[sensitivity]\ngunshot = \"low\"\n[presets.gunshot.low]\nmin_confidence = 0.5");
+    e.push_event(&event(EventKind::Gunshot, 1_000, 0.5))
+        .unwrap();
+    assert_eq!(drain(&mut e), vec![(1_000, K::Start, Some(Cause::Gunshot))]);
+    // A NaN confidence is no evidence, whatever the minimum.
+    let mut e =
+        engine("[sensitivity]\ngunshot = \"low\"\n[presets.gunshot.low]\nmin_confidence = 0");
+    e.push_event(&event(EventKind::Gunshot, 1_000, f32::NAN))
+        .unwrap();
+    assert_eq!(drain(&mut e), vec![]);
+    assert_eq!(e.counters().below_confidence, 1);
+}
+
+/// Inputs at the same time are in order (non-decreasing), and level edges that become due
+/// together are confirmed in time order, ties in the order of the sensors.
+#[test]
+fn simultaneous_inputs_and_due_edges_keep_their_order() {
+    let mut e = engine("");
+    e.push_input(ms(5_000), Input::Crash).unwrap();
+    e.push_input(ms(5_000), Input::RadioEmergency).unwrap();
+    assert_eq!(
+        drain(&mut e),
+        vec![
+            (5_000, K::Start, Some(Cause::Crash)),
+            (5_000, K::CauseAdded, Some(Cause::RadioEmergency)),
+        ]
+    );
+    // Siren before holster by 100 ms, both confirmed by one clock step.
+    let mut e = engine("");
+    e.push_input(ms(1_000), Input::Siren(true)).unwrap();
+    holster(&mut e, 1_100, true);
+    e.advance_to(ms(2_000));
+    assert_eq!(
+        drain(&mut e),
+        vec![
+            (1_200, K::Start, Some(Cause::Siren)),
+            (1_300, K::CauseAdded, Some(Cause::HolsterDraw)),
+        ]
+    );
+    // Same edge time: holster (the first sensor) before the siren.
+    let mut e = engine("");
+    e.push_input(ms(1_000), Input::Siren(true)).unwrap();
+    holster(&mut e, 1_000, true);
+    e.advance_to(ms(2_000));
+    assert_eq!(
+        drain(&mut e),
+        vec![
+            (1_200, K::Start, Some(Cause::HolsterDraw)),
+            (1_200, K::CauseAdded, Some(Cause::Siren)),
+        ]
+    );
+}
+
+/// The evidence of rule decisions: the measured time against the rule's threshold, in
+/// seconds; a momentary input is its own evidence, a sleep change says whether it was
+/// recording.
+#[test]
+fn rule_evidence_is_in_seconds() {
+    let close = |a: f32, b: f32| (a - b).abs() < 1e-6;
+    let mut e = engine("min_recording_s = 60");
+    holster(&mut e, 1_000, true);
+    e.advance_to(ms(1_500));
+    let d = e.poll_decision().unwrap();
+    let held = d.evidence.get("held_s").unwrap();
+    assert!(close(held.value, 0.2), "{held:?}");
+    e.push_input(ms(11_200), Input::Button(ButtonAction::Stop))
+        .unwrap();
+    let d = e.poll_decision().unwrap();
+    assert_eq!(d.kind, K::StopRefused);
+    let rec = d.evidence.get("recorded_s").unwrap();
+    assert!(
+        close(rec.value, 10.0) && rec.threshold == Some(60.0),
+        "{rec:?}"
+    );
+
+    let mut e = engine("cancel_window_s = 20");
+    e.push_event(&event(EventKind::Gunshot, 1_000, 0.9))
+        .unwrap();
+    e.push_input(ms(6_000), Input::Button(ButtonAction::Cancel))
+        .unwrap();
+    let d = drain_decisions(&mut e).pop().unwrap();
+    assert_eq!(d.kind, K::CancelAccepted);
+    let since = d.evidence.get("since_start_s").unwrap();
+    assert!(
+        close(since.value, 5.0) && since.threshold == Some(20.0),
+        "{since:?}"
+    );
+
+    let mut e = engine("");
+    e.push_input(ms(1_000), Input::Crash).unwrap();
+    e.push_input(ms(2_000), Input::Sleep(true)).unwrap();
+    let d = drain_decisions(&mut e);
+    let crash = d[0].evidence.get("crash").unwrap();
+    assert_eq!((crash.value, crash.threshold), (1.0, None));
+    assert_eq!(d[1].kind, K::SleepEntered);
+    let items: Vec<_> = d[1]
+        .evidence
+        .items()
+        .iter()
+        .map(|i| (i.name, i.value))
+        .collect();
+    assert_eq!(items, vec![("recording", 1.0)]);
+}
+
+fn drain_decisions(e: &mut Engine) -> Vec<autotrigger::trigger::Decision> {
+    std::iter::from_fn(|| e.poll_decision()).collect()
+}
+
+/// Commands that mean nothing in the current state are counted, not decided.
+#[test]
+fn meaningless_commands_are_counted_as_no_ops() {
+    let mut e = engine("");
+    e.push_input(ms(1_000), Input::Button(ButtonAction::Stop))
+        .unwrap();
+    e.push_input(ms(2_000), Input::Button(ButtonAction::Cancel))
+        .unwrap();
+    e.push_input(ms(3_000), Input::Sleep(false)).unwrap();
+    e.push_event(&event(EventKind::OfficerDownCancelled, 4_000, 1.0))
+        .unwrap();
+    assert_eq!(drain(&mut e), vec![]);
+    assert_eq!(e.counters().no_op, 4);
+}
+
+/// What the engine reports about itself: queued decisions, the causes of the recording, its
+/// longest decision delay.
+#[test]
+fn engine_reports_its_queue_causes_and_latency() {
+    let mut e = engine("");
+    assert_eq!(e.pending_decisions(), 0);
+    assert!(e.recording_causes().is_empty());
+    e.push_event(&event(EventKind::Gunshot, 1_000, 0.9))
+        .unwrap();
+    holster(&mut e, 2_000, true);
+    e.advance_to(ms(3_000));
+    assert_eq!(e.pending_decisions(), 2);
+    let causes = e.recording_causes();
+    assert!(causes.contains(Cause::Gunshot) && causes.contains(Cause::HolsterDraw));
+    assert!(!causes.contains(Cause::Fall));
+    e.poll_decision().unwrap();
+    assert_eq!(e.pending_decisions(), 1);
+    // The debounce is the longest delay when it is the longest.
+    let e = engine("debounce_s = 5");
+    assert!(e.latency_us() >= 5_000_000, "{}", e.latency_us());
+}
+
+/// A pressure sample the barometer cannot use is a typed error; the engine goes on.
+#[test]
+fn bad_pressure_samples_are_typed_errors() {
+    use autotrigger::imu::PressureSample;
+    let mut e = engine("");
+    let p = |t_ms: i64, hpa: f32| PressureSample { t: ms(t_ms), hpa };
+    e.push_pressure(&[p(1_000, 1013.0), p(1_040, 1013.0)])
+        .unwrap();
+    assert!(matches!(
+        e.push_pressure(&[p(500, 1013.0)]),
+        Err(autotrigger::trigger::EngineError::Process(_))
+    ));
+    assert!(e.push_pressure(&[p(2_000, f32::NAN)]).is_err());
+    e.push_pressure(&[p(3_000, 1013.0)]).unwrap();
+}

@@ -178,3 +178,59 @@ fn after_an_overflow_is_drained_pushes_succeed_again() {
     e.advance_to(t.add_micros(1_000_000));
     assert!(e.poll_decision().is_some());
 }
+
+/// 16-bit PCM is its value / 32768: the same decisions, evidence included, as that f32 audio.
+/// A shot in the last 0.2 s of the stream is decided when the stream ends ([`Engine::finish`]).
+#[test]
+fn i16_audio_decides_as_its_f32_value_and_finish_decides_the_last_shot() {
+    let len = 4 * RATE as usize;
+    let shots = [RATE as usize, len - RATE as usize / 5];
+    let x = signals::scene(RATE, 4.0, -50.0, &shots, 5);
+    let pcm: Vec<i16> = x.iter().map(|&v| (v * 32_767.0).round() as i16).collect();
+    let back: Vec<f32> = pcm.iter().map(|&s| f32::from(s) / 32_768.0).collect();
+    let policy = Policy::from_toml_str("holdoff_s = 0").unwrap();
+    let mut a = Engine::new(&policy, RATE).unwrap();
+    let mut b = Engine::new(&policy, RATE).unwrap();
+    a.push_audio_f32(&back).unwrap();
+    b.push_audio_i16(&pcm).unwrap();
+    let (mut da, mut db) = (drain(&mut a), drain(&mut b));
+    let kinds = |d: &[autotrigger::trigger::Decision]| -> Vec<_> {
+        d.iter().map(|d| (d.kind, d.cause)).collect()
+    };
+    assert_eq!(
+        kinds(&da),
+        [(DecisionKind::Start, Some(Cause::Gunshot))],
+        "{da:?}"
+    );
+    a.finish().unwrap();
+    b.finish().unwrap();
+    da.extend(drain(&mut a));
+    db.extend(drain(&mut b));
+    assert_eq!(
+        kinds(&da),
+        [
+            (DecisionKind::Start, Some(Cause::Gunshot)),
+            (DecisionKind::CauseAdded, Some(Cause::Gunshot))
+        ],
+        "{da:?}"
+    );
+    assert_eq!(format!("{da:?}"), format!("{db:?}"));
+}
+
+/// One long block with more shots than the engine's event queue holds: the engine feeds the
+/// detector in 100 ms slices and drains the queue after each, so no event is lost.
+#[test]
+fn a_long_block_with_many_shots_loses_no_event() {
+    let shots: Vec<usize> = (0..14)
+        .map(|k| RATE as usize / 2 + k * RATE as usize * 6 / 10)
+        .collect();
+    let x = signals::scene(RATE, 9.0, -50.0, &shots, 6);
+    let mut e = engine();
+    e.push_audio_f32(&x)
+        .expect("sliced: the event queue cannot overflow");
+    e.finish().unwrap();
+    let d = drain(&mut e);
+    let decided = d.iter().filter(|d| d.cause == Some(Cause::Gunshot)).count() as u64;
+    // One start, the other shots within the 15 s hold-off.
+    assert_eq!((decided, e.counters().held_off), (1, 13), "{d:?}");
+}

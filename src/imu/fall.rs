@@ -705,3 +705,464 @@ impl FallCore {
         self.cand = None;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Feeds `FallCore` scripted internal frames (100 Hz) with an orientation read from the
+    /// frame's own acceleration against a known upright (+z): each rule of the module
+    /// documentation is then checked at its exact time and threshold.
+    struct Rig {
+        core: FallCore,
+        k: i64,
+        out: Vec<Event>,
+        baro: Option<Barometer>,
+    }
+
+    const UPRIGHT: [f32; 3] = [0.0, 0.0, 1.0];
+    const LYING: [f32; 3] = [1.0, 0.0, 0.0];
+
+    impl Rig {
+        fn new(cfg: &FallConfig) -> Rig {
+            Rig {
+                core: FallCore::new(cfg).unwrap(),
+                k: 0,
+                out: Vec::new(),
+                baro: None,
+            }
+        }
+
+        fn now(&self) -> Timestamp {
+            Timestamp(self.k * FRAME_US)
+        }
+
+        /// One frame: acceleration `a` (g), raw |a| extremes `peak` / `min`, motion level.
+        fn frame(&mut self, a: [f32; 3], peak: f32, min: f32, saturated: bool, motion: f32) {
+            let a = Vector3::from(a);
+            let up = a.normalize();
+            let upright = Vector3::from(UPRIGHT);
+            let f = ImuFrame {
+                t: self.now(),
+                accel_g: a,
+                gyro: None,
+                peak_g: peak,
+                min_g: min,
+                peak_dyn_g: 0.0,
+                saturated,
+                raw_rate_hz: 200.0,
+            };
+            let o = OrientFrame {
+                up,
+                upright: Some(upright),
+                tilt_deg: angle_deg(&upright, &up),
+                vertical_g: 0.0,
+                motion_g: motion,
+                settled: true,
+            };
+            self.core.frame(&f, &o, self.baro.as_ref(), &mut self.out);
+            self.k += 1;
+        }
+
+        /// `secs` of a resting posture `a` (|a| = 1 g, no motion).
+        fn hold(&mut self, secs: f64, a: [f32; 3]) {
+            for _ in 0..(secs * f64::from(INTERNAL_RATE_HZ)).round() as usize {
+                self.frame(a, 1.0, 1.0, false, 0.0);
+            }
+        }
+
+        fn kinds(&self) -> Vec<(EventKind, i64, i64)> {
+            self.out
+                .iter()
+                .map(|e| (e.kind, e.onset.as_micros(), e.decided.as_micros()))
+                .collect()
+        }
+    }
+
+    fn value(e: &Event, name: &str) -> f32 {
+        e.evidence.get(name).unwrap().value
+    }
+
+    fn close(a: f32, b: f32) -> bool {
+        (a - b).abs() < 1e-4
+    }
+
+    /// Stand 3 s, an impact of `peak_g` at 3.00 s, lie still.
+    fn fall(cfg: &FallConfig, peak_g: f32, lie_s: f64) -> Rig {
+        let mut r = Rig::new(cfg);
+        r.hold(3.0, UPRIGHT);
+        r.frame(UPRIGHT, peak_g, 1.0, false, 0.0);
+        r.hold(lie_s, LYING);
+        r
+    }
+
+    #[test]
+    fn validate_checks_every_range_and_get_up_below_lying() {
+        assert!(FallConfig::default().validate().is_ok());
+        let bad = |c: FallConfig| c.validate().unwrap_err().to_string();
+        let d = FallConfig::default;
+        assert!(bad(FallConfig {
+            impact_g: 1.0,
+            ..d()
+        })
+        .contains("fall.impact_g"));
+        assert!(bad(FallConfig {
+            still_g: 0.0,
+            ..d()
+        })
+        .contains("fall.still_g"));
+        assert!(bad(FallConfig {
+            get_up_s: 31.0,
+            ..d()
+        })
+        .contains("fall.get_up_s"));
+        // get_up_tilt_deg must be strictly below lying_tilt_deg.
+        let eq = FallConfig {
+            get_up_tilt_deg: 50.0,
+            ..d()
+        };
+        assert!(bad(eq).contains("fall.get_up_tilt_deg"));
+        let below = FallConfig {
+            get_up_tilt_deg: 49.9,
+            ..d()
+        };
+        assert!(below.validate().is_ok());
+    }
+
+    #[test]
+    fn impact_threshold_follows_the_rate() {
+        let c = FallConfig {
+            impact_g: 3.0,
+            impact_width_s: 0.05,
+            ..FallConfig::default()
+        };
+        // dt = 0.1 s: x = 1 / (10 * 2 * 0.05) = 1, factor 2^-1.
+        assert!((c.impact_threshold_g(10.0) - 2.0).abs() < 1e-12);
+        // dt = 0.05 s: x = 0.5, factor 2^-0.25.
+        let want = 1.0 + 2.0 * 2f64.powf(-0.25);
+        assert!((c.impact_threshold_g(20.0) - want).abs() < 1e-12);
+        for bad_rate in [0.0, -5.0, f64::NAN, f64::INFINITY] {
+            assert_eq!(c.impact_threshold_g(bad_rate), 3.0, "{bad_rate}");
+        }
+        let off = FallConfig {
+            impact_width_s: 0.0,
+            ..c.clone()
+        };
+        assert_eq!(off.impact_threshold_g(20.0), 3.0);
+    }
+
+    #[test]
+    fn a_scripted_fall_is_decided_with_its_features_then_officer_down_and_get_up() {
+        let cfg = FallConfig::default();
+        let mut r = fall(&cfg, 3.0, 30.0);
+        // Fall: decided settle_s + still_window_s (0.8 s) after the impact at 3 s; officer
+        // down 20 s after lying was first seen (3.01 s), dated to the impact.
+        assert_eq!(
+            r.kinds(),
+            vec![
+                (EventKind::Fall, 3_000_000, 3_800_000),
+                (EventKind::OfficerDown, 3_000_000, 23_010_000),
+            ]
+        );
+        let e = r.out[0];
+        let thr = cfg.impact_threshold_g(200.0) as f32;
+        assert!(close(value(&e, "peak_g"), 3.0));
+        assert_eq!(e.evidence.get("peak_g").unwrap().threshold, Some(thr));
+        assert!(close(value(&e, "tilt_change_deg"), 90.0));
+        assert!(close(value(&e, "post_tilt_deg"), 90.0));
+        assert!(close(value(&e, "pre_tilt_deg"), 0.0));
+        assert!(close(value(&e, "post_motion_g"), 0.0));
+        assert!(close(value(&e, "low_g_min_g"), 1.0));
+        assert_eq!(value(&e, "saturated"), 0.0);
+        assert_eq!(value(&e, "clipped_s"), 0.0);
+        assert_eq!(value(&e, "impact_span_s"), 0.0);
+        assert!(close(value(&e, "still_window_s"), 0.4));
+        let want = 0.5 + 0.5 * ((3.0 - thr) / 4.0 + 1.0 + 1.0) / 3.0;
+        assert!(close(e.confidence, want), "{} {want}", e.confidence);
+        let f = r.core.last_features().unwrap();
+        assert_eq!(f.impact, Timestamp(3_000_000));
+        assert!(!f.saturated && f.trunk_drop_m.is_none());
+        let d = &r.out[1];
+        assert!(close(value(d, "lying_s"), 20.0));
+        assert_eq!(value(d, "unobserved_s"), 0.0);
+        assert!(close(value(d, "tilt_deg"), 90.0));
+        // Up again (tilt under get_up_tilt_deg) for get_up_s: cancelled, dated to getting up.
+        r.hold(1.5, UPRIGHT);
+        let c = r.out.last().unwrap();
+        assert_eq!(
+            (c.kind, c.onset.as_micros(), c.decided.as_micros()),
+            (EventKind::OfficerDownCancelled, 33_010_000, 34_010_000)
+        );
+        assert!(close(value(c, "down_s"), 30.0));
+        assert_eq!(r.out.len(), 3);
+    }
+
+    #[test]
+    fn the_largest_peak_of_the_impact_window_is_the_impact_and_later_peaks_re_anchor() {
+        let cfg = FallConfig::default();
+        // A larger peak 0.2 s after the first moves the impact; a smaller one does not; a
+        // peak 0.3 s later (after the 0.25 s window, within settle_s) moves nothing.
+        let mut r = Rig::new(&cfg);
+        r.hold(3.0, UPRIGHT);
+        r.frame(UPRIGHT, 2.5, 1.0, false, 0.0); // 3.00 s
+        r.hold(0.19, LYING);
+        r.frame(LYING, 4.0, 1.0, false, 0.0); // 3.20 s
+        r.frame(LYING, 3.0, 1.0, false, 0.0); // 3.21 s
+        r.hold(0.29, LYING);
+        r.frame(LYING, 5.0, 1.0, false, 0.0); // 3.51 s
+        r.hold(2.0, LYING);
+        assert_eq!(r.kinds(), vec![(EventKind::Fall, 3_200_000, 4_000_000)]);
+        let e = &r.out[0];
+        assert!(close(value(e, "impact_span_s"), 0.2));
+        assert!(close(value(e, "peak_g"), 5.0));
+        // An equal peak in the impact window does not move the impact.
+        let mut r = Rig::new(&cfg);
+        r.hold(3.0, UPRIGHT);
+        r.frame(UPRIGHT, 3.0, 1.0, false, 0.0); // 3.00 s
+        r.hold(0.09, LYING);
+        r.frame(LYING, 3.0, 1.0, false, 0.0); // 3.10 s
+        r.hold(2.0, LYING);
+        assert_eq!(r.kinds(), vec![(EventKind::Fall, 3_000_000, 3_800_000)]);
+        // A peak after settle_s (0.5 s after the impact) re-anchors the wait.
+        let mut r = Rig::new(&cfg);
+        r.hold(3.0, UPRIGHT);
+        r.frame(UPRIGHT, 3.0, 1.0, false, 0.0); // 3.00 s
+        r.hold(0.49, LYING);
+        r.frame(LYING, 2.5, 1.0, false, 0.0); // 3.50 s
+        r.hold(2.0, LYING);
+        assert_eq!(r.kinds(), vec![(EventKind::Fall, 3_500_000, 4_300_000)]);
+        assert!(close(value(&r.out[0], "impact_span_s"), 0.5));
+    }
+
+    #[test]
+    fn a_clipped_sample_or_a_free_fall_is_impact_evidence() {
+        let cfg = FallConfig::default();
+        // A clipped 2 g frame (under the 2.1 g threshold) opens the candidate; two clipped
+        // frames are 0.02 s of clipping; saturation counts as a full peak margin.
+        let mut r = Rig::new(&cfg);
+        r.hold(3.0, UPRIGHT);
+        r.frame(UPRIGHT, 2.0, 1.0, true, 0.0);
+        r.frame(LYING, 2.0, 1.0, true, 0.0);
+        r.hold(2.0, LYING);
+        assert_eq!(r.kinds(), vec![(EventKind::Fall, 3_000_000, 3_800_000)]);
+        let e = &r.out[0];
+        assert_eq!(value(e, "saturated"), 1.0);
+        assert!(close(value(e, "clipped_s"), 0.02));
+        assert!(close(e.confidence, 1.0), "{}", e.confidence);
+        // Without the clip the same 2 g frames are no impact.
+        let mut r = Rig::new(&cfg);
+        r.hold(3.0, UPRIGHT);
+        r.frame(UPRIGHT, 2.0, 1.0, false, 0.0);
+        r.hold(2.0, LYING);
+        assert!(r.out.is_empty());
+        // A free-fall dip (0.3 g, under low_g) in the second before the impact.
+        let mut r = Rig::new(&cfg);
+        r.hold(2.5, UPRIGHT);
+        for _ in 0..20 {
+            r.frame(UPRIGHT, 1.0, 0.3, false, 0.0);
+        }
+        r.hold(0.3, UPRIGHT);
+        r.frame(UPRIGHT, 2.2, 1.0, false, 0.0);
+        r.hold(2.0, LYING);
+        let e = &r.out[0];
+        assert!(close(value(e, "low_g_min_g"), 0.3));
+        assert!(close(e.confidence, 1.0), "{}", e.confidence);
+    }
+
+    #[test]
+    fn an_impact_needs_half_a_second_of_history_and_a_still_lying_end() {
+        let cfg = FallConfig::default();
+        // The impact frame must be more than 0.5 s (50 frames) into the stream: after 49
+        // frames it is the 50th, too early; after 50 it is the 51st.
+        for (frames, falls) in [(49, 0), (50, 1)] {
+            let mut r = Rig::new(&cfg);
+            for _ in 0..frames {
+                r.frame(UPRIGHT, 1.0, 1.0, false, 0.0);
+            }
+            r.frame(UPRIGHT, 3.0, 1.0, false, 0.0);
+            r.hold(2.0, LYING);
+            let n = r.kinds().iter().filter(|k| k.0 == EventKind::Fall).count();
+            assert_eq!(n, falls, "{frames} frames");
+            // The free-fall depth is read from the frames seen, not from empty ring slots.
+            if falls == 1 {
+                assert!(close(value(&r.out[0], "low_g_min_g"), 1.0));
+            }
+        }
+        // Lying but moving (|a| alternating 0.5 g and 1.5 g: sd 0.5 g > still_g): no fall.
+        let mut r = Rig::new(&cfg);
+        r.hold(3.0, UPRIGHT);
+        r.frame(UPRIGHT, 3.0, 1.0, false, 0.0);
+        for i in 0..200 {
+            let g = if i % 2 == 0 { 0.5 } else { 1.5 };
+            r.frame([g, 0.0, 0.0], g, g, false, 0.0);
+        }
+        assert!(r.out.is_empty());
+        // Ending upright after the impact: no fall.
+        let mut r = Rig::new(&cfg);
+        r.hold(3.0, UPRIGHT);
+        r.frame(UPRIGHT, 3.0, 1.0, false, 0.0);
+        r.hold(2.0, UPRIGHT);
+        assert!(r.out.is_empty());
+        assert!(close(r.core.last_features().unwrap().post_tilt_deg, 0.0));
+        // The stream ends 0.5 s after the impact: the candidate is dropped.
+        let mut r = Rig::new(&cfg);
+        r.hold(3.0, UPRIGHT);
+        r.frame(UPRIGHT, 3.0, 1.0, false, 0.0);
+        r.hold(0.5, LYING);
+        let o = OrientFrame {
+            up: Vector3::from(LYING),
+            upright: Some(Vector3::from(UPRIGHT)),
+            tilt_deg: 90.0,
+            vertical_g: 0.0,
+            motion_g: 0.0,
+            settled: true,
+        };
+        let now = r.now();
+        r.core.finish(&o, now, &mut r.out);
+        r.hold(1.0, LYING);
+        assert!(r.kinds().iter().all(|k| k.0 != EventKind::Fall));
+    }
+
+    #[test]
+    fn officer_down_onset_gaps_latency_and_reset() {
+        let cfg = FallConfig::default();
+        assert_eq!(FallCore::new(&cfg).unwrap().latency_us(), 21_000_000);
+        // Lying down without an impact: officer down dated to when lying was first seen.
+        let mut r = Rig::new(&cfg);
+        r.hold(3.0, UPRIGHT);
+        r.hold(21.0, LYING);
+        assert_eq!(
+            r.kinds(),
+            vec![(EventKind::OfficerDown, 3_000_000, 23_000_000)]
+        );
+        // Lying again 3 s after a fall's impact (the wearer got up in between): officer down
+        // is dated to the second lying down, not to the impact.
+        let mut r = fall(&cfg, 3.0, 2.0);
+        r.hold(1.0, UPRIGHT);
+        r.hold(21.0, LYING);
+        let d = r.out.last().unwrap();
+        assert_eq!(
+            (d.kind, d.onset.as_micros(), d.decided.as_micros()),
+            (EventKind::OfficerDown, 6_010_000, 26_010_000)
+        );
+        // A gap of 5 s while lying (shorter than officer_down_s): the timer goes on and the
+        // unobserved time is reported.
+        let mut r = fall(&cfg, 3.0, 10.0);
+        r.core.restart();
+        r.k += 500;
+        r.hold(15.0, LYING);
+        let d = r.out.last().unwrap();
+        assert_eq!(
+            (d.kind, d.onset.as_micros(), d.decided.as_micros()),
+            (EventKind::OfficerDown, 3_000_000, 23_010_000)
+        );
+        assert!(close(value(d, "unobserved_s"), 5.01));
+        // A gap as long as officer_down_s restarts the timer.
+        let mut r = fall(&cfg, 3.0, 10.0);
+        r.core.restart();
+        r.k += 1_999;
+        r.hold(25.0, LYING);
+        let d = r.out.last().unwrap();
+        assert_eq!(
+            (d.kind, d.decided.as_micros()),
+            (EventKind::OfficerDown, 33_000_000 + 20_000_000)
+        );
+        assert_eq!(value(d, "unobserved_s"), 0.0);
+        // Reset: the same scene gives the same events again.
+        let mut r = fall(&cfg, 3.0, 25.0);
+        let first = r.kinds();
+        r.core.reset();
+        r.k = 0;
+        r.out.clear();
+        r.hold(3.0, UPRIGHT);
+        r.frame(UPRIGHT, 3.0, 1.0, false, 0.0);
+        r.hold(25.0, LYING);
+        assert_eq!(r.kinds(), first);
+        assert_eq!(first.len(), 2);
+    }
+
+    #[test]
+    fn the_posture_is_the_window_mean_not_the_last_frame() {
+        // The decision frame alone reads 37 degrees from upright; the 0.4 s window's mean
+        // (39 frames lying) is lying: a fall.
+        let cfg = FallConfig::default();
+        let mut r = Rig::new(&cfg);
+        r.hold(3.0, UPRIGHT);
+        r.frame(UPRIGHT, 3.0, 1.0, false, 0.0);
+        r.hold(0.79, LYING);
+        r.frame([0.6, 0.0, 0.8], 1.0, 1.0, false, 0.0);
+        assert_eq!(r.kinds(), vec![(EventKind::Fall, 3_000_000, 3_800_000)]);
+        assert!(value(&r.out[0], "post_tilt_deg") > 85.0);
+    }
+
+    #[test]
+    fn a_barometer_drop_confirms_a_turn_that_does_not_end_lying() {
+        // The trunk ends 40 degrees from upright (under lying_tilt_deg) after an impact, and
+        // the pressure rose 0.1 hPa across it (about 0.8 m lower): a fall by the barometer.
+        let cfg = FallConfig::default();
+        let tilted = [40f32.to_radians().sin(), 0.0, 40f32.to_radians().cos()];
+        let scene = |baro: Option<Barometer>, cfg: &FallConfig| {
+            let mut r = Rig::new(cfg);
+            r.baro = baro;
+            r.hold(3.0, UPRIGHT);
+            r.frame(UPRIGHT, 3.0, 1.0, false, 0.0);
+            r.hold(2.0, tilted);
+            r
+        };
+        let (before, after) = (1000.0f32, 1000.1f32);
+        let mut b = Barometer::new();
+        for i in 0..50 {
+            let t = Timestamp(i * 100_000);
+            let hpa = if i < 30 { before } else { after };
+            b.push(&baro::PressureSample { t, hpa }).unwrap();
+        }
+        assert!(scene(None, &cfg).out.is_empty());
+        // baro_drop_m = 0 turns the path off.
+        let off = FallConfig {
+            baro_drop_m: 0.0,
+            ..cfg.clone()
+        };
+        assert!(scene(Some(b.clone()), &off).out.is_empty());
+        let r = scene(Some(b), &cfg);
+        assert_eq!(r.kinds(), vec![(EventKind::Fall, 3_000_000, 3_800_000)]);
+        let (before, after) = (f64::from(before), f64::from(after));
+        let drop = -(after - before) * baro::metres_per_hpa(0.5 * (after + before));
+        let e = &r.out[0];
+        assert!((f64::from(value(e, "trunk_drop_m")) - drop).abs() < 1e-3 * drop);
+        assert!(drop > 0.8 && drop < 0.9, "{drop}");
+        assert!(close(value(e, "post_tilt_deg"), 40.0));
+        assert_eq!(e.evidence.get("trunk_drop_m").unwrap().threshold, Some(0.3));
+    }
+
+    #[test]
+    fn a_pre_fall_window_without_gravity_falls_back_to_the_orientation() {
+        // The pre-fall orientation is the window's mean acceleration while it is more than
+        // 1 mg, else the orientation tracker's `up` (here: the impact frame's, lying).
+        for (g, falls) in [(0.002f32, true), (0.0005, false)] {
+            let mut r = Rig::new(&FallConfig::default());
+            r.hold(3.0, [0.0, 0.0, g]);
+            r.frame(LYING, 3.0, 1.0, false, 0.0);
+            r.hold(2.0, LYING);
+            assert_eq!(!r.out.is_empty(), falls, "{g}");
+        }
+    }
+
+    #[test]
+    fn motion_in_the_posture_window_lowers_the_confidence() {
+        // Lying with |a| alternating 0.9 and 1.1 g: motion 0.1 g of the 0.4 g gate, a
+        // quarter of the stillness margin gone.
+        let cfg = FallConfig::default();
+        let mut r = Rig::new(&cfg);
+        r.hold(3.0, UPRIGHT);
+        r.frame(UPRIGHT, 3.0, 1.0, false, 0.0);
+        for i in 0..200 {
+            let g = if i % 2 == 0 { 0.9 } else { 1.1 };
+            r.frame([g, 0.0, 0.0], g, g, false, 0.0);
+        }
+        let e = &r.out[0];
+        assert!(close(value(e, "post_motion_g"), 0.1));
+        let thr = cfg.impact_threshold_g(200.0) as f32;
+        let want = 0.5 + 0.5 * ((3.0 - thr) / 4.0 + 1.0 + 0.75) / 3.0;
+        assert!(close(e.confidence, want), "{} {want}", e.confidence);
+    }
+}
