@@ -365,7 +365,8 @@ impl FallCore {
     /// when the wearer is found still lying and still on the first frame after it (a dropout
     /// does not get anyone up, and restarting the timer on every dropout of a flaky link
     /// would delay or suppress the alarm). The unobserved time is counted in the timer and
-    /// reported as evidence.
+    /// reported as evidence. A raised alert survives any gap: it ends only with an observed
+    /// get-up (`officer_down_cancelled`), whose `get_up_s` start again after the gap.
     pub(crate) fn restart(&mut self) {
         self.pos = 0;
         self.filled = 0;
@@ -527,7 +528,12 @@ impl FallCore {
             let gap = self.last_t.map_or(i64::MAX, |p| t.micros_since(p));
             let lying = o.upright.is_some() && o.tilt_deg >= cfg.lying_tilt_deg as f32;
             let still = o.motion_g <= cfg.officer_still_g as f32;
-            if self.lying_since.is_some()
+            if self.down_alerted.is_some() {
+                // A raised alert ends only with an observed get-up (`get_up_s` of samples,
+                // raising `officer_down_cancelled`), never silently in a gap: whatever the
+                // first frame after it shows, the get-up time starts again from it.
+                self.up_since = None;
+            } else if self.lying_since.is_some()
                 && lying
                 && still
                 && gap < secs_to_micros(cfg.officer_down_s)
@@ -1068,6 +1074,33 @@ mod tests {
             (EventKind::OfficerDown, 33_000_000 + 20_000_000)
         );
         assert_eq!(value(d, "unobserved_s"), 0.0);
+        // A gap after the alert, the wearer found standing after it: the alert stands until
+        // get_up_s of observed standing, then is cancelled (it was dropped silently after a
+        // gap once, `Engine::officer_down()` staying true with no cancellation event).
+        let mut r = fall(&cfg, 3.0, 25.0);
+        assert_eq!(r.kinds().last().unwrap().0, EventKind::OfficerDown);
+        r.core.restart();
+        r.k += 300;
+        r.hold(0.5, UPRIGHT);
+        assert_eq!(r.kinds().last().unwrap().0, EventKind::OfficerDown);
+        r.hold(1.0, UPRIGHT);
+        let d = r.out.last().unwrap();
+        assert_eq!(d.kind, EventKind::OfficerDownCancelled);
+        let resumed = (3_000_000 + 10_000 + 25_000_000 + 3_000_000) as i64;
+        assert!(
+            (d.onset.as_micros() - resumed).abs() <= 10_000,
+            "{:?}",
+            d.onset
+        );
+        // A gap during the get-up: the standing time before it does not count.
+        let mut r = fall(&cfg, 3.0, 25.0);
+        r.hold(0.8, UPRIGHT);
+        r.core.restart();
+        r.k += 100;
+        r.hold(0.8, UPRIGHT);
+        assert_eq!(r.kinds().last().unwrap().0, EventKind::OfficerDown);
+        r.hold(0.3, UPRIGHT);
+        assert_eq!(r.kinds().last().unwrap().0, EventKind::OfficerDownCancelled);
         // Reset: the same scene gives the same events again.
         let mut r = fall(&cfg, 3.0, 25.0);
         let first = r.kinds();
