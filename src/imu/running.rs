@@ -906,4 +906,97 @@ mod tests {
             assert!(g.periodicity > 0.8, "{g:?}");
         }
     }
+
+    /// A clear gait then standing still, fed as frames: the running event's required duration
+    /// (`min_duration_s + borderline_extra_s * (1 - clarity)`, with a clarity under 1 here),
+    /// its confidence (`0.5 + 0.5 (periodicity - min) / (1 - min)`, at most 1), the running
+    /// latency, and the end event's duration in seconds, each against its definition.
+    #[test]
+    fn running_event_values_follow_their_definitions() {
+        use crate::time::Timestamp;
+        use nalgebra::Vector3;
+        let cfg = RunningConfig {
+            // The regularity ramp ends above any real periodicity: clarity under 1.
+            clear_periodicity: 0.999,
+            ..RunningConfig::default()
+        };
+        let mut core = RunningCore::new(&cfg).unwrap();
+        // max(2.5 + 2.0, 2.0) + 0.25 s.
+        assert_eq!(core.latency_us(), 4_750_000);
+        let o = OrientFrame {
+            up: Vector3::z(),
+            upright: None,
+            tilt_deg: 0.0,
+            vertical_g: 0.0,
+            motion_g: 0.0,
+            settled: true,
+        };
+        let mut x = gait(165.0, 2.5, 1200);
+        x.extend(std::iter::repeat_n(1.0, 600));
+        let mut out: Vec<Event> = Vec::new();
+        for (i, &m) in x.iter().enumerate() {
+            let f = ImuFrame {
+                t: Timestamp(i as i64 * 10_000),
+                accel_g: Vector3::new(0.0, 0.0, m),
+                gyro: None,
+                peak_g: m + 0.1,
+                min_g: m - 0.1,
+                peak_dyn_g: 0.0,
+                saturated: false,
+                raw_rate_hz: 100.0,
+            };
+            core.frame(&f, &o, None, &mut out);
+        }
+        let kinds: Vec<_> = out.iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, vec![EventKind::Running, EventKind::RunningEnded]);
+        let v = |e: &Event, n: &str| e.evidence.get(n).unwrap().value;
+        let run = &out[0];
+        let (p, k) = (v(run, "periodicity"), v(run, "clarity"));
+        assert!(k > 0.0 && k < 1.0, "clarity {k}");
+        let dur = run.evidence.get("duration_s").unwrap();
+        let required = (2.5 + 2.0 * (1.0 - f64::from(k))) as f32;
+        assert!((dur.threshold.unwrap() - required).abs() < 1e-5, "{dur:?}");
+        assert!(
+            dur.value >= required && dur.value < required + 0.2,
+            "{dur:?}"
+        );
+        let conf = (0.5 + 0.5 * (p - 0.6) / 0.4).min(1.0);
+        assert!(
+            (run.confidence - conf).abs() < 1e-5,
+            "{} vs {conf}",
+            run.confidence
+        );
+        assert!(run.confidence < 1.0);
+        // From the first qualifying window's start to the last qualifying analysis, seconds:
+        // the 12 s of gait, give or take a window (one that still holds enough gait qualifies).
+        let ended = v(&out[1], "duration_s");
+        let w = cfg.window_s as f32;
+        assert!(ended > 12.0 - 2.0 * w && ended <= 12.0 + w, "{ended}");
+    }
+
+    /// Two clarity bounds closer than 1e-9 make a step at the upper one, not a ramp.
+    #[test]
+    fn a_degenerate_clarity_ramp_is_a_step() {
+        let p = 0.6f32;
+        let cfg = RunningConfig {
+            min_periodicity: f64::from(p) - 2.5e-10,
+            clear_periodicity: f64::from(p) + 2.5e-10,
+            ..RunningConfig::default()
+        };
+        let g = GaitFeatures {
+            cadence_spm: 160.0,
+            periodicity: p,
+            rms_g: 1.0,
+            step_peak_g: 3.0,
+            step_min_g: 0.1,
+            stride: false,
+            alternation: 0.0,
+        };
+        assert_eq!(clarity(&cfg, &g), 0.0);
+        let above = GaitFeatures {
+            periodicity: 0.61,
+            ..g
+        };
+        assert_eq!(clarity(&cfg, &above), 1.0);
+    }
 }
