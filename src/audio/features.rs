@@ -407,10 +407,9 @@ pub(crate) fn db_to_power(db: f32) -> f64 {
         p = p * f + 1.0 / FACTORIAL[k];
     }
     let e = p * f + 1.0;
-    // 2^i in two steps, so that every i in [-1000, 1000] stays a normal power of two.
-    let half = (i / 2.0).trunc();
-    let pow2 = |k: f64| f64::from_bits(((k as i64 + 1023) as u64) << 52);
-    e * pow2(half) * pow2(i - half)
+    // 2^i from its exponent bits: every i in [-1000, 1000] (the clamp) is a normal f64
+    // power of two (biased exponent 23..=2023), and e * 2^i in [2^-1000, 2^1001) is exact.
+    e * f64::from_bits(((i as i64 + 1023) as u64) << 52)
 }
 
 /// `k!` for `k` in `0..12`, for [`db_to_power`].
@@ -765,6 +764,98 @@ mod tests {
         );
     }
 
+    /// A deterministic noisy signal with bursts, loud from its first sample.
+    fn bursts(n: usize, seed: u32) -> Vec<f32> {
+        let mut state = seed;
+        (0..n)
+            .map(|i| {
+                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                let noise = (state >> 8) as f32 / (1u32 << 24) as f32 - 0.5;
+                let burst = if (i / 1_600) % 3 == 0 { 0.8 } else { 0.02 };
+                noise * burst
+            })
+            .collect()
+    }
+
+    /// `reset` restores exactly what `new` built: after a stream, a reset extractor gives the
+    /// frames of a fresh one, field for field, from the first hop on (the flux compares
+    /// with the reset previous spectrum, the floor restarts from its initial level).
+    #[test]
+    fn reset_gives_the_frames_of_a_fresh_extractor() {
+        let rate = 16_000;
+        let cfg = GunshotConfig::default();
+        let first = bursts(20_000, 7);
+        let second = bursts(12_000, 11);
+        let mut fresh = OnsetFeatures::new(&cfg, rate).unwrap();
+        let mut want = Vec::new();
+        fresh.push(&second, |f| want.push(*f));
+        let mut used = OnsetFeatures::new(&cfg, rate).unwrap();
+        used.push(&first, |_| {});
+        used.reset();
+        assert_eq!(used.samples_seen(), 0);
+        let mut got = Vec::new();
+        used.push(&second, |f| got.push(*f));
+        assert_eq!(got.len(), 12_000 / used.timing().hop);
+        // The first frame has a flux over the reset spectrum: not a vacuous comparison.
+        assert!(want[0].flux_db > 0.0, "{:?}", want[0]);
+        assert_eq!(got, want);
+    }
+
+    /// On the gated path a hop that is never analysed keeps the values of a silent frame
+    /// (`GatedHop::cheap`'s contract): on digital silence, the cheap frame of every hop is
+    /// its full frame, rise and attack times saturated at the frame length included.
+    #[test]
+    fn a_silent_hops_cheap_frame_is_its_full_frame() {
+        let cfg = GunshotConfig {
+            dc_block_hz: 0.0,
+            ..GunshotConfig::default()
+        };
+        for rate in [8_000, 48_000] {
+            let mut fx = OnsetFeatures::new(&cfg, rate).unwrap();
+            let t = fx.timing();
+            let frame_us = (t.frame_len as f64 * 1e6 / f64::from(rate)) as f32;
+            let mut n = 0;
+            for block in vec![0f32; rate as usize / 2].chunks(333) {
+                fx.push_gated(block, |h| {
+                    let cheap = *h.cheap();
+                    let full = *h.full();
+                    assert_eq!(cheap.attack_time_us, frame_us, "{rate} Hz");
+                    assert_eq!(cheap.rise_time_us, frame_us, "{rate} Hz");
+                    assert_eq!(cheap, full, "{rate} Hz");
+                    n += 1;
+                });
+            }
+            assert_eq!(n, rate as usize / 2 / t.hop);
+        }
+    }
+
+    /// The band used is the configured band on whole FFT bins, inside it, and clamped to the
+    /// spectrum (Nyquist) at low rates.
+    #[test]
+    fn the_band_used_is_the_configured_band_on_whole_bins() {
+        for rate in [8_000, 16_000, 44_100, 96_000] {
+            for (lo, hi) in [(100.0, 4_000.0), (300.0, 3_000.0), (50.0, 20_000.0)] {
+                let cfg = GunshotConfig {
+                    band_min_hz: lo,
+                    band_max_hz: hi,
+                    ..GunshotConfig::default()
+                };
+                let fx = OnsetFeatures::new(&cfg, rate).unwrap();
+                let df = fx.timing().bin_hz() as f32;
+                let (got_lo, got_hi) = fx.band_hz();
+                let top = (hi as f32).min(rate as f32 / 2.0);
+                let ctx = format!("{rate} Hz, band {lo}-{hi}: got {got_lo}-{got_hi}, bin {df}");
+                assert!(
+                    got_lo >= lo as f32 - 1e-3 && got_lo < lo as f32 + df,
+                    "{ctx}"
+                );
+                assert!(got_hi <= top + 1e-3 && got_hi > top - df - 1e-3, "{ctx}");
+                let bins = got_lo / df;
+                assert!((bins - bins.round()).abs() < 1e-3, "{ctx}");
+            }
+        }
+    }
+
     /// `db_to_power` against libm's `powf` over a dense sweep of levels, and `db10`'s floor.
     #[test]
     fn db_to_power_and_db10_are_within_their_bounds() {
@@ -777,6 +868,10 @@ mod tests {
         assert!(worst <= 1e-10, "worst relative error {worst:e}");
         assert!(worst > 0.0);
         assert_eq!(db_to_power(0.0), 1.0);
+        // Beyond the clamp (|db| > 3010): the extreme normal powers 2^1000 and 2^-1000.
+        for (db, want) in [(1e6f32, 2f64.powi(1000)), (-1e6, 2f64.powi(-1000))] {
+            assert_eq!(db_to_power(db), want, "{db}");
+        }
         for x in [0.0, 1e-13, 1e-12, f64::NAN] {
             assert_eq!(db10(x), LEVEL_FLOOR_DBFS, "{x}");
         }
@@ -820,5 +915,18 @@ mod tests {
         // The bound is not vacuous: the error is f32 rounding, not exactly 0.
         assert!(worst > 0.0);
         println!("fast_db10: worst error {worst:e} dB");
+        // In the central octave (`e` = 0) there is no `e ln 2` to round: the series alone,
+        // within f32 rounding of results under 1.6 dB (the t^7 term alone is 4e-6 dB at the
+        // octave's ends, the t^9 term 1.2e-7 dB).
+        let mut central = 0f64;
+        let lo = core::f32::consts::FRAC_1_SQRT_2.to_bits();
+        let hi = core::f32::consts::SQRT_2.to_bits();
+        for b in (lo..hi).step_by(97) {
+            let v = f32::from_bits(b);
+            let err = (f64::from(fast_db10(v)) - 10.0 * f64::from(v).log10()).abs();
+            central = central.max(err);
+        }
+        println!("fast_db10: worst error {central:e} dB in [sqrt(1/2), sqrt(2))");
+        assert!(central <= 1e-6, "central octave: worst error {central} dB");
     }
 }
