@@ -37,6 +37,7 @@ tests_for() {
     src/imu/running.rs) echo "--lib --test imu_synthetic --test imu_synth_scenes --test robust_imu" ;;
     src/audio/gunshot.rs) echo "--lib --test gunshot_decision --test audio_detector --test gunshot_bursts --test robust_audio" ;;
     src/audio/features.rs) echo "--lib --test audio_features --test gunshot_decision --test audio_detector" ;;
+    src/audio/model.rs) echo "--lib --test gunshot_model_stage --test audio_detector" ;;
     src/trigger/engine.rs) echo "--lib --test engine_rules --test engine_props --test engine_policies --test engine_incident --test robust_engine" ;;
     *) echo "--lib --tests" ;;
     esac
