@@ -21,7 +21,6 @@ use clap::{Args, ValueEnum};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::mpsc;
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -243,88 +242,25 @@ fn detect_audio<W: Write>(
     Ok(())
 }
 
-/// Sample buffers passed between the reading thread and the detector: one being filled, one
-/// being analysed, one queued. Allocated once per file and recycled.
-const READ_BUFFERS: usize = 3;
-/// Samples per buffer, rounded up to whole blocks (64 Ki: 128 KiB of 16-bit samples).
-const READ_SAMPLES: usize = 64 * 1024;
-
-/// What the reading thread hands over: a buffer whose first `n` samples are the next ones of
-/// the file (whole blocks of `block` samples, the last possibly shorter at the end), or the
-/// read error that stopped it.
-enum Chunk<T> {
-    Samples(Vec<T>, usize),
-    Failed(autotrigger::io::IoError),
-}
-
-/// Reads `stream` with `fill` on a second thread (the kernel's copy of the file and the
-/// sample decoding) while this thread gives `consume` the samples in blocks of `block`, in
-/// order: the same blocks as calling `fill` and `consume` in turn on one thread, including
-/// every whole block before a read error, which is then returned (as it would be by `fill`).
-/// Stops reading when `consume` fails.
-fn read_blocks<S: Send, T: Copy + Default + Send>(
+/// Reads `stream` with `fill` into one buffer of `block` samples and gives each block to
+/// `consume`, until the end of the stream or the first error of either.
+///
+/// (Reading on a second thread while this one analyses was measured and not kept: see
+/// BENCHMARKS.md, issue 15 round 5.)
+fn read_blocks<S, T: Copy + Default>(
     stream: &mut S,
     block: usize,
     fill: fn(&mut S, &mut [T]) -> Result<usize, autotrigger::io::IoError>,
     mut consume: impl FnMut(&[T]) -> Result<(), FileError>,
 ) -> Result<(), FileError> {
-    let per_buffer = READ_SAMPLES.div_ceil(block) * block;
-    std::thread::scope(|scope| {
-        // Both channels have room for everything that can be in flight, so no send blocks.
-        let (full_tx, full_rx) = mpsc::sync_channel::<Chunk<T>>(READ_BUFFERS + 1);
-        let (free_tx, free_rx) = mpsc::sync_channel::<Vec<T>>(READ_BUFFERS);
-        for _ in 0..READ_BUFFERS {
-            free_tx
-                .send(vec![T::default(); per_buffer])
-                .expect("the channel has room for every buffer");
+    let mut buf = vec![T::default(); block];
+    loop {
+        let n = fill(stream, &mut buf)?;
+        if n == 0 {
+            return Ok(());
         }
-        scope.spawn(move || {
-            // Ends at the end of the file, at a read error, or when the consumer has gone
-            // (its channel ends are dropped when it returns).
-            while let Ok(mut buf) = free_rx.recv() {
-                let mut n = 0;
-                let mut failed = None;
-                while n < per_buffer {
-                    match fill(stream, &mut buf[n..n + block]) {
-                        Ok(got) => {
-                            n += got;
-                            if got < block {
-                                break;
-                            }
-                        }
-                        Err(e) => {
-                            failed = Some(e);
-                            break;
-                        }
-                    }
-                }
-                let more = n == per_buffer && failed.is_none();
-                if n > 0 && full_tx.send(Chunk::Samples(buf, n)).is_err() {
-                    return;
-                }
-                if let Some(e) = failed {
-                    let _ = full_tx.send(Chunk::Failed(e));
-                    return;
-                }
-                if !more {
-                    return;
-                }
-            }
-        });
-        while let Ok(chunk) = full_rx.recv() {
-            match chunk {
-                Chunk::Samples(buf, n) => {
-                    for b in buf[..n].chunks(block) {
-                        consume(b)?;
-                    }
-                    // Fails only once the reader has finished: then the buffer is not needed.
-                    let _ = free_tx.send(buf);
-                }
-                Chunk::Failed(e) => return Err(e.into()),
-            }
-        }
-        Ok(())
-    })
+        consume(&buf[..n])?;
+    }
 }
 
 /// `-`: raw PCM from standard input, processed as it arrives.
