@@ -647,16 +647,7 @@ impl Framer {
     /// statistics; the spectral stage runs only for the hops whose consumer asks for it
     /// ([`Hop::frame`], [`Hop::previous_power`]). Does not allocate.
     pub fn push_hops(&mut self, block: &[f32], mut f: impl FnMut(&mut Hop<'_>)) {
-        let mut rest = block;
-        while !rest.is_empty() {
-            let m = self.segment_len(rest.len());
-            let (seg, tail) = rest.split_at(m);
-            self.push_segment(seg);
-            rest = tail;
-            if self.hop_fill == self.timing.hop {
-                self.complete_hop(&mut f);
-            }
-        }
+        self.push_hops_with(block, Self::push_segment, &mut f);
     }
 
     /// Consumes 16-bit PCM (`i16::MIN` = -1.0 full scale), calling `f` for every completed hop.
@@ -668,14 +659,28 @@ impl Framer {
     /// converted to `f32` (`x / 32768`, exact), converted straight into the ring (16-bit
     /// samples are finite and within full scale, so the sanitising pass has nothing to do).
     pub fn push_hops_i16(&mut self, block: &[i16], mut f: impl FnMut(&mut Hop<'_>)) {
+        self.push_hops_with(block, Self::push_segment_i16, &mut f);
+    }
+
+    /// The segment loop of [`Framer::push_hops`] and [`Framer::push_hops_i16`]: `block` cut
+    /// into segments that neither complete more than the current hop nor wrap a ring, each
+    /// consumed by `push_segment`, `f` called for every completed hop. Inlined into both, so
+    /// each keeps its own monomorphic loop.
+    #[inline(always)]
+    fn push_hops_with<T>(
+        &mut self,
+        block: &[T],
+        push_segment: impl Fn(&mut Self, &[T]),
+        f: &mut impl FnMut(&mut Hop<'_>),
+    ) {
         let mut rest = block;
         while !rest.is_empty() {
             let m = self.segment_len(rest.len());
             let (seg, tail) = rest.split_at(m);
-            self.push_segment_i16(seg);
+            push_segment(self, seg);
             rest = tail;
             if self.hop_fill == self.timing.hop {
-                self.complete_hop(&mut f);
+                self.complete_hop(f);
             }
         }
     }

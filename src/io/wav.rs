@@ -150,7 +150,8 @@ impl Layout {
     }
 }
 
-/// The byte buffer one bulk read fills (rounded down to whole frames, at least one frame).
+/// The byte buffer one bulk read fills (rounded down to whole frames, at least one frame),
+/// whatever the size of the blocks asked for.
 const READ_BYTES: usize = 64 * 1024;
 
 /// Remembers the last four bytes read through it. `hound::WavReader::new` stops right after
@@ -176,7 +177,8 @@ impl<R: std::io::Read> std::io::Read for Tap<R> {
 /// [`read_wav`] does, without loading the file (for hours of audio).
 ///
 /// The header is parsed by hound; the sample data is then read in bulk (64 KiB at a time into
-/// a buffer allocated once in [`WavStream::open`]) and converted a whole block at a time.
+/// a buffer allocated once in [`WavStream::open`], whatever the block size) and converted a
+/// whole block at a time.
 ///
 /// ```no_run
 /// # fn main() -> Result<(), autotrigger::io::IoError> {
@@ -205,6 +207,12 @@ pub struct WavStream {
     frames_read: u64,
     /// Raw bytes of whole frames, reused by every `fill` (allocated once in `open`).
     bytes: Vec<u8>,
+    /// `bytes[start..end]`: whole frames read from the file and not yet delivered.
+    start: usize,
+    end: usize,
+    /// Set when a read came back short of the data the header declares: the frame at which the
+    /// readable data ends (every frame before it is delivered, then `fill` fails).
+    truncated_at: Option<u64>,
 }
 
 impl std::fmt::Debug for WavStream {
@@ -296,6 +304,9 @@ impl WavStream {
             frames,
             frames_read: 0,
             bytes: vec![0; buf_len],
+            start: 0,
+            end: 0,
+            truncated_at: None,
         })
     }
 
@@ -379,45 +390,68 @@ impl WavStream {
     }
 
     /// `fill` with the decoding of whole frames' bytes into `block`'s samples given.
+    ///
+    /// The file is read `READ_BYTES` at a time (a small `block` does not mean small reads, and
+    /// a read that size goes past `BufReader`'s buffer straight into `bytes`). A call fails
+    /// exactly when it needs a frame beyond the readable data, as a read per call would.
     fn fill_with<T>(
         &mut self,
         block: &mut [T],
         mut decode: impl FnMut(&[u8], &mut [T]),
     ) -> Result<usize, IoError> {
         let frame_bytes = self.channels * self.layout.bytes();
-        let per_read = self.bytes.len() / frame_bytes;
         let left = self.frames - self.frames_read;
         let want = (block.len() as u64).min(left) as usize;
         let mut n = 0;
         while n < want {
-            let k = (want - n).min(per_read);
-            let buf = &mut self.bytes[..k * frame_bytes];
-            let got = read_full(&mut self.reader, buf).map_err(|e| {
-                IoError::io(
-                    &self.path,
-                    std::io::Error::new(
-                        e.kind(),
-                        format!("reading sample data at frame {}: {e}", self.frames_read),
-                    ),
-                )
-            })?;
-            if got < buf.len() {
-                let at = self.frames_read + (got / frame_bytes) as u64;
-                // Stay at the end of the readable data: a retry fails the same way.
-                self.frames_read = at;
-                return Err(IoError::Wav {
-                    path: self.path.clone(),
-                    message: format!(
-                        "data ends at frame {at} of the {} the header declares (truncated?)",
-                        self.frames
-                    ),
-                });
+            if self.start == self.end {
+                self.refill(frame_bytes)?;
             }
-            decode(buf, &mut block[n..n + k]);
+            let k = (want - n).min((self.end - self.start) / frame_bytes);
+            let bytes = &self.bytes[self.start..self.start + k * frame_bytes];
+            decode(bytes, &mut block[n..n + k]);
+            self.start += k * frame_bytes;
             n += k;
             self.frames_read += k as u64;
         }
         Ok(n)
+    }
+
+    /// Reads the next whole frames into the (empty) byte buffer: as many as fit, and no more
+    /// than the header declares beyond those delivered. Fails when none can be read.
+    fn refill(&mut self, frame_bytes: usize) -> Result<(), IoError> {
+        if let Some(at) = self.truncated_at {
+            // Stay at the end of the readable data: a retry fails the same way.
+            self.frames_read = at;
+            return Err(IoError::Wav {
+                path: self.path.clone(),
+                message: format!(
+                    "data ends at frame {at} of the {} the header declares (truncated?)",
+                    self.frames
+                ),
+            });
+        }
+        let per_read = self.bytes.len() / frame_bytes;
+        let k = (self.frames - self.frames_read).min(per_read as u64) as usize;
+        let buf = &mut self.bytes[..k * frame_bytes];
+        let got = read_full(&mut self.reader, buf).map_err(|e| {
+            IoError::io(
+                &self.path,
+                std::io::Error::new(
+                    e.kind(),
+                    format!("reading sample data at frame {}: {e}", self.frames_read),
+                ),
+            )
+        })?;
+        let whole = got / frame_bytes;
+        (self.start, self.end) = (0, whole * frame_bytes);
+        if got < buf.len() {
+            self.truncated_at = Some(self.frames_read + whole as u64);
+            if whole == 0 {
+                return self.refill(frame_bytes);
+            }
+        }
+        Ok(())
     }
 }
 

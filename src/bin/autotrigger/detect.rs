@@ -14,7 +14,7 @@ use autotrigger::audio::GunshotDetector;
 use autotrigger::imu::ImuDetectors;
 use autotrigger::io::{
     is_audio_path, read_fallalld, read_imu_csv_with_pressure, read_sisfall, AudioStream,
-    ImuRecording, RawFormat, RawPcm,
+    ImuRecording, RawFormat, RawPcm, WavStream,
 };
 use autotrigger::{Config, Event, StreamingDetector};
 use clap::{Args, ValueEnum};
@@ -122,6 +122,14 @@ impl<W: Write> Sink<W> {
         Ok(())
     }
 
+    /// Writes and removes every event in `events` (the detectors' output buffer, reused).
+    fn drain(&mut self, file: &str, events: &mut Vec<Event>) -> std::io::Result<()> {
+        for e in events.drain(..) {
+            self.event(file, &e)?;
+        }
+        Ok(())
+    }
+
     fn event(&mut self, file: &str, e: &Event) -> std::io::Result<()> {
         self.write_event(file, e)?;
         if self.flush_each {
@@ -211,43 +219,48 @@ fn detect_audio<W: Write>(
         // the same events as through `f32` (`x / 32768` is exact), without the conversion pass
         // and the non-finite check.
         AudioStream::Wav(w) if w.is_mono_i16() => {
-            let mut buf = vec![0i16; block];
-            loop {
-                let n = w.fill_i16(&mut buf)?;
-                if n == 0 {
-                    break;
-                }
-                det.process_i16(&buf[..n], &mut events);
-                for e in events.drain(..) {
-                    sink.event(name, &e)?;
-                }
-            }
+            read_blocks(w, block, WavStream::fill_i16, |b| {
+                det.process_i16(b, &mut events);
+                Ok(sink.drain(name, &mut events)?)
+            })?;
         }
         _ => {
-            let mut buf = vec![0f32; block];
-            loop {
-                let n = wav.fill(&mut buf)?;
-                if n == 0 {
-                    break;
-                }
+            read_blocks(&mut wav, block, AudioStream::fill, |b| {
                 // Never fails for audio (non-finite samples are counted, not rejected).
-                det.process(&buf[..n], &mut events)
+                det.process(b, &mut events)
                     .map_err(|e| FileError::Input(format!("{name}: {e}")))?;
-                for e in events.drain(..) {
-                    sink.event(name, &e)?;
-                }
-            }
+                Ok(sink.drain(name, &mut events)?)
+            })?;
         }
     }
     det.finish(&mut events);
-    for e in events.drain(..) {
-        sink.event(name, &e)?;
-    }
+    sink.drain(name, &mut events)?;
     let bad = det.non_finite_samples();
     if bad > 0 {
         eprintln!("autotrigger: {name}: warning: {bad} non-finite samples were replaced by 0");
     }
     Ok(())
+}
+
+/// Reads `stream` with `fill` into one buffer of `block` samples and gives each block to
+/// `consume`, until the end of the stream or the first error of either.
+///
+/// (Reading on a second thread while this one analyses was measured and not kept: see
+/// BENCHMARKS.md, issue 15 round 5.)
+fn read_blocks<S, T: Copy + Default>(
+    stream: &mut S,
+    block: usize,
+    fill: fn(&mut S, &mut [T]) -> Result<usize, autotrigger::io::IoError>,
+    mut consume: impl FnMut(&[T]) -> Result<(), FileError>,
+) -> Result<(), FileError> {
+    let mut buf = vec![T::default(); block];
+    loop {
+        let n = fill(stream, &mut buf)?;
+        if n == 0 {
+            return Ok(());
+        }
+        consume(&buf[..n])?;
+    }
 }
 
 /// `-`: raw PCM from standard input, processed as it arrives.
@@ -281,14 +294,10 @@ fn detect_stdin<W: Write>(
         };
         det.process(&buf[..n], &mut events)
             .map_err(|e| FileError::Input(format!("-: {e}")))?;
-        for e in events.drain(..) {
-            sink.event("-", &e)?;
-        }
+        sink.drain("-", &mut events)?;
     };
     det.finish(&mut events);
-    for e in events.drain(..) {
-        sink.event("-", &e)?;
-    }
+    sink.drain("-", &mut events)?;
     let bad = det.non_finite_samples();
     if bad > 0 {
         eprintln!("autotrigger: -: warning: {bad} non-finite samples were replaced by 0");
@@ -308,14 +317,10 @@ fn detect_imu<W: Write>(
     for (chunk, pressure) in rec.blocks(block) {
         det.process_with_pressure(chunk, pressure, &mut events)
             .map_err(|e| FileError::Input(format!("{name}: {e}")))?;
-        for e in events.drain(..) {
-            sink.event(name, &e)?;
-        }
+        sink.drain(name, &mut events)?;
     }
     det.finish(&mut events);
-    for e in events.drain(..) {
-        sink.event(name, &e)?;
-    }
+    sink.drain(name, &mut events)?;
     Ok(())
 }
 
