@@ -354,6 +354,14 @@ mod tests {
         assert_eq!(field(&zero), "feature[0].scale (rise_db)");
         let thr = good.replacen("threshold = 5.000000e-1", "threshold = 1.5", 1);
         assert_eq!(field(&thr), "threshold");
+        // A finite f64 that is infinite as the f32 the scorer uses.
+        let huge = good.replacen("weight = 0.000000e0", "weight = 1e300", 1);
+        assert_eq!(field(&huge), "feature[0].weight (rise_db)");
+        // The probability bounds are open: exactly 0 or 1 is no threshold.
+        for (key, v) in [("threshold_low", "0.0"), ("threshold_high", "1.0")] {
+            let t = good.replacen(&format!("{key} = 5.000000e-1"), &format!("{key} = {v}"), 1);
+            assert_eq!(field(&t), key);
+        }
         // Unknown keys are parse errors.
         assert!(matches!(
             GunshotModel::from_toml_str(&format!("{good}\n").replacen(
@@ -363,6 +371,31 @@ mod tests {
             )),
             Err(ConfigError::Parse { .. })
         ));
+    }
+
+    /// Each contribution is `w_i (x_i - mean_i) / scale_i` (a non-finite feature contributes
+    /// 0, as if at its mean), checked against values worked by hand.
+    #[test]
+    fn contributions_follow_their_definition() {
+        let mut m = GunshotModel::neutral();
+        m.mean[0] = 10.0;
+        m.scale[0] = 4.0;
+        m.weight[0] = 3.0;
+        m.mean[1] = -2.0;
+        m.scale[1] = 0.5;
+        m.weight[1] = -1.5;
+        m.mean[2] = 1.0;
+        m.weight[2] = 2.0;
+        m.bias = 0.25;
+        let mut x = [0.0; N_FEATURES];
+        x[0] = 18.0; // 3 * (18 - 10) / 4 = 6
+        x[1] = -1.0; // -1.5 * (-1 + 2) / 0.5 = -3
+        x[2] = f32::NAN; // at its mean: 0
+        let (c, s) = m.contributions(&x);
+        assert_eq!((c[0], c[1], c[2]), (6.0, -3.0, 0.0));
+        assert!(c[3..].iter().all(|&v| v == 0.0));
+        assert_eq!(s, 0.25 + 6.0 - 3.0);
+        assert_eq!(m.probability(&x), sigmoid(3.25));
     }
 
     #[test]
