@@ -35,7 +35,7 @@ tests_for() {
     src/trigger/audit.rs) echo "--test audit_tamper" ;;
     src/imu/fall.rs) echo "--lib --test imu_fall_aftermath --test imu_synthetic --test imu_synth_scenes --test robust_imu" ;;
     src/imu/running.rs) echo "--lib --test imu_synthetic --test imu_synth_scenes --test robust_imu --test imu_barometer" ;;
-    src/audio/gunshot.rs) echo "--lib --test gunshot_decision --test audio_detector --test gunshot_bursts --test robust_audio" ;;
+    src/audio/gunshot.rs) echo "--lib --test gunshot_decision --test audio_detector --test gunshot_bursts --test robust_audio --test gunshot_gated" ;;
     src/audio/features.rs) echo "--lib --test audio_features --test gunshot_decision --test audio_detector" ;;
     src/trigger/engine.rs) echo "--lib --test engine_rules --test engine_props --test engine_policies --test engine_incident --test robust_engine" ;;
     *) echo "--lib --tests" ;;

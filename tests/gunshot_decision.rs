@@ -3,7 +3,8 @@
 //! gate.
 
 use autotrigger::audio::{
-    GunshotConfig, GunshotDecider, GunshotDetector, OnsetFeatures, GATE_NAMES,
+    FeatureFrame, FrameTiming, GunshotConfig, GunshotDecider, GunshotDetector, OnsetFeatures,
+    GATE_NAMES,
 };
 use autotrigger::{Event, StreamingDetector};
 
@@ -380,5 +381,102 @@ fn a_device_profile_sets_the_peak_gate_in_sound_pressure() {
     assert_eq!(
         run("[device]\nfull_scale_db_spl = 125\n[gunshot]\nmin_peak_db_spl = 100\n"),
         1
+    );
+}
+
+/// Frame `i` of a hand-made stream: only what the decision stage's onset and level logic read
+/// is set (the hop's level and rise, its onset at the hop start, the peak 3 dB above the level).
+fn hand_frame(timing: &FrameTiming, i: u64, level_dbfs: f32, rise_db: f32) -> FeatureFrame {
+    let hop = timing.hop as u64;
+    FeatureFrame {
+        index: i,
+        start_sample: i * hop,
+        end_sample: i * hop + timing.frame_len as u64,
+        onset_sample: i * hop,
+        level_dbfs,
+        floor_dbfs: -80.0,
+        rise_db,
+        peak_dbfs: level_dbfs + 3.0,
+        ..FeatureFrame::default()
+    }
+}
+
+/// The onset score is the weaker of the level rise and the flux, each over its threshold,
+/// clamped to 0..1; a threshold of 0 asks nothing (that part is 1 whatever the feature, even
+/// a negative one). `push` returns it.
+#[test]
+fn the_onset_score_is_the_weaker_of_rise_and_flux_over_their_thresholds() {
+    let cfg = GunshotConfig::default(); // rise 15 dB, flux 10 dB
+    let timing = OnsetFeatures::new(&cfg, 16_000).unwrap().timing();
+    let f = |rise_db: f32, flux_db: f32| FeatureFrame {
+        rise_db,
+        flux_db,
+        ..FeatureFrame::default()
+    };
+    let dec = GunshotDecider::new(&cfg, timing).unwrap();
+    assert_eq!(dec.onset_score(&f(7.5, 20.0)), 0.5);
+    assert_eq!(dec.onset_score(&f(30.0, 5.0)), 0.5);
+    assert_eq!(dec.onset_score(&f(30.0, 20.0)), 1.0);
+    assert_eq!(dec.onset_score(&f(-5.0, 20.0)), 0.0);
+    let no_flux = GunshotConfig {
+        flux_threshold_db: 0.0,
+        ..cfg.clone()
+    };
+    let dec = GunshotDecider::new(&no_flux, timing).unwrap();
+    assert_eq!(dec.onset_score(&f(7.5, -3.0)), 0.5);
+    let no_rise = GunshotConfig {
+        rise_threshold_db: 0.0,
+        ..cfg.clone()
+    };
+    let dec = GunshotDecider::new(&no_rise, timing).unwrap();
+    assert_eq!(dec.onset_score(&f(-3.0, 5.0)), 0.5);
+    let mut dec = GunshotDecider::new(&cfg, timing).unwrap();
+    let mut ev = Vec::new();
+    assert_eq!(dec.push(&f(7.5, 20.0), &mut ev), 0.5);
+}
+
+/// The lowest level after the attack is taken on the smoothed level (one pole on power,
+/// `decay_smoothing_s`, per hop): a -10 dBFS hop followed by levels alternating between -20
+/// and -80 dBFS every hop decays only to the smoother's steady low, -24.2 dBFS (14.2 dB;
+/// 5 ms hops, 10 ms: alpha = 1 - e^-0.5), not to the dips; without smoothing the decay is
+/// the full 70 dB.
+#[test]
+fn the_decay_is_measured_on_the_smoothed_level() {
+    let decay_of = |smoothing_s: f64| -> f32 {
+        let cfg = GunshotConfig {
+            decay_smoothing_s: smoothing_s,
+            ..GunshotConfig::default()
+        };
+        let timing = OnsetFeatures::new(&cfg, 16_000).unwrap().timing();
+        let mut dec = GunshotDecider::new(&cfg, timing).unwrap();
+        let mut ev = Vec::new();
+        let mut decays = Vec::new();
+        for i in 0..100u64 {
+            let (level, rise) = match i {
+                0 => (-10.0, 40.0),
+                _ if i % 2 == 1 => (-20.0, 0.0),
+                _ => (-80.0, 0.0),
+            };
+            dec.push_traced(&hand_frame(&timing, i, level, rise), &mut ev, |e, _| {
+                decays.push(e.evidence.get("decay_db").unwrap().value)
+            });
+        }
+        dec.finish_traced(&mut ev, |e, _| {
+            decays.push(e.evidence.get("decay_db").unwrap().value)
+        });
+        assert_eq!(decays.len(), 1, "{decays:?}");
+        decays[0]
+    };
+    let raw = decay_of(0.0);
+    assert!((raw - 70.0).abs() < 1e-3, "{raw}");
+    // Steady state after a low hop: x = (1 - a)^2 x + (1 - a) a 0.01 (the -80 dBFS power is
+    // negligible), x = 0.00377, -24.24 dBFS.
+    let a = 1.0 - (-0.5f64).exp();
+    let low = 10.0 * ((1.0 - a) * a * 0.01 / (1.0 - (1.0 - a).powi(2))).log10();
+    let smoothed = decay_of(0.01);
+    assert!(
+        (f64::from(smoothed) - (-10.0 - low)).abs() < 0.05,
+        "{smoothed} vs {}",
+        -10.0 - low
     );
 }
