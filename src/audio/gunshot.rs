@@ -563,8 +563,7 @@ impl Attacks {
             self.n += 1;
             return;
         }
-        // Full: replace the quietest hop (the earliest of equally quiet ones) if this one is
-        // louder (a tie keeps the hop already there).
+        // Full: replace the quietest hop (the earliest of equally quiet ones) if louder.
         let (i, &q) =
             self.peak_dbfs[..self.n]
                 .iter()
