@@ -9,6 +9,9 @@
 #   TIMEOUT=120 scripts/mutants.sh src/time.rs  # per-mutant test timeout, s (default 300)
 #   ITERATE=1 scripts/mutants.sh src/time.rs     # only the mutants not caught last time
 #   SHARD=0/5 scripts/mutants.sh src/imu/fall.rs # a spread sample: every 5th mutant
+#   SHARD=0/5 ITERATE=1 scripts/mutants.sh src/imu/fall.rs  # that sample's survivors again
+#       (by name: cargo-mutants' own --iterate with --shard would drop the caught mutants
+#       first and then take every 5th of the rest, a different sample)
 #                                                # (round-robin), when the whole file takes too long
 #
 # Builds in the `checked` profile (release optimisation, overflow checks on; shared with
@@ -34,8 +37,8 @@ tests_for() {
     src/time.rs) echo "--lib --test time_edges --test robust_imu --test engine_rules --test robust_day_long" ;;
     src/trigger/audit.rs) echo "--test audit_tamper" ;;
     src/imu/fall.rs) echo "--lib --test imu_fall_aftermath --test imu_synthetic --test imu_synth_scenes --test robust_imu" ;;
-    src/imu/running.rs) echo "--lib --test imu_synthetic --test imu_synth_scenes --test robust_imu" ;;
-    src/audio/gunshot.rs) echo "--lib --test gunshot_decision --test audio_detector --test gunshot_bursts --test robust_audio" ;;
+    src/imu/running.rs) echo "--lib --test imu_synthetic --test imu_synth_scenes --test robust_imu --test imu_barometer" ;;
+    src/audio/gunshot.rs) echo "--lib --test gunshot_decision --test audio_detector --test gunshot_bursts --test robust_audio --test gunshot_gated" ;;
     src/audio/features.rs) echo "--lib --test audio_features --test gunshot_decision --test audio_detector" ;;
     src/audio/model.rs) echo "--lib --test gunshot_model_stage --test audio_detector" ;;
     src/trigger/engine.rs) echo "--lib --test engine_rules --test engine_props --test engine_policies --test engine_incident --test robust_engine" ;;
@@ -68,9 +71,22 @@ mkdir -p "$OUT"
 for f in "${FILES[@]}"; do
     name=$(echo "$f" | sed 's|^src/||; s|/|_|g; s|\.rs$||')
     start=$(date +%s)
+    select=()
+    if [ -n "${ITERATE:-}" ] && [ -n "${SHARD:-}" ]; then
+        # The sample's survivors of the last run, by exact name.
+        prev="$OUT/$name/mutants.out"
+        names=$(grep . "$prev/missed.txt" 2>/dev/null || true)
+        if [ -z "$names" ]; then
+            echo "$f: no survivors recorded in $prev" >&2
+            continue
+        fi
+        re=$(printf '%s\n' "$names" | sed 's/[][\\.*+?(){}|^$]/\\&/g' | paste -sd'|' -)
+        select=(--re "^($re)\$")
+    else
+        select=(${ITERATE:+--iterate} ${SHARD:+--shard "$SHARD" --sharding round-robin})
+    fi
     # shellcheck disable=SC2046
-    cargo mutants --in-place --profile checked --no-shuffle ${ITERATE:+--iterate} \
-        ${SHARD:+--shard "$SHARD" --sharding round-robin} \
+    cargo mutants --in-place --profile checked --no-shuffle "${select[@]}" \
         --timeout "${TIMEOUT:-300}" --build-timeout "${BUILD_TIMEOUT:-1200}" \
         -f "$f" -o "$OUT/$name" $(cargo_args "$f") || true
     secs=$(( $(date +%s) - start ))

@@ -3,7 +3,8 @@
 //! gate.
 
 use autotrigger::audio::{
-    GunshotConfig, GunshotDecider, GunshotDetector, OnsetFeatures, GATE_NAMES,
+    FeatureFrame, FrameTiming, GunshotConfig, GunshotDecider, GunshotDetector, OnsetFeatures,
+    GATE_NAMES,
 };
 use autotrigger::{Event, StreamingDetector};
 
@@ -380,5 +381,228 @@ fn a_device_profile_sets_the_peak_gate_in_sound_pressure() {
     assert_eq!(
         run("[device]\nfull_scale_db_spl = 125\n[gunshot]\nmin_peak_db_spl = 100\n"),
         1
+    );
+}
+
+/// Frame `i` of a hand-made stream: the hop's level and rise, its onset at the hop start, the
+/// peak 3 dB above the level, a bright spectrum (centroid 2 kHz, flux 20 dB) and a slow,
+/// non-impulsive attack (10 ms); the rest zero.
+fn hand_frame(timing: &FrameTiming, i: u64, level_dbfs: f32, rise_db: f32) -> FeatureFrame {
+    let hop = timing.hop as u64;
+    FeatureFrame {
+        index: i,
+        start_sample: i * hop,
+        end_sample: i * hop + timing.frame_len as u64,
+        onset_sample: i * hop,
+        level_dbfs,
+        floor_dbfs: -80.0,
+        rise_db,
+        peak_dbfs: level_dbfs + 3.0,
+        centroid_hz: 2000.0,
+        flux_db: 20.0,
+        rise_time_us: 10_000.0,
+        attack_time_us: 10_000.0,
+        ..FeatureFrame::default()
+    }
+}
+
+/// Every candidate of a hand-made stream of frames (with the gates it failed) and the events.
+fn hand_run(
+    cfg: &GunshotConfig,
+    frames: &[FeatureFrame],
+) -> (Vec<(Event, Vec<&'static str>)>, Vec<Event>) {
+    let timing = OnsetFeatures::new(cfg, 16_000).unwrap().timing();
+    let mut dec = GunshotDecider::new(cfg, timing).unwrap();
+    let (mut ev, mut cands) = (Vec::new(), Vec::new());
+    for f in frames {
+        dec.push_traced(f, &mut ev, |e, failed| cands.push((*e, failed.to_vec())));
+    }
+    dec.finish_traced(&mut ev, |e, failed| cands.push((*e, failed.to_vec())));
+    (cands, ev)
+}
+
+/// A second round whose attack passes only over the first round's tail (attack time 0.5 ms
+/// from hops 15 dB over the preceding level, 10 ms from quiet), reaching the end of its decay
+/// window while the first round still waits for its level to fall (in its decay extension),
+/// waits for that decision and is then accepted as a round of the burst; both are shots.
+#[test]
+fn a_round_waits_for_the_round_before_it() {
+    let cfg = GunshotConfig::default();
+    let timing = OnsetFeatures::new(&cfg, 16_000).unwrap().timing();
+    let frames: Vec<FeatureFrame> = (0..120u64)
+        .map(|i| match i {
+            // Round 1: an impulsive -8 dBFS hop (0.5 ms from quiet).
+            0 => FeatureFrame {
+                rise_time_us: 500.0,
+                ..hand_frame(&timing, 0, -8.0, 40.0)
+            },
+            // Round 2, 75 ms later (past `min_interval_s`), 9 dB over the tail.
+            15 => FeatureFrame {
+                attack_time_us: 500.0,
+                attack_ratio_db: 15.0,
+                ..hand_frame(&timing, 15, -4.0, 20.0)
+            },
+            // The tail stays within 5 dB of round 1 until 370 ms (past round 2's decay
+            // window, 375 ms at the hop's end; round 1's extension ends at 400 ms).
+            _ if i < 74 => hand_frame(&timing, i, -13.0, 0.0),
+            _ => hand_frame(&timing, i, -60.0, 0.0),
+        })
+        .collect();
+    let (cands, ev) = hand_run(&cfg, &frames);
+    assert_eq!(cands.len(), 2, "{cands:?}");
+    assert!(
+        cands.iter().all(|(_, failed)| failed.is_empty()),
+        "{cands:?}"
+    );
+    assert_eq!(ev.len(), 2, "{ev:?}");
+    assert!(item(&ev[1], "burst_gap_s").value > 0.07, "{:?}", ev[1]);
+    // Round 1 alone would be a shot; round 2 alone fails its attack.
+    let alone: Vec<FeatureFrame> = frames
+        .iter()
+        .map(|f| {
+            if f.index == 0 {
+                hand_frame(&timing, 0, -13.0, 0.0)
+            } else {
+                *f
+            }
+        })
+        .collect();
+    let (cands, ev) = hand_run(&cfg, &alone);
+    assert!(ev.is_empty(), "{ev:?}");
+    assert!(
+        cands
+            .iter()
+            .any(|(_, failed)| failed.contains(&"attack_time")),
+        "{cands:?}"
+    );
+}
+
+/// The confidence of a shot is the mean of how far each gated feature (decay, rise, attack
+/// time, peak, flux) clears its threshold, each 0.5 at the threshold and 1 at its margin
+/// (15 dB, 20 dB, the whole rise-time limit, 10 dB, 15 dB), halfway to 1 when the attack
+/// clipped; computed here from the event's own evidence.
+#[test]
+fn the_confidence_follows_its_definition() {
+    let cfg = GunshotConfig::default();
+    let timing = OnsetFeatures::new(&cfg, 16_000).unwrap().timing();
+    for clipped in [0.0, 0.05] {
+        let frames: Vec<FeatureFrame> = (0..100u64)
+            .map(|i| match i {
+                0 => FeatureFrame {
+                    rise_time_us: 600.0,
+                    clipped_frac: clipped,
+                    flux_db: 17.0,
+                    ..hand_frame(&timing, 0, -9.0, 26.0)
+                },
+                _ => hand_frame(&timing, i, -24.0, 0.0),
+            })
+            .collect();
+        let (_, ev) = hand_run(&cfg, &frames);
+        assert_eq!(ev.len(), 1, "{ev:?}");
+        let e = &ev[0];
+        let m = |name: &str, span: f32| {
+            let it = item(e, name);
+            (0.5 + 0.5 * (it.value - it.threshold.unwrap()) / span).clamp(0.0, 1.0)
+        };
+        let attack = item(e, "attack_time_us");
+        let max_rise = attack.threshold.unwrap();
+        let parts = [
+            m("decay_db", 15.0),
+            m("rise_db", 20.0),
+            (0.5 + 0.5 * (max_rise - attack.value) / max_rise).clamp(0.0, 1.0),
+            m("peak_dbfs", 10.0),
+            m("flux_db", 15.0),
+        ];
+        // Every part strictly inside (0.5, 1): each one matters.
+        assert!(parts.iter().all(|&p| p > 0.5 && p < 1.0), "{parts:?}");
+        let mut want = parts.iter().sum::<f32>() / 5.0;
+        if clipped > 0.0 {
+            want = 0.5 * (want + 1.0);
+        }
+        assert!(
+            (e.confidence - want).abs() < 1e-5,
+            "{} vs {want}",
+            e.confidence
+        );
+    }
+}
+
+/// The onset score is the weaker of the level rise and the flux, each over its threshold,
+/// clamped to 0..1; a threshold of 0 asks nothing (that part is 1 whatever the feature, even
+/// a negative one). `push` returns it.
+#[test]
+fn the_onset_score_is_the_weaker_of_rise_and_flux_over_their_thresholds() {
+    let cfg = GunshotConfig::default(); // rise 15 dB, flux 10 dB
+    let timing = OnsetFeatures::new(&cfg, 16_000).unwrap().timing();
+    let f = |rise_db: f32, flux_db: f32| FeatureFrame {
+        rise_db,
+        flux_db,
+        ..FeatureFrame::default()
+    };
+    let dec = GunshotDecider::new(&cfg, timing).unwrap();
+    assert_eq!(dec.onset_score(&f(7.5, 20.0)), 0.5);
+    assert_eq!(dec.onset_score(&f(30.0, 5.0)), 0.5);
+    assert_eq!(dec.onset_score(&f(30.0, 20.0)), 1.0);
+    assert_eq!(dec.onset_score(&f(-5.0, 20.0)), 0.0);
+    let no_flux = GunshotConfig {
+        flux_threshold_db: 0.0,
+        ..cfg.clone()
+    };
+    let dec = GunshotDecider::new(&no_flux, timing).unwrap();
+    assert_eq!(dec.onset_score(&f(7.5, -3.0)), 0.5);
+    let no_rise = GunshotConfig {
+        rise_threshold_db: 0.0,
+        ..cfg.clone()
+    };
+    let dec = GunshotDecider::new(&no_rise, timing).unwrap();
+    assert_eq!(dec.onset_score(&f(-3.0, 5.0)), 0.5);
+    let mut dec = GunshotDecider::new(&cfg, timing).unwrap();
+    let mut ev = Vec::new();
+    assert_eq!(dec.push(&f(7.5, 20.0), &mut ev), 0.5);
+}
+
+/// The lowest level after the attack is taken on the smoothed level (one pole on power,
+/// `decay_smoothing_s`, per hop): a -10 dBFS hop followed by levels alternating between -20
+/// and -80 dBFS every hop decays only to the smoother's steady low, -24.2 dBFS (14.2 dB;
+/// 5 ms hops, 10 ms: alpha = 1 - e^-0.5), not to the dips; without smoothing the decay is
+/// the full 70 dB.
+#[test]
+fn the_decay_is_measured_on_the_smoothed_level() {
+    let decay_of = |smoothing_s: f64| -> f32 {
+        let cfg = GunshotConfig {
+            decay_smoothing_s: smoothing_s,
+            ..GunshotConfig::default()
+        };
+        let timing = OnsetFeatures::new(&cfg, 16_000).unwrap().timing();
+        let mut dec = GunshotDecider::new(&cfg, timing).unwrap();
+        let mut ev = Vec::new();
+        let mut decays = Vec::new();
+        for i in 0..100u64 {
+            let (level, rise) = match i {
+                0 => (-10.0, 40.0),
+                _ if i % 2 == 1 => (-20.0, 0.0),
+                _ => (-80.0, 0.0),
+            };
+            dec.push_traced(&hand_frame(&timing, i, level, rise), &mut ev, |e, _| {
+                decays.push(e.evidence.get("decay_db").unwrap().value)
+            });
+        }
+        dec.finish_traced(&mut ev, |e, _| {
+            decays.push(e.evidence.get("decay_db").unwrap().value)
+        });
+        assert_eq!(decays.len(), 1, "{decays:?}");
+        decays[0]
+    };
+    let raw = decay_of(0.0);
+    assert!((raw - 70.0).abs() < 1e-3, "{raw}");
+    // Steady state after a low hop: x = (1 - a)^2 x + (1 - a) a 0.01 (the -80 dBFS power is
+    // negligible), x = 0.00377, -24.24 dBFS.
+    let a = 1.0 - (-0.5f64).exp();
+    let low = 10.0 * ((1.0 - a) * a * 0.01 / (1.0 - (1.0 - a).powi(2))).log10();
+    let smoothed = decay_of(0.01);
+    assert!(
+        (f64::from(smoothed) - (-10.0 - low)).abs() < 0.05,
+        "{smoothed} vs {}",
+        -10.0 - low
     );
 }

@@ -13,7 +13,7 @@
 
 mod common;
 
-use autotrigger::audio::{GunshotConfig, GunshotDetector, GunshotStage};
+use autotrigger::audio::{GunshotConfig, GunshotDetector, GunshotModel, GunshotStage};
 use autotrigger::{Event, StreamingDetector};
 use proptest::prelude::*;
 use std::path::Path;
@@ -291,6 +291,14 @@ fn the_gate_is_on_by_default_and_can_be_forced_off() {
         .unwrap()
         .is_gated());
     assert!(!d.with_gating(false).is_gated());
+    // The same with a model given.
+    let m = GunshotModel::builtin();
+    assert!(GunshotDetector::with_model(&cfg, 16_000, &m)
+        .unwrap()
+        .is_gated());
+    assert!(!GunshotDetector::with_model(&full(&cfg), 16_000, &m)
+        .unwrap()
+        .is_gated());
     let toml = "[gunshot]\nfull_analysis = true\n";
     let parsed: autotrigger::Config = toml::from_str(toml).unwrap();
     assert!(parsed.gunshot.full_analysis);

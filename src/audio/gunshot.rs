@@ -563,7 +563,7 @@ impl Attacks {
             self.n += 1;
             return;
         }
-        // Full: replace the quietest hop if this one is louder (ties keep the earlier hop).
+        // Full: replace the quietest hop (the earliest of equally quiet ones) if louder.
         let (i, &q) =
             self.peak_dbfs[..self.n]
                 .iter()
@@ -1533,5 +1533,31 @@ impl StreamingDetector for GunshotDetector {
 
     fn latency_us(&self) -> i64 {
         self.decider.latency_us()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A full set of attack hops gives way to a louder hop at its quietest hop, the earliest
+    /// of equally quiet ones; a hop only as loud as the quietest is not kept.
+    #[test]
+    fn a_full_attack_set_replaces_its_earliest_quietest_hop() {
+        let mut a = Attacks::default();
+        for i in 0..MAX_ATTACK_HOPS {
+            let t = 100.0 * (i + 1) as f32;
+            a.push(-10.0, t, t + 1.0);
+        }
+        assert_eq!((a.best(-20.0, false), a.best(-20.0, true)), (100.0, 101.0));
+        // As loud as the quietest: not kept.
+        a.push(-10.0, 1.0, 1.0);
+        assert_eq!(a.best(-20.0, false), 100.0);
+        // Louder: replaces the first of the eight equally quiet hops (100 us).
+        a.push(-5.0, 900.0, 901.0);
+        assert_eq!((a.best(-20.0, false), a.best(-20.0, true)), (200.0, 201.0));
+        // Only the louder hop reaches -6 dBFS.
+        assert_eq!(a.best(-6.0, false), 900.0);
+        assert_eq!(a.n, MAX_ATTACK_HOPS);
     }
 }

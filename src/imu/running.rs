@@ -718,15 +718,10 @@ mod tests {
             .collect()
     }
 
-    /// The ring-buffer windowing of the detector against recomputing the features from a
-    /// plain slice of the same frames (reference).
-    #[test]
-    fn windowing_matches_reference() {
-        use crate::time::Timestamp;
+    /// Feeds |a| = `m` as the internal frame `i` (100 Hz, no gyroscope; raw peak and minimum
+    /// 0.1 g either side of `m`), without pressure.
+    fn feed(core: &mut RunningCore, i: usize, m: f32, out: &mut Vec<Event>) {
         use nalgebra::Vector3;
-        let cfg = RunningConfig::default();
-        let mut core = RunningCore::new(&cfg).unwrap();
-        let x = gait(165.0, 2.5, 1200);
         let o = OrientFrame {
             up: Vector3::z(),
             upright: None,
@@ -735,22 +730,32 @@ mod tests {
             motion_g: 0.0,
             settled: true,
         };
+        let f = ImuFrame {
+            t: Timestamp(i as i64 * 10_000),
+            accel_g: Vector3::new(0.0, 0.0, m),
+            gyro: None,
+            peak_g: m + 0.1,
+            min_g: m - 0.1,
+            peak_dyn_g: 0.0,
+            saturated: false,
+            raw_rate_hz: 100.0,
+        };
+        core.frame(&f, &o, None, out);
+    }
+
+    /// The ring-buffer windowing of the detector against recomputing the features from a
+    /// plain slice of the same frames (reference).
+    #[test]
+    fn windowing_matches_reference() {
+        let cfg = RunningConfig::default();
+        let mut core = RunningCore::new(&cfg).unwrap();
+        let x = gait(165.0, 2.5, 1200);
         let mut out: Vec<Event> = Vec::new();
         let win = core.win;
         let mut checked = 0;
         for (i, &m) in x.iter().enumerate() {
-            let f = ImuFrame {
-                t: Timestamp(i as i64 * 10_000),
-                accel_g: Vector3::new(0.0, 0.0, m),
-                gyro: None,
-                peak_g: m + 0.1,
-                min_g: m - 0.1,
-                peak_dyn_g: 0.0,
-                saturated: false,
-                raw_rate_hz: 100.0,
-            };
             let before = core.last_features();
-            core.frame(&f, &o, None, &mut out);
+            feed(&mut core, i, m, &mut out);
             let after = core.last_features();
             if after != before || (i + 1 >= win && (i + 1 - win) % HOP_FRAMES == 0) {
                 let lo = i + 1 - win;
@@ -913,8 +918,6 @@ mod tests {
     /// latency, and the end event's duration in seconds, each against its definition.
     #[test]
     fn running_event_values_follow_their_definitions() {
-        use crate::time::Timestamp;
-        use nalgebra::Vector3;
         let cfg = RunningConfig {
             // The regularity ramp ends above any real periodicity: clarity under 1.
             clear_periodicity: 0.999,
@@ -923,29 +926,11 @@ mod tests {
         let mut core = RunningCore::new(&cfg).unwrap();
         // max(2.5 + 2.0, 2.0) + 0.25 s.
         assert_eq!(core.latency_us(), 4_750_000);
-        let o = OrientFrame {
-            up: Vector3::z(),
-            upright: None,
-            tilt_deg: 0.0,
-            vertical_g: 0.0,
-            motion_g: 0.0,
-            settled: true,
-        };
         let mut x = gait(165.0, 2.5, 1200);
         x.extend(std::iter::repeat_n(1.0, 600));
         let mut out: Vec<Event> = Vec::new();
         for (i, &m) in x.iter().enumerate() {
-            let f = ImuFrame {
-                t: Timestamp(i as i64 * 10_000),
-                accel_g: Vector3::new(0.0, 0.0, m),
-                gyro: None,
-                peak_g: m + 0.1,
-                min_g: m - 0.1,
-                peak_dyn_g: 0.0,
-                saturated: false,
-                raw_rate_hz: 100.0,
-            };
-            core.frame(&f, &o, None, &mut out);
+            feed(&mut core, i, m, &mut out);
         }
         let kinds: Vec<_> = out.iter().map(|e| e.kind).collect();
         assert_eq!(kinds, vec![EventKind::Running, EventKind::RunningEnded]);
@@ -998,5 +983,121 @@ mod tests {
             ..g
         };
         assert_eq!(clarity(&cfg, &above), 1.0);
+    }
+
+    /// Normalised autocorrelation of `x` at `lag` over the overlap, as `gait_features`
+    /// defines it (mean removed over the whole window), in f64: the reference.
+    fn autocorr(x: &[f32], lag: usize) -> f64 {
+        let n = x.len();
+        let mean = x.iter().map(|&v| f64::from(v)).sum::<f64>() / n as f64;
+        let d: Vec<f64> = x.iter().map(|&v| f64::from(v) - mean).collect();
+        let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+        for i in 0..n - lag {
+            sxy += d[i] * d[i + lag];
+            sxx += d[i] * d[i];
+            syy += d[i + lag] * d[i + lag];
+        }
+        sxy / (sxx * syy).sqrt()
+    }
+
+    /// A noisy gait (uniform +-0.4 g noise on a strong and a weak landing per 0.8 s stride):
+    /// its steps repeat at r ~ 0.65 while the stride repeats best (r ~ 0.83). The first local
+    /// maximum within 0.6 of the best correlation is the step, so it is read at its step
+    /// (150 steps/min, not 75, with the stride reading off); `rms_g` is the standard deviation
+    /// of the window, and `alternation` how much better the stride repeats than the step,
+    /// each against its definition.
+    #[test]
+    fn a_noisy_gait_is_read_at_its_step_with_its_rms_and_alternation() {
+        let landing = |ph: f32, w: f32| (-((ph / w).powi(2))).exp();
+        let mut seed = 1u32;
+        let x: Vec<f32> = (0..250)
+            .map(|i| {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                let noise = ((seed >> 8) % 1000) as f32 / 1000.0 - 0.5;
+                let ph = (i as f32 / 100.0 / 0.8).fract();
+                0.3 + 2.2 * landing(ph - 0.1, 0.04) + 1.1 * landing(ph - 0.6, 0.05) + 0.8 * noise
+            })
+            .collect();
+        let (r_step, r_stride) = (autocorr(&x, 40), autocorr(&x, 80));
+        assert!(r_step > 0.6 && r_step < 0.7, "{r_step}");
+        assert!(r_stride > 0.8 && r_stride < 0.9, "{r_stride}");
+        let mut d = vec![0.0; 250];
+        let g = gait_features(&x, &x, &x, &mut d, 26, 120, 0);
+        assert!(!g.stride, "{g:?}");
+        assert!((g.cadence_spm - 150.0).abs() < 1e-3, "{g:?}");
+        assert!((f64::from(g.periodicity) - r_step).abs() < 1e-4, "{g:?}");
+        let alternation = r_stride - r_step;
+        assert!(
+            (f64::from(g.alternation) - alternation).abs() < 1e-4,
+            "{g:?} vs {alternation}"
+        );
+        let mean = x.iter().map(|&v| f64::from(v)).sum::<f64>() / 250.0;
+        let sd = (x
+            .iter()
+            .map(|&v| (f64::from(v) - mean).powi(2))
+            .sum::<f64>()
+            / 250.0)
+            .sqrt();
+        assert!((f64::from(g.rms_g) - sd).abs() < 1e-4, "{g:?} vs {sd}");
+    }
+
+    /// The lag search needs at least three lags (`max_lag`, capped at half the window less
+    /// one, above `min_lag + 1`): a window of 56 frames with `min_lag` 26 has two and gives
+    /// no cadence; 58 frames, three, find the 26-frame period.
+    #[test]
+    fn a_window_too_short_for_the_lag_search_has_no_cadence() {
+        let pulses = |n: usize| -> Vec<f32> {
+            (0..n)
+                .map(|i| if i % 26 == 0 { 3.0 } else { 0.5 })
+                .collect()
+        };
+        let mut d = vec![0.0; 58];
+        let x = pulses(56);
+        let g = gait_features(&x, &x, &x, &mut d[..56], 26, 120, 0);
+        assert_eq!((g.cadence_spm, g.periodicity), (0.0, 0.0), "{g:?}");
+        let x = pulses(58);
+        let g = gait_features(&x, &x, &x, &mut d, 26, 120, 0);
+        assert!((g.cadence_spm - 6000.0 / 26.0).abs() < 1e-3, "{g:?}");
+    }
+
+    /// A period is read as a stride only when its half correlates positively: a 4-frame
+    /// pattern whose half-period products all vanish (r = 0 exactly) stays one step; one
+    /// with a weak second landing half-way (r > 0) is a stride of two steps.
+    #[test]
+    fn a_stride_needs_a_positive_correlation_at_its_half() {
+        let mut d = vec![0.0; 40];
+        // Mean exactly 1: the deviations are [1, -1, 0, 0] and [1, -1, 0.5, -0.5].
+        let x: Vec<f32> = [2.0, 0.0, 1.0, 1.0].repeat(10);
+        assert_eq!(autocorr(&x, 2), 0.0);
+        let g = gait_features(&x, &x, &x, &mut d, 3, 8, 3);
+        assert!(!g.stride && g.cadence_spm == 1500.0, "{g:?}");
+        let x: Vec<f32> = [2.0, 0.0, 1.5, 0.5].repeat(10);
+        assert!(autocorr(&x, 2) > 0.0);
+        let g = gait_features(&x, &x, &x, &mut d, 3, 8, 3);
+        assert!(g.stride && g.cadence_spm == 3000.0, "{g:?}");
+    }
+
+    /// The onset of a run is its first step, found by walking back one step period at a time
+    /// from the end of the first qualifying window, not the time of that window (which comes
+    /// once the run fills about half of it).
+    #[test]
+    fn the_onset_is_the_first_step_of_the_run() {
+        let mut core = RunningCore::new(&RunningConfig::default()).unwrap();
+        let mut x = vec![1.0f32; 500];
+        x.extend(gait(165.0, 2.5, 1000));
+        let mut out: Vec<Event> = Vec::new();
+        for (i, &m) in x.iter().enumerate() {
+            feed(&mut core, i, m, &mut out);
+        }
+        let run = out.first().expect("running");
+        assert_eq!(run.kind, EventKind::Running);
+        let start = Timestamp(5_000_000);
+        assert!(
+            run.onset.micros_since(start).abs() <= 400_000,
+            "onset {:?} decided {:?}",
+            run.onset,
+            run.decided
+        );
+        assert!(run.decided.micros_since(start) >= 1_000_000, "{run:?}");
     }
 }
