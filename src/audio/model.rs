@@ -398,6 +398,23 @@ mod tests {
         assert_eq!(m.probability(&x), sigmoid(3.25));
     }
 
+    /// The probability and its log-odds at worked points, and one the inverse of the other.
+    #[test]
+    fn sigmoid_and_logit_at_known_points() {
+        assert_eq!(sigmoid(0.0), 0.5);
+        assert!((sigmoid(3f32.ln()) - 0.75).abs() < 1e-7);
+        assert!((sigmoid(-(3f32.ln())) - 0.25).abs() < 1e-7);
+        assert_eq!(logit(0.5), 0.0);
+        assert!((logit(0.75) - 3f32.ln()).abs() < 1e-6);
+        assert!((logit(0.2) + 4f32.ln()).abs() < 1e-6);
+        for z in [-6.0f32, -1.5, 0.3, 2.0, 5.0] {
+            assert!(
+                (logit(sigmoid(z)) - z).abs() < 1e-3 * z.abs().max(1.0),
+                "{z}"
+            );
+        }
+    }
+
     #[test]
     fn contributions_sum_to_the_score() {
         let mut m = GunshotModel::neutral();
