@@ -783,6 +783,12 @@ impl Framer {
         };
         let clip_level = self.clip_level;
         let mut clipped = [0u32; 4];
+        // The energy lanes rotated so that lane `j` takes the samples at `j` modulo `SQ_LANES`
+        // from the segment's start (a permutation of the accumulators, undone below).
+        let rot = self.hop_fill % SQ_LANES;
+        let mut lanes: [f32; SQ_LANES] =
+            core::array::from_fn(|j| self.sq_lanes[(rot + j) % SQ_LANES]);
+        let mut seg_max = [0f32; SQ_LANES];
         let pos = self.pos;
         let ring = &mut self.ring[pos..pos + m];
         for (x8, o8) in seg
@@ -803,13 +809,20 @@ impl Framer {
                 ];
                 xs = v;
                 ys = y;
+                for k in 0..4 {
+                    lanes[4 * h + k] += y[k] * y[k];
+                    seg_max[4 * h + k] = max(seg_max[4 * h + k], y[k].abs());
+                }
                 o8[4 * h..4 * h + 4].copy_from_slice(&y);
             }
         }
         self.dc.x = xs;
         self.dc.y = ys;
+        for (j, &l) in lanes.iter().enumerate() {
+            self.sq_lanes[(rot + j) % SQ_LANES] = l;
+        }
         self.carry_envelope(m);
-        let smax = self.energy_and_peak(m);
+        let smax = seg_max.iter().fold(0f32, |a, &b| max(a, b));
         self.finish_segment(m, smax, clipped.iter().sum());
     }
 
@@ -821,14 +834,6 @@ impl Framer {
         let ring = &mut self.ring[pos..pos + m];
         self.dc.run(ring);
         self.carry_envelope(m);
-        let smax = self.energy_and_peak(m);
-        self.finish_segment(m, smax, clipped);
-    }
-
-    /// The hop's energy and the largest `|x|` of the `m` samples at `ring[pos..]`.
-    #[inline(always)]
-    fn energy_and_peak(&mut self, m: usize) -> f32 {
-        let pos = self.pos;
         let ring = &self.ring[pos..pos + m];
         // Pass 3: the hop's energy in `SQ_LANES` f32 lanes indexed by the sample's position in
         // the hop (so any partition adds the same terms in the same order), and its peak.
@@ -855,7 +860,7 @@ impl Framer {
         for &x in ring[..head].iter().chain(&ring[head + body..]) {
             smax = max(smax, x.abs());
         }
-        smax
+        self.finish_segment(m, smax, clipped);
     }
 
     /// The envelope's carried value at each block boundary of the `m` samples at
