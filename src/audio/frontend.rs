@@ -724,29 +724,10 @@ impl Framer {
         self.analyse_segment(m, clipped);
     }
 
-    /// [`Framer::push_segment`] for 16-bit PCM. With the DC blocker on, the segment's whole
-    /// groups of `SQ_LANES` samples go through one fused pass ([`Framer::push_lanes_i16`]),
-    /// the rest (fewer than `SQ_LANES` samples) through [`Framer::push_segment_i16_plain`].
-    /// Both evaluate the same expressions on the same values in the same order, and the sample
-    /// stage does not depend on the partition, so the split changes no bit (tested against
-    /// the f32 path).
-    fn push_segment_i16(&mut self, seg: &[i16]) {
-        let m = seg.len();
-        let body = m / SQ_LANES * SQ_LANES;
-        if self.dc.on && body > 0 {
-            self.push_lanes_i16(&seg[..body]);
-            if body < m {
-                self.push_segment_i16_plain(&seg[body..]);
-            }
-        } else {
-            self.push_segment_i16_plain(seg);
-        }
-    }
-
-    /// The separate passes for 16-bit PCM: each sample is `x / 32768` (exact in `f32`),
+    /// [`Framer::push_segment`] for 16-bit PCM: each sample is `x / 32768` (exact in `f32`),
     /// always finite and within full scale, so only the clip count remains of the sanitising
-    /// pass (the same comparison on the same value), then [`Framer::analyse_segment`].
-    fn push_segment_i16_plain(&mut self, seg: &[i16]) {
+    /// pass (the same comparison on the same value).
+    fn push_segment_i16(&mut self, seg: &[i16]) {
         let m = seg.len();
         let pos = self.pos;
         let ring = &mut self.ring[pos..pos + m];
@@ -760,72 +741,6 @@ impl Framer {
         self.analyse_segment(m, clipped);
     }
 
-    /// The sample stage of 16-bit PCM, a multiple of `SQ_LANES` samples with the DC blocker
-    /// on, in one pass: each sample converted, counted if clipped, DC-blocked (the quad step
-    /// of `DcBlocker::run`), written to the ring and added to the hop energy's lanes and peak
-    /// while the blocker's sequential chain runs; then the envelope's pass over the ring. The
-    /// same operations on the same values as the separate passes, so the same bits.
-    fn push_lanes_i16(&mut self, seg: &[i16]) {
-        let m = seg.len();
-        debug_assert!(self.dc.on && m % SQ_LANES == 0 && m > 0);
-        let scale = 1.0 / 32768.0;
-        let dc = &mut self.dc;
-        if !dc.primed {
-            dc.x = [f32::from(seg[0]) * scale; 4];
-            dc.primed = true;
-        }
-        let (c, r4) = (dc.c, dc.r4);
-        let (mut xs, mut ys) = (dc.x, dc.y);
-        // `DcBlocker::run`'s step: `w` holds x[n-4..n+4]; output j of a group of four is y[n+j].
-        let step = |w: &[f32; 8], j: usize, y_back: f32| -> f32 {
-            let d = |k: usize| w[4 + j - k] - w[3 + j - k];
-            r4 * y_back + (((c[0] * d(0) + c[1] * d(1)) + c[2] * d(2)) + c[3] * d(3))
-        };
-        let clip_level = self.clip_level;
-        let mut clipped = [0u32; 4];
-        // The energy lanes rotated so that lane `j` takes the samples at `j` modulo `SQ_LANES`
-        // from the segment's start (a permutation of the accumulators, undone below).
-        let rot = self.hop_fill % SQ_LANES;
-        let mut lanes: [f32; SQ_LANES] =
-            core::array::from_fn(|j| self.sq_lanes[(rot + j) % SQ_LANES]);
-        let mut seg_max = [0f32; SQ_LANES];
-        let pos = self.pos;
-        let ring = &mut self.ring[pos..pos + m];
-        for (x8, o8) in seg
-            .chunks_exact(SQ_LANES)
-            .zip(ring.chunks_exact_mut(SQ_LANES))
-        {
-            for h in 0..SQ_LANES / 4 {
-                let v: [f32; 4] = core::array::from_fn(|k| f32::from(x8[4 * h + k]) * scale);
-                for k in 0..4 {
-                    clipped[k] += u32::from(v[k].abs() >= clip_level);
-                }
-                let w = [xs[0], xs[1], xs[2], xs[3], v[0], v[1], v[2], v[3]];
-                let y = [
-                    step(&w, 0, ys[0]),
-                    step(&w, 1, ys[1]),
-                    step(&w, 2, ys[2]),
-                    step(&w, 3, ys[3]),
-                ];
-                xs = v;
-                ys = y;
-                for k in 0..4 {
-                    lanes[4 * h + k] += y[k] * y[k];
-                    seg_max[4 * h + k] = max(seg_max[4 * h + k], y[k].abs());
-                }
-                o8[4 * h..4 * h + 4].copy_from_slice(&y);
-            }
-        }
-        self.dc.x = xs;
-        self.dc.y = ys;
-        for (j, &l) in lanes.iter().enumerate() {
-            self.sq_lanes[(rot + j) % SQ_LANES] = l;
-        }
-        self.carry_envelope(m);
-        let smax = seg_max.iter().fold(0f32, |a, &b| max(a, b));
-        self.finish_segment(m, smax, clipped.iter().sum());
-    }
-
     /// The sample stage of a segment already sanitised into `ring[pos..pos + m]`: the DC
     /// blocker, the envelope's carried values, the hop's energy and peak, and the counters.
     #[inline(always)]
@@ -833,44 +748,8 @@ impl Framer {
         let pos = self.pos;
         let ring = &mut self.ring[pos..pos + m];
         self.dc.run(ring);
-        self.carry_envelope(m);
-        let ring = &self.ring[pos..pos + m];
-        // Pass 3: the hop's energy in `SQ_LANES` f32 lanes indexed by the sample's position in
-        // the hop (so any partition adds the same terms in the same order), and its peak.
-        let fill = self.hop_fill;
-        // A local copy: the lanes stay in registers for the whole loop.
-        let mut lanes = self.sq_lanes;
-        let head = ((SQ_LANES - fill % SQ_LANES) % SQ_LANES).min(m);
-        for (j, &x) in ring[..head].iter().enumerate() {
-            lanes[(fill + j) % SQ_LANES] += x * x;
-        }
-        let body = (m - head) / SQ_LANES * SQ_LANES;
-        let mut seg_max = [0f32; SQ_LANES];
-        for x8 in ring[head..head + body].chunks_exact(SQ_LANES) {
-            for j in 0..SQ_LANES {
-                lanes[j] += x8[j] * x8[j];
-                seg_max[j] = max(seg_max[j], x8[j].abs());
-            }
-        }
-        for (j, &x) in ring[head + body..].iter().enumerate() {
-            lanes[(fill + head + body + j) % SQ_LANES] += x * x;
-        }
-        self.sq_lanes = lanes;
-        let mut smax = seg_max.iter().fold(0f32, |a, &b| max(a, b));
-        for &x in ring[..head].iter().chain(&ring[head + body..]) {
-            smax = max(smax, x.abs());
-        }
-        self.finish_segment(m, smax, clipped);
-    }
-
-    /// The envelope's carried value at each block boundary of the `m` samples at
-    /// `ring[pos..]` (see `ENV_BLOCK`); the envelope itself is evaluated only for analysed
-    /// frames (`EnvelopeCache::frame`).
-    #[inline(always)]
-    fn carry_envelope(&mut self, m: usize) {
         // Pass 2: the envelope's carried value at each block boundary (see `ENV_BLOCK`); the
         // envelope itself is evaluated only for analysed frames (`EnvelopeCache::frame`).
-        let pos = self.pos;
         let ring = &self.ring[pos..pos + m];
         let cache = &mut self.env_cache;
         let release = cache.release;
@@ -932,13 +811,31 @@ impl Framer {
         }
         self.env = anchor;
         self.env_local = local;
-    }
-
-    /// The end of a segment of `m` samples at `ring[pos..]` whose largest `|x|` is `smax`: the
-    /// hop's peak and its first position, the clip count and the stream counters.
-    #[inline(always)]
-    fn finish_segment(&mut self, m: usize, smax: f32, clipped: u32) {
-        let ring = &self.ring[self.pos..self.pos + m];
+        // Pass 3: the hop's energy in `SQ_LANES` f32 lanes indexed by the sample's position in
+        // the hop (so any partition adds the same terms in the same order), and its peak.
+        let fill = self.hop_fill;
+        // A local copy: the lanes stay in registers for the whole loop.
+        let mut lanes = self.sq_lanes;
+        let head = ((SQ_LANES - fill % SQ_LANES) % SQ_LANES).min(m);
+        for (j, &x) in ring[..head].iter().enumerate() {
+            lanes[(fill + j) % SQ_LANES] += x * x;
+        }
+        let body = (m - head) / SQ_LANES * SQ_LANES;
+        let mut seg_max = [0f32; SQ_LANES];
+        for x8 in ring[head..head + body].chunks_exact(SQ_LANES) {
+            for j in 0..SQ_LANES {
+                lanes[j] += x8[j] * x8[j];
+                seg_max[j] = max(seg_max[j], x8[j].abs());
+            }
+        }
+        for (j, &x) in ring[head + body..].iter().enumerate() {
+            lanes[(fill + head + body + j) % SQ_LANES] += x * x;
+        }
+        self.sq_lanes = lanes;
+        let mut smax = seg_max.iter().fold(0f32, |a, &b| max(a, b));
+        for &x in ring[..head].iter().chain(&ring[head + body..]) {
+            smax = max(smax, x.abs());
+        }
         let st = &mut self.stats;
         // The first sample of the hop holding its largest `|x|`: only a segment that beats the
         // hop's peak so far is searched (max is exact in any order).
