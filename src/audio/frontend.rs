@@ -362,7 +362,7 @@ struct Spectral {
 }
 
 /// A completed hop, handed to the consumer of [`Framer::push_hops`]: the hop's sample-level
-/// statistics at once, its spectrum on demand.
+/// statistics ([`Hop::stats`]) and its spectrum ([`Hop::frame`]) on demand.
 pub struct Hop<'a> {
     /// Hop number (0 for the first full hop of the stream).
     pub index: u64,
