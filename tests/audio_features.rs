@@ -698,3 +698,57 @@ fn sparse_frames_match_every_hop_frames_bit_for_bit() {
         }
     }
 }
+
+/// `Hop::stats` (the peak's first position searched in the ring only when asked for) against a
+/// slow reference: the first sample of the hop's DC-blocked samples (the last hop of the frame
+/// [`Framer::push`] hands out) whose `|x|` is the hop's largest, 0 for a silent hop; with ties
+/// (16-bit samples, a clipped stretch), silent hops, hops across the ring's end (a frame that is
+/// not a whole number of hops) and any partition.
+#[test]
+fn hop_stats_find_the_first_peak_like_a_sequential_scan() {
+    for (rate, frame_s, dc_hz) in [
+        (8_000u32, 0.0123, 20.0),
+        (48_000, 0.01, 20.0),
+        (8_000, 0.0123, 0.0),
+    ] {
+        let t = FrameTiming::new(rate, 0.005, frame_s);
+        let mut r = Lcg(rate + 7);
+        let mut q: Vec<i16> = signal(rate, 0.2)
+            .iter()
+            .map(|&v| (v * 60_000.0 + 2_000.0 * r.next()).clamp(-32768.0, 32767.0) as i16)
+            .collect();
+        // Digital silence.
+        q.extend(std::iter::repeat_n(0i16, rate as usize / 10));
+        q.extend(q[..rate as usize / 20].to_vec());
+        let framer = || {
+            Framer::new(t, 0.99, 0.005)
+                .unwrap()
+                .with_dc_block(dc_hz)
+                .unwrap()
+        };
+        let mut want = Vec::new();
+        let mut fr = framer();
+        fr.push_i16(&q, |sf| {
+            let hop = &sf.samples[sf.samples.len() - t.hop..];
+            let peak = hop.iter().fold(0f32, |a, &x| a.max(x.abs()));
+            let at = hop.iter().position(|x| x.abs() == peak).unwrap();
+            let peak_sample = if peak > 0.0 {
+                sf.hop_start + at as u64
+            } else {
+                0
+            };
+            assert_eq!(sf.hop.peak, peak);
+            want.push((sf.index, peak_sample));
+        });
+        // Without the DC blocker the digital silence gives silent hops.
+        assert_eq!(want.iter().any(|w| w.1 == 0), dc_hz == 0.0, "rate {rate}");
+        for block in [1usize, 7, 256, 4096] {
+            let mut got = Vec::new();
+            let mut fr = framer();
+            for c in q.chunks(block) {
+                fr.push_hops_i16(c, |h| got.push((h.index, h.stats().peak_sample)));
+            }
+            assert_eq!(got, want, "rate {rate} block {block}");
+        }
+    }
+}

@@ -297,7 +297,7 @@ pub(crate) struct GatedHop<'h, 'r, 's> {
 impl<'h, 'r, 's> GatedHop<'h, 'r, 's> {
     /// The hop with its sample-level features computed (and nothing else yet).
     fn new(hop: &'h mut Hop<'r>, st: &'h mut State<'s>, timing: FrameTiming) -> Self {
-        let frame = st.cheap(timing, hop.index, hop.hop_start, &hop.stats);
+        let frame = st.cheap(timing, hop.index, hop.hop_start, hop.level_stats());
         GatedHop {
             hop,
             st,

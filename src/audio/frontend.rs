@@ -362,14 +362,15 @@ struct Spectral {
 }
 
 /// A completed hop, handed to the consumer of [`Framer::push_hops`]: the hop's sample-level
-/// statistics at once, its spectrum on demand.
+/// statistics ([`Hop::stats`]) and its spectrum ([`Hop::frame`]) on demand.
 pub struct Hop<'a> {
     /// Hop number (0 for the first full hop of the stream).
     pub index: u64,
     /// Absolute index of the first sample of this hop.
     pub hop_start: u64,
-    /// Statistics of the hop's samples.
-    pub stats: HopStats,
+    /// Statistics of the hop's samples but the peak's position (`peak_sample` 0), which
+    /// [`Hop::stats`] searches.
+    stats: HopStats,
     ring: &'a [f32],
     pos: usize,
     /// Samples seen at the end of the hop.
@@ -380,6 +381,32 @@ pub struct Hop<'a> {
 }
 
 impl Hop<'_> {
+    /// Statistics of the hop's samples. The peak's first position is searched in the hop's
+    /// samples on each call (`peak_sample` is 0 for a silent hop).
+    pub fn stats(&self) -> HopStats {
+        let mut st = self.stats;
+        if st.peak > 0.0 {
+            // The hop's samples, oldest first: the `hop` ring entries before `pos`, wrapping.
+            let (a, b) = if self.pos >= self.hop {
+                (&self.ring[self.pos - self.hop..self.pos], &self.ring[..0])
+            } else {
+                let wrapped = self.ring.len() - (self.hop - self.pos);
+                (&self.ring[wrapped..], &self.ring[..self.pos])
+            };
+            let j =
+                first_abs_eq(a, st.peak).or_else(|| first_abs_eq(b, st.peak).map(|j| a.len() + j));
+            // The peak is the largest `|x|` of these very samples, so it is found.
+            st.peak_sample = self.hop_start + j.unwrap_or(0) as u64;
+        }
+        st
+    }
+
+    /// The hop's statistics without the peak's position (`peak_sample` 0): energy, peak and
+    /// clip count, for a consumer that reads nothing else (the gated front end's cheap path).
+    pub(crate) fn level_stats(&self) -> &HopStats {
+        &self.stats
+    }
+
     /// The analysed frame of this hop (the same as [`Framer::push`] hands out): copies the
     /// frame and its envelope, windows and transforms it.
     pub fn frame(&mut self) -> SpectrumFrame<'_> {
@@ -392,7 +419,7 @@ impl Hop<'_> {
         SpectrumFrame {
             index: self.index,
             hop_start: self.hop_start,
-            hop: self.stats,
+            hop: self.stats(),
             samples: &self.spec.ordered,
             envelope: &self.spec.env_ordered,
             power: &self.spec.power,
@@ -837,14 +864,9 @@ impl Framer {
             smax = max(smax, x.abs());
         }
         let st = &mut self.stats;
-        // The first sample of the hop holding its largest `|x|`: only a segment that beats the
-        // hop's peak so far is searched (max is exact in any order).
-        if smax > st.peak {
-            if let Some(j) = first_abs_eq(ring, smax) {
-                st.peak = smax;
-                st.peak_sample = self.samples_seen + j as u64;
-            }
-        }
+        // The hop's largest `|x|` (max is exact in any order); its first position is searched
+        // only when asked for ([`Hop::stats`]).
+        st.peak = max(st.peak, smax);
         st.clipped += clipped;
         self.samples_seen += m as u64;
         self.hop_fill += m;
