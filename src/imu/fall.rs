@@ -724,6 +724,8 @@ mod tests {
         k: i64,
         out: Vec<Event>,
         baro: Option<Barometer>,
+        /// The orientation's tilt for the next frames instead of the one read from `a`.
+        tilt: Option<f32>,
     }
 
     const UPRIGHT: [f32; 3] = [0.0, 0.0, 1.0];
@@ -736,6 +738,7 @@ mod tests {
                 k: 0,
                 out: Vec::new(),
                 baro: None,
+                tilt: None,
             }
         }
 
@@ -761,7 +764,7 @@ mod tests {
             let o = OrientFrame {
                 up,
                 upright: Some(upright),
-                tilt_deg: angle_deg(&upright, &up),
+                tilt_deg: self.tilt.unwrap_or_else(|| angle_deg(&upright, &up)),
                 vertical_g: 0.0,
                 motion_g: motion,
                 settled: true,
@@ -1197,5 +1200,188 @@ mod tests {
         let thr = cfg.impact_threshold_g(200.0) as f32;
         let want = 0.5 + 0.5 * ((3.0 - thr) / 4.0 + 1.0 + 0.75) / 3.0;
         assert!(close(e.confidence, want), "{} {want}", e.confidence);
+    }
+
+    #[test]
+    fn the_pre_fall_orientation_is_the_mean_over_its_window() {
+        // Frame i before the impact leans 10 + 0.2 i degrees from upright (in the x-z plane):
+        // the mean of unit vectors evenly spread on an arc points to the arc's middle, so
+        // `pre_tilt_deg` names the frames the window held. With 2 s of history or more it is
+        // the 100 frames from 2.00 s to 1.01 s before the impact (centred `pre_impact_s` =
+        // 1.5 s back); with less, the oldest 100 frames, or every frame before the impact
+        // when there are fewer.
+        let cfg = FallConfig::default();
+        let lean = |i: usize| {
+            let d = (10.0 + 0.2 * i as f32).to_radians();
+            [d.sin(), 0.0, d.cos()]
+        };
+        let away = [-1.0, 0.0, 0.0];
+        for (frames, first, last) in [
+            (300usize, 100, 199),
+            (170, 0, 99),
+            (120, 0, 99),
+            (60, 0, 59),
+        ] {
+            let mut r = Rig::new(&cfg);
+            for i in 0..frames {
+                r.frame(lean(i), 1.0, 1.0, false, 0.0);
+            }
+            r.frame(away, 3.0, 1.0, false, 0.0);
+            r.hold(2.0, away);
+            let k = r.kinds();
+            assert_eq!(k.len(), 1, "{frames} frames: {k:?}");
+            let want = 10.0 + 0.1 * (first + last) as f32;
+            let e = &r.out[0];
+            let pre = value(e, "pre_tilt_deg");
+            assert!((pre - want).abs() < 0.01, "{frames} frames: {pre} {want}");
+            // The turn is measured from that mean to the lying posture (90 degrees the other way).
+            let turn = value(e, "tilt_change_deg");
+            assert!(
+                (turn - (90.0 + want)).abs() < 0.01,
+                "{frames} frames: {turn}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_posture_window_is_still_window_s_after_settle_s() {
+        // Impact at 3.00 s, decision at 3.80 s over the 40 frames 3.41-3.80 s. A 5 g frame
+        // (|a| only, no impact peak) at 3.40 s is outside the window: a fall. At 3.41 s it is
+        // inside: the spread of |a| is 0.62 g, over `still_g`: no fall.
+        let cfg = FallConfig::default();
+        for (jolt, falls) in [(40, true), (41, false), (80, false)] {
+            let mut r = Rig::new(&cfg);
+            r.hold(3.0, UPRIGHT);
+            r.frame(UPRIGHT, 3.0, 1.0, false, 0.0);
+            for i in 1..=200 {
+                let a = if i == jolt { [5.0, 0.0, 0.0] } else { LYING };
+                r.frame(a, 1.0, 1.0, false, 0.0);
+            }
+            let n = r.kinds().iter().filter(|k| k.0 == EventKind::Fall).count();
+            assert_eq!(n == 1, falls, "jolt at frame {jolt}: {:?}", r.kinds());
+            let m = r.core.last_features().unwrap().post_motion_g;
+            if falls {
+                assert!(close(m, 0.0), "{m}");
+            } else {
+                // sd of |a| over 39 frames of 1 g and one of 5 g.
+                let want = ((39.0 + 25.0) / 40.0 - (44.0f32 / 40.0).powi(2)).sqrt();
+                assert!((m - want).abs() < 1e-3, "{m} {want}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_smaller_turn_or_a_free_fall_at_exactly_low_g_lowers_the_confidence() {
+        // Ending 60 degrees from upright: a turn 30 degrees over `min_tilt_change_deg`, two
+        // thirds of the 45-degree margin.
+        let cfg = FallConfig::default();
+        let thr = cfg.impact_threshold_g(200.0) as f32;
+        let sixty = [60f32.to_radians().sin(), 0.0, 60f32.to_radians().cos()];
+        let mut r = Rig::new(&cfg);
+        r.hold(3.0, UPRIGHT);
+        r.frame(UPRIGHT, 3.0, 1.0, false, 0.0);
+        r.hold(2.0, sixty);
+        assert_eq!(r.kinds(), vec![(EventKind::Fall, 3_000_000, 3_800_000)]);
+        let e = &r.out[0];
+        assert!((value(e, "tilt_change_deg") - 60.0).abs() < 1e-3);
+        let want = 0.5 + 0.5 * ((3.0 - thr) / 4.0 + 30.0 / 45.0 + 1.0) / 3.0;
+        assert!(close(e.confidence, want), "{} {want}", e.confidence);
+        // A pre-impact minimum of exactly `low_g` is no free fall (it must be under it): the
+        // confidence keeps the peak's own margin.
+        let mut r = Rig::new(&cfg);
+        r.hold(2.5, UPRIGHT);
+        r.frame(UPRIGHT, 1.0, cfg.low_g as f32, false, 0.0);
+        r.hold(0.49, UPRIGHT);
+        r.frame(UPRIGHT, 3.0, 1.0, false, 0.0);
+        r.hold(2.0, LYING);
+        let e = &r.out[0];
+        assert_eq!(value(e, "low_g_min_g"), cfg.low_g as f32);
+        let want = 0.5 + 0.5 * ((3.0 - thr) / 4.0 + 1.0 + 1.0) / 3.0;
+        assert!(close(e.confidence, want), "{} {want}", e.confidence);
+    }
+
+    #[test]
+    fn a_peak_exactly_settle_s_after_the_impact_does_not_move_it_and_a_later_clip_counts() {
+        // Impact at 3.00 s; a 2.5 g peak at exactly 3.40 s (`settle_s`) is a rebound: the
+        // decision stays at 3.80 s. The second frame clips: the candidate is saturated though
+        // its first frame was not.
+        let cfg = FallConfig::default();
+        let mut r = Rig::new(&cfg);
+        r.hold(3.0, UPRIGHT);
+        r.frame(UPRIGHT, 3.0, 1.0, false, 0.0); // 3.00 s
+        r.frame(LYING, 2.5, 1.0, true, 0.0); // 3.01 s
+        r.hold(0.38, LYING);
+        r.frame(LYING, 2.5, 1.0, false, 0.0); // 3.40 s
+        r.hold(2.0, LYING);
+        assert_eq!(r.kinds(), vec![(EventKind::Fall, 3_000_000, 3_800_000)]);
+        let e = &r.out[0];
+        assert_eq!(value(e, "saturated"), 1.0);
+        assert!(close(value(e, "clipped_s"), 0.01));
+        assert!(close(value(e, "peak_g"), 3.0));
+    }
+
+    #[test]
+    fn with_the_barometer_path_off_a_posture_fall_reports_the_drop_without_a_gate() {
+        // baro_drop_m = 0: a lying fall with pressure samples still reports the pressure rise
+        // (0.1 hPa) and the trunk drop, with no gate on the drop.
+        let cfg = FallConfig {
+            baro_drop_m: 0.0,
+            ..FallConfig::default()
+        };
+        let mut b = Barometer::new();
+        for i in 0..50 {
+            let hpa = if i < 30 { 1000.0 } else { 1000.1 };
+            b.push(&baro::PressureSample {
+                t: Timestamp(i * 100_000),
+                hpa,
+            })
+            .unwrap();
+        }
+        let mut r = fall(&cfg, 3.0, 0.0);
+        r.baro = Some(b);
+        r.hold(2.0, LYING);
+        assert_eq!(r.kinds(), vec![(EventKind::Fall, 3_000_000, 3_800_000)]);
+        let e = &r.out[0];
+        assert!((value(e, "pressure_rise_hpa") - 0.1).abs() < 1e-3);
+        assert!(value(e, "trunk_drop_m") > 0.8);
+        assert_eq!(e.evidence.get("trunk_drop_m").unwrap().threshold, None);
+    }
+
+    #[test]
+    fn a_tilt_of_exactly_get_up_tilt_deg_is_not_up() {
+        // After officer down, 2 s at exactly `get_up_tilt_deg` do not cancel it (up is
+        // strictly under it); `get_up_s` just under it does.
+        let cfg = FallConfig::default();
+        let mut r = fall(&cfg, 3.0, 21.0);
+        assert_eq!(r.kinds().last().unwrap().0, EventKind::OfficerDown);
+        r.tilt = Some(cfg.get_up_tilt_deg as f32);
+        r.hold(2.0, UPRIGHT);
+        assert_eq!(r.kinds().last().unwrap().0, EventKind::OfficerDown);
+        r.tilt = Some(cfg.get_up_tilt_deg as f32 - 0.1);
+        r.hold(1.1, UPRIGHT);
+        let c = r.out.last().unwrap();
+        assert_eq!(
+            (c.kind, c.onset.as_micros(), c.decided.as_micros()),
+            (EventKind::OfficerDownCancelled, 26_010_000, 27_010_000)
+        );
+    }
+
+    #[test]
+    fn lying_first_seen_after_a_gap_does_not_count_the_gap() {
+        // Standing still, a 5 s gap, then lying still from the first frame after it: the
+        // lying time starts after the gap (officer down 20 s later, nothing unobserved).
+        let cfg = FallConfig::default();
+        let mut r = Rig::new(&cfg);
+        r.hold(3.0, UPRIGHT);
+        r.core.restart();
+        r.k += 500;
+        let back = r.now();
+        r.hold(21.0, LYING);
+        let d = r.out.last().unwrap();
+        assert_eq!(
+            (d.kind, d.onset, d.decided),
+            (EventKind::OfficerDown, back, back.add_micros(20_000_000))
+        );
+        assert_eq!(value(d, "unobserved_s"), 0.0);
     }
 }
