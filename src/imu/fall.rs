@@ -1384,4 +1384,68 @@ mod tests {
         );
         assert_eq!(value(d, "unobserved_s"), 0.0);
     }
+
+    /// A value `w` with `w / k` exactly 1 mg in f32 (a window summing to `w` over `k` frames).
+    fn one_mg_times(k: usize) -> f32 {
+        let mut w = 1e-3f32 * k as f32;
+        for _ in 0..64 {
+            let m = w / k as f32;
+            if m == 1e-3 {
+                return w;
+            }
+            w = f32::from_bits(if m < 1e-3 {
+                w.to_bits() + 1
+            } else {
+                w.to_bits() - 1
+            });
+        }
+        panic!("no f32 sum gives a 1 mg mean over {k} frames");
+    }
+
+    #[test]
+    fn a_window_mean_of_exactly_1_mg_is_no_gravity() {
+        // A window's mean acceleration is taken as the orientation only when it is more than
+        // 1 mg; at exactly 1 mg the tracker's `up` (the current frame's) is used instead.
+        let cfg = FallConfig::default();
+        // The next f32 sums up to the first whose mean is over 1 mg.
+        let next = |w: f32, k: usize| {
+            let mut v = w;
+            while v / k as f32 <= 1e-3 {
+                v = f32::from_bits(v.to_bits() + 1);
+            }
+            v
+        };
+        // Pre-fall window (100 frames): zeros and one frame of w along +z. At exactly 1 mg the
+        // impact frame's up (lying) is the pre-fall orientation: no turn, no fall; just over
+        // 1 mg the window's +z is: a fall.
+        let w = one_mg_times(100);
+        for (w, falls) in [(w, false), (next(w, 100), true)] {
+            let mut r = Rig::new(&cfg);
+            for i in 0..300 {
+                let a = if i == 150 { [0.0, 0.0, w] } else { [0.0; 3] };
+                r.frame(a, 1.0, 1.0, false, 0.0);
+            }
+            r.frame(LYING, 3.0, 1.0, false, 0.0);
+            r.hold(2.0, LYING);
+            assert_eq!(!r.out.is_empty(), falls, "pre-fall {w}");
+        }
+        // Posture window (40 frames, 3.41-3.80 s): zeros, w along +z, then -d and +d along x
+        // (their sum is exactly 0). At exactly 1 mg the decision frame's up (+x, lying) is
+        // the posture: a fall; just over 1 mg the window's +z (upright) is: no fall.
+        let w = one_mg_times(40);
+        for (w, falls) in [(w, true), (next(w, 40), false)] {
+            let mut r = Rig::new(&cfg);
+            r.hold(3.0, UPRIGHT);
+            r.frame(UPRIGHT, 3.0, 1.0, false, 0.0);
+            r.hold(0.4, LYING);
+            for _ in 41..=77 {
+                r.frame([0.0; 3], 1.0, 1.0, false, 0.0);
+            }
+            r.frame([0.0, 0.0, w], 1.0, 1.0, false, 0.0);
+            r.frame([-0.01, 0.0, 0.0], 1.0, 1.0, false, 0.0);
+            r.frame([0.01, 0.0, 0.0], 1.0, 1.0, false, 0.0);
+            let n = r.kinds().iter().filter(|k| k.0 == EventKind::Fall).count();
+            assert_eq!(n == 1, falls, "posture {w}: {:?}", r.kinds());
+        }
+    }
 }
