@@ -374,8 +374,17 @@ impl FallCore {
         self.after_gap = true;
     }
 
+    /// The longest delay from an event's onset to its decision, each decided on the first
+    /// frame at or after its time: a fall `settle_s + still_window_s` after its impact (the
+    /// largest peak of the 0.25 s impact window, kept as a margin); officer down
+    /// `officer_down_s` after lying was first seen, dated up to `DOWN_ONSET_WINDOW_S` earlier
+    /// (to the impact of the fall that led into it); its cancellation `get_up_s` after
+    /// getting up.
     pub(crate) fn latency_us(&self) -> i64 {
-        secs_to_micros(self.cfg.officer_down_s + 1.0).max(self.wait_us + self.impact_window_us)
+        let down = secs_to_micros(self.cfg.officer_down_s + DOWN_ONSET_WINDOW_S);
+        let up = secs_to_micros(self.cfg.get_up_s);
+        let fall = self.wait_us + self.impact_window_us;
+        down.max(up).max(fall) + FRAME_US
     }
 
     pub(crate) fn last_features(&self) -> Option<FallFeatures> {
@@ -1035,7 +1044,7 @@ mod tests {
     #[test]
     fn officer_down_onset_gaps_latency_and_reset() {
         let cfg = FallConfig::default();
-        assert_eq!(FallCore::new(&cfg).unwrap().latency_us(), 21_000_000);
+        assert_eq!(FallCore::new(&cfg).unwrap().latency_us(), 22_010_000);
         // Lying down without an impact: officer down dated to when lying was first seen.
         let mut r = Rig::new(&cfg);
         r.hold(3.0, UPRIGHT);
@@ -1447,5 +1456,57 @@ mod tests {
             let n = r.kinds().iter().filter(|k| k.0 == EventKind::Fall).count();
             assert_eq!(n == 1, falls, "posture {w}: {:?}", r.kinds());
         }
+    }
+
+    #[test]
+    fn latency_covers_the_longest_delay_of_each_event() {
+        // No event is decided later after its onset than `latency_us`. Officer down dated to
+        // the impact of a fall 2 s before the (lagging) orientation first read lying: decided
+        // 22 s after that impact (it was 21 s, under that delay, before).
+        let cfg = FallConfig::default();
+        let lat = FallCore::new(&cfg).unwrap().latency_us();
+        let mut r = Rig::new(&cfg);
+        r.hold(3.0, UPRIGHT);
+        r.frame(UPRIGHT, 3.0, 1.0, false, 0.0);
+        r.tilt = Some(0.0);
+        r.hold(1.99, LYING);
+        r.tilt = None;
+        r.hold(21.0, LYING);
+        assert_eq!(
+            r.kinds(),
+            vec![
+                (EventKind::Fall, 3_000_000, 3_800_000),
+                (EventKind::OfficerDown, 3_000_000, 25_000_000),
+            ]
+        );
+        for e in &r.out {
+            assert!(e.decided.micros_since(e.onset) <= lat, "{e:?} {lat}");
+        }
+        // Long settle and posture windows (a fall decided 8 s after its impact) and a long
+        // get-up (cancelled 30 s after getting up) with a short officer-down time.
+        let cfg = FallConfig {
+            settle_s: 5.0,
+            still_window_s: 3.0,
+            officer_down_s: 5.0,
+            get_up_s: 30.0,
+            ..FallConfig::default()
+        };
+        let lat = FallCore::new(&cfg).unwrap().latency_us();
+        let mut r = fall(&cfg, 3.0, 9.0);
+        r.hold(31.0, UPRIGHT);
+        let delays: Vec<_> = r
+            .out
+            .iter()
+            .map(|e| (e.kind, e.decided.micros_since(e.onset)))
+            .collect();
+        assert_eq!(
+            delays,
+            vec![
+                (EventKind::OfficerDown, 5_000_000),
+                (EventKind::Fall, 8_000_000),
+                (EventKind::OfficerDownCancelled, 30_000_000),
+            ]
+        );
+        assert!(delays.iter().all(|d| d.1 <= lat), "{delays:?} {lat}");
     }
 }
