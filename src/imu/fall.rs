@@ -1250,6 +1250,24 @@ mod tests {
                 "{frames} frames: {turn}"
             );
         }
+        // `pre_impact_s` = 0.2 s: the 1 s window centred there is cut at the impact, the
+        // 70 frames from 0.70 s to 0.01 s before it (the 3 s posture window makes the rings
+        // longer than the pre-fall window needs).
+        let cfg = FallConfig {
+            pre_impact_s: 0.2,
+            still_window_s: 3.0,
+            ..FallConfig::default()
+        };
+        let mut r = Rig::new(&cfg);
+        for i in 0..350 {
+            r.frame(lean(i), 1.0, 1.0, false, 0.0);
+        }
+        r.frame(away, 3.0, 1.0, false, 0.0);
+        r.hold(4.0, away);
+        assert_eq!(r.kinds(), vec![(EventKind::Fall, 3_500_000, 6_900_000)]);
+        let pre = value(&r.out[0], "pre_tilt_deg");
+        let want = 10.0 + 0.1 * (280 + 349) as f32;
+        assert!((pre - want).abs() < 0.01, "{pre} {want}");
     }
 
     #[test]
