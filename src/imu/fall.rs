@@ -1500,31 +1500,50 @@ mod tests {
         for e in &r.out {
             assert!(e.decided.micros_since(e.onset) <= lat, "{e:?} {lat}");
         }
-        // Long settle and posture windows (a fall decided 8 s after its impact) and a long
-        // get-up (cancelled 30 s after getting up) with a short officer-down time.
+        // Long settle and posture windows: a fall decided 8 s after its impact, the longest
+        // delay here (officer down after 5 s, cancelled 1 s after getting up).
         let cfg = FallConfig {
             settle_s: 5.0,
             still_window_s: 3.0,
             officer_down_s: 5.0,
-            get_up_s: 30.0,
             ..FallConfig::default()
         };
-        let lat = FallCore::new(&cfg).unwrap().latency_us();
         let mut r = fall(&cfg, 3.0, 9.0);
-        r.hold(31.0, UPRIGHT);
-        let delays: Vec<_> = r
-            .out
-            .iter()
-            .map(|e| (e.kind, e.decided.micros_since(e.onset)))
-            .collect();
+        r.hold(2.0, UPRIGHT);
+        let lat = r.core.latency_us();
         assert_eq!(
-            delays,
+            delays(&r),
             vec![
                 (EventKind::OfficerDown, 5_000_000),
                 (EventKind::Fall, 8_000_000),
+                (EventKind::OfficerDownCancelled, 1_000_000),
+            ]
+        );
+        assert!(delays(&r).iter().all(|d| d.1 <= lat), "{lat}");
+        // A long get-up: cancelled 30 s after getting up.
+        let cfg = FallConfig {
+            get_up_s: 30.0,
+            ..FallConfig::default()
+        };
+        let mut r = fall(&cfg, 3.0, 21.0);
+        r.hold(31.0, UPRIGHT);
+        let lat = r.core.latency_us();
+        assert_eq!(
+            delays(&r),
+            vec![
+                (EventKind::Fall, 800_000),
+                (EventKind::OfficerDown, 20_010_000),
                 (EventKind::OfficerDownCancelled, 30_000_000),
             ]
         );
-        assert!(delays.iter().all(|d| d.1 <= lat), "{delays:?} {lat}");
+        assert!(delays(&r).iter().all(|d| d.1 <= lat), "{lat}");
+    }
+
+    /// Each event's kind and delay from onset to decision, microseconds.
+    fn delays(r: &Rig) -> Vec<(EventKind, i64)> {
+        r.out
+            .iter()
+            .map(|e| (e.kind, e.decided.micros_since(e.onset)))
+            .collect()
     }
 }
