@@ -374,8 +374,17 @@ impl FallCore {
         self.after_gap = true;
     }
 
+    /// The longest delay from an event's onset to its decision, each decided on the first
+    /// frame at or after its time: a fall `settle_s + still_window_s` after its impact (the
+    /// largest peak of the 0.25 s impact window, kept as a margin); officer down
+    /// `officer_down_s` after lying was first seen, dated up to `DOWN_ONSET_WINDOW_S` earlier
+    /// (to the impact of the fall that led into it); its cancellation `get_up_s` after
+    /// getting up.
     pub(crate) fn latency_us(&self) -> i64 {
-        secs_to_micros(self.cfg.officer_down_s + 1.0).max(self.wait_us + self.impact_window_us)
+        let down = secs_to_micros(self.cfg.officer_down_s + DOWN_ONSET_WINDOW_S);
+        let up = secs_to_micros(self.cfg.get_up_s);
+        let fall = self.wait_us + self.impact_window_us;
+        down.max(up).max(fall) + FRAME_US
     }
 
     pub(crate) fn last_features(&self) -> Option<FallFeatures> {
@@ -724,6 +733,8 @@ mod tests {
         k: i64,
         out: Vec<Event>,
         baro: Option<Barometer>,
+        /// The orientation's tilt for the next frames instead of the one read from `a`.
+        tilt: Option<f32>,
     }
 
     const UPRIGHT: [f32; 3] = [0.0, 0.0, 1.0];
@@ -736,6 +747,7 @@ mod tests {
                 k: 0,
                 out: Vec::new(),
                 baro: None,
+                tilt: None,
             }
         }
 
@@ -761,7 +773,7 @@ mod tests {
             let o = OrientFrame {
                 up,
                 upright: Some(upright),
-                tilt_deg: angle_deg(&upright, &up),
+                tilt_deg: self.tilt.unwrap_or_else(|| angle_deg(&upright, &up)),
                 vertical_g: 0.0,
                 motion_g: motion,
                 settled: true,
@@ -1032,7 +1044,7 @@ mod tests {
     #[test]
     fn officer_down_onset_gaps_latency_and_reset() {
         let cfg = FallConfig::default();
-        assert_eq!(FallCore::new(&cfg).unwrap().latency_us(), 21_000_000);
+        assert_eq!(FallCore::new(&cfg).unwrap().latency_us(), 22_010_000);
         // Lying down without an impact: officer down dated to when lying was first seen.
         let mut r = Rig::new(&cfg);
         r.hold(3.0, UPRIGHT);
@@ -1197,5 +1209,341 @@ mod tests {
         let thr = cfg.impact_threshold_g(200.0) as f32;
         let want = 0.5 + 0.5 * ((3.0 - thr) / 4.0 + 1.0 + 0.75) / 3.0;
         assert!(close(e.confidence, want), "{} {want}", e.confidence);
+    }
+
+    #[test]
+    fn the_pre_fall_orientation_is_the_mean_over_its_window() {
+        // Frame i before the impact leans 10 + 0.2 i degrees from upright (in the x-z plane):
+        // the mean of unit vectors evenly spread on an arc points to the arc's middle, so
+        // `pre_tilt_deg` names the frames the window held. With 2 s of history or more it is
+        // the 100 frames from 2.00 s to 1.01 s before the impact (centred `pre_impact_s` =
+        // 1.5 s back); with less, the oldest 100 frames, or every frame before the impact
+        // when there are fewer.
+        let cfg = FallConfig::default();
+        let lean = |i: usize| {
+            let d = (10.0 + 0.2 * i as f32).to_radians();
+            [d.sin(), 0.0, d.cos()]
+        };
+        let away = [-1.0, 0.0, 0.0];
+        for (frames, first, last) in [
+            (300usize, 100, 199),
+            (170, 0, 99),
+            (120, 0, 99),
+            (60, 0, 59),
+        ] {
+            let mut r = Rig::new(&cfg);
+            for i in 0..frames {
+                r.frame(lean(i), 1.0, 1.0, false, 0.0);
+            }
+            r.frame(away, 3.0, 1.0, false, 0.0);
+            r.hold(2.0, away);
+            let k = r.kinds();
+            assert_eq!(k.len(), 1, "{frames} frames: {k:?}");
+            let want = 10.0 + 0.1 * (first + last) as f32;
+            let e = &r.out[0];
+            let pre = value(e, "pre_tilt_deg");
+            assert!((pre - want).abs() < 0.01, "{frames} frames: {pre} {want}");
+            // The turn is measured from that mean to the lying posture (90 degrees the other way).
+            let turn = value(e, "tilt_change_deg");
+            assert!(
+                (turn - (90.0 + want)).abs() < 0.01,
+                "{frames} frames: {turn}"
+            );
+        }
+        // `pre_impact_s` = 0.2 s: the 1 s window centred there is cut at the impact, the
+        // 70 frames from 0.70 s to 0.01 s before it (the 3 s posture window makes the rings
+        // longer than the pre-fall window needs).
+        let cfg = FallConfig {
+            pre_impact_s: 0.2,
+            still_window_s: 3.0,
+            ..FallConfig::default()
+        };
+        let mut r = Rig::new(&cfg);
+        for i in 0..350 {
+            r.frame(lean(i), 1.0, 1.0, false, 0.0);
+        }
+        r.frame(away, 3.0, 1.0, false, 0.0);
+        r.hold(4.0, away);
+        assert_eq!(r.kinds(), vec![(EventKind::Fall, 3_500_000, 6_900_000)]);
+        let pre = value(&r.out[0], "pre_tilt_deg");
+        let want = 10.0 + 0.1 * (280 + 349) as f32;
+        assert!((pre - want).abs() < 0.01, "{pre} {want}");
+    }
+
+    #[test]
+    fn the_posture_window_is_still_window_s_after_settle_s() {
+        // Impact at 3.00 s, decision at 3.80 s over the 40 frames 3.41-3.80 s. A 5 g frame
+        // (|a| only, no impact peak) at 3.40 s is outside the window: a fall. At 3.41 s it is
+        // inside: the spread of |a| is 0.62 g, over `still_g`: no fall.
+        let cfg = FallConfig::default();
+        for (jolt, falls) in [(40, true), (41, false), (80, false)] {
+            let mut r = Rig::new(&cfg);
+            r.hold(3.0, UPRIGHT);
+            r.frame(UPRIGHT, 3.0, 1.0, false, 0.0);
+            for i in 1..=200 {
+                let a = if i == jolt { [5.0, 0.0, 0.0] } else { LYING };
+                r.frame(a, 1.0, 1.0, false, 0.0);
+            }
+            let n = r.kinds().iter().filter(|k| k.0 == EventKind::Fall).count();
+            assert_eq!(n == 1, falls, "jolt at frame {jolt}: {:?}", r.kinds());
+            let m = r.core.last_features().unwrap().post_motion_g;
+            if falls {
+                assert!(close(m, 0.0), "{m}");
+            } else {
+                // sd of |a| over 39 frames of 1 g and one of 5 g.
+                let want = ((39.0 + 25.0) / 40.0 - (44.0f32 / 40.0).powi(2)).sqrt();
+                assert!((m - want).abs() < 1e-3, "{m} {want}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_smaller_turn_or_a_free_fall_at_exactly_low_g_lowers_the_confidence() {
+        // Ending 60 degrees from upright: a turn 30 degrees over `min_tilt_change_deg`, two
+        // thirds of the 45-degree margin.
+        let cfg = FallConfig::default();
+        let thr = cfg.impact_threshold_g(200.0) as f32;
+        let sixty = [60f32.to_radians().sin(), 0.0, 60f32.to_radians().cos()];
+        let mut r = Rig::new(&cfg);
+        r.hold(3.0, UPRIGHT);
+        r.frame(UPRIGHT, 3.0, 1.0, false, 0.0);
+        r.hold(2.0, sixty);
+        assert_eq!(r.kinds(), vec![(EventKind::Fall, 3_000_000, 3_800_000)]);
+        let e = &r.out[0];
+        assert!((value(e, "tilt_change_deg") - 60.0).abs() < 1e-3);
+        let want = 0.5 + 0.5 * ((3.0 - thr) / 4.0 + 30.0 / 45.0 + 1.0) / 3.0;
+        assert!(close(e.confidence, want), "{} {want}", e.confidence);
+        // A pre-impact minimum of exactly `low_g` is no free fall (it must be under it): the
+        // confidence keeps the peak's own margin.
+        let mut r = Rig::new(&cfg);
+        r.hold(2.5, UPRIGHT);
+        r.frame(UPRIGHT, 1.0, cfg.low_g as f32, false, 0.0);
+        r.hold(0.49, UPRIGHT);
+        r.frame(UPRIGHT, 3.0, 1.0, false, 0.0);
+        r.hold(2.0, LYING);
+        let e = &r.out[0];
+        assert_eq!(value(e, "low_g_min_g"), cfg.low_g as f32);
+        let want = 0.5 + 0.5 * ((3.0 - thr) / 4.0 + 1.0 + 1.0) / 3.0;
+        assert!(close(e.confidence, want), "{} {want}", e.confidence);
+    }
+
+    #[test]
+    fn a_peak_exactly_settle_s_after_the_impact_does_not_move_it_and_a_later_clip_counts() {
+        // Impact at 3.00 s; a 2.5 g peak at exactly 3.40 s (`settle_s`) is a rebound: the
+        // decision stays at 3.80 s. The second frame clips: the candidate is saturated though
+        // its first frame was not.
+        let cfg = FallConfig::default();
+        let mut r = Rig::new(&cfg);
+        r.hold(3.0, UPRIGHT);
+        r.frame(UPRIGHT, 3.0, 1.0, false, 0.0); // 3.00 s
+        r.frame(LYING, 2.5, 1.0, true, 0.0); // 3.01 s
+        r.hold(0.38, LYING);
+        r.frame(LYING, 2.5, 1.0, false, 0.0); // 3.40 s
+        r.hold(2.0, LYING);
+        assert_eq!(r.kinds(), vec![(EventKind::Fall, 3_000_000, 3_800_000)]);
+        let e = &r.out[0];
+        assert_eq!(value(e, "saturated"), 1.0);
+        assert!(close(value(e, "clipped_s"), 0.01));
+        assert!(close(value(e, "peak_g"), 3.0));
+    }
+
+    #[test]
+    fn with_the_barometer_path_off_a_posture_fall_reports_the_drop_without_a_gate() {
+        // baro_drop_m = 0: a lying fall with pressure samples still reports the pressure rise
+        // (0.1 hPa) and the trunk drop, with no gate on the drop.
+        let cfg = FallConfig {
+            baro_drop_m: 0.0,
+            ..FallConfig::default()
+        };
+        let mut b = Barometer::new();
+        for i in 0..50 {
+            let hpa = if i < 30 { 1000.0 } else { 1000.1 };
+            b.push(&baro::PressureSample {
+                t: Timestamp(i * 100_000),
+                hpa,
+            })
+            .unwrap();
+        }
+        let mut r = fall(&cfg, 3.0, 0.0);
+        r.baro = Some(b);
+        r.hold(2.0, LYING);
+        assert_eq!(r.kinds(), vec![(EventKind::Fall, 3_000_000, 3_800_000)]);
+        let e = &r.out[0];
+        assert!((value(e, "pressure_rise_hpa") - 0.1).abs() < 1e-3);
+        assert!(value(e, "trunk_drop_m") > 0.8);
+        assert_eq!(e.evidence.get("trunk_drop_m").unwrap().threshold, None);
+    }
+
+    #[test]
+    fn a_tilt_of_exactly_get_up_tilt_deg_is_not_up() {
+        // After officer down, 2 s at exactly `get_up_tilt_deg` do not cancel it (up is
+        // strictly under it); `get_up_s` just under it does.
+        let cfg = FallConfig::default();
+        let mut r = fall(&cfg, 3.0, 21.0);
+        assert_eq!(r.kinds().last().unwrap().0, EventKind::OfficerDown);
+        r.tilt = Some(cfg.get_up_tilt_deg as f32);
+        r.hold(2.0, UPRIGHT);
+        assert_eq!(r.kinds().last().unwrap().0, EventKind::OfficerDown);
+        r.tilt = Some(cfg.get_up_tilt_deg as f32 - 0.1);
+        r.hold(1.1, UPRIGHT);
+        let c = r.out.last().unwrap();
+        assert_eq!(
+            (c.kind, c.onset.as_micros(), c.decided.as_micros()),
+            (EventKind::OfficerDownCancelled, 26_010_000, 27_010_000)
+        );
+    }
+
+    #[test]
+    fn lying_first_seen_after_a_gap_does_not_count_the_gap() {
+        // Standing still, a 5 s gap, then lying still from the first frame after it: the
+        // lying time starts after the gap (officer down 20 s later, nothing unobserved).
+        let cfg = FallConfig::default();
+        let mut r = Rig::new(&cfg);
+        r.hold(3.0, UPRIGHT);
+        r.core.restart();
+        r.k += 500;
+        let back = r.now();
+        r.hold(21.0, LYING);
+        let d = r.out.last().unwrap();
+        assert_eq!(
+            (d.kind, d.onset, d.decided),
+            (EventKind::OfficerDown, back, back.add_micros(20_000_000))
+        );
+        assert_eq!(value(d, "unobserved_s"), 0.0);
+    }
+
+    /// A value `w` with `w / k` exactly 1 mg in f32 (a window summing to `w` over `k` frames).
+    fn one_mg_times(k: usize) -> f32 {
+        let mut w = 1e-3f32 * k as f32;
+        for _ in 0..64 {
+            let m = w / k as f32;
+            if m == 1e-3 {
+                return w;
+            }
+            w = f32::from_bits(if m < 1e-3 {
+                w.to_bits() + 1
+            } else {
+                w.to_bits() - 1
+            });
+        }
+        panic!("no f32 sum gives a 1 mg mean over {k} frames");
+    }
+
+    #[test]
+    fn a_window_mean_of_exactly_1_mg_is_no_gravity() {
+        // A window's mean acceleration is taken as the orientation only when it is more than
+        // 1 mg; at exactly 1 mg the tracker's `up` (the current frame's) is used instead.
+        let cfg = FallConfig::default();
+        // The next f32 sums up to the first whose mean is over 1 mg.
+        let next = |w: f32, k: usize| {
+            let mut v = w;
+            while v / k as f32 <= 1e-3 {
+                v = f32::from_bits(v.to_bits() + 1);
+            }
+            v
+        };
+        // Pre-fall window (100 frames): zeros and one frame of w along +z. At exactly 1 mg the
+        // impact frame's up (lying) is the pre-fall orientation: no turn, no fall; just over
+        // 1 mg the window's +z is: a fall.
+        let w = one_mg_times(100);
+        for (w, falls) in [(w, false), (next(w, 100), true)] {
+            let mut r = Rig::new(&cfg);
+            for i in 0..300 {
+                let a = if i == 150 { [0.0, 0.0, w] } else { [0.0; 3] };
+                r.frame(a, 1.0, 1.0, false, 0.0);
+            }
+            r.frame(LYING, 3.0, 1.0, false, 0.0);
+            r.hold(2.0, LYING);
+            assert_eq!(!r.out.is_empty(), falls, "pre-fall {w}");
+        }
+        // Posture window (40 frames, 3.41-3.80 s): zeros, w along +z, then -d and +d along x
+        // (their sum is exactly 0). At exactly 1 mg the decision frame's up (+x, lying) is
+        // the posture: a fall; just over 1 mg the window's +z (upright) is: no fall.
+        let w = one_mg_times(40);
+        for (w, falls) in [(w, true), (next(w, 40), false)] {
+            let mut r = Rig::new(&cfg);
+            r.hold(3.0, UPRIGHT);
+            r.frame(UPRIGHT, 3.0, 1.0, false, 0.0);
+            r.hold(0.4, LYING);
+            for _ in 41..=77 {
+                r.frame([0.0; 3], 1.0, 1.0, false, 0.0);
+            }
+            r.frame([0.0, 0.0, w], 1.0, 1.0, false, 0.0);
+            r.frame([-0.01, 0.0, 0.0], 1.0, 1.0, false, 0.0);
+            r.frame([0.01, 0.0, 0.0], 1.0, 1.0, false, 0.0);
+            let n = r.kinds().iter().filter(|k| k.0 == EventKind::Fall).count();
+            assert_eq!(n == 1, falls, "posture {w}: {:?}", r.kinds());
+        }
+    }
+
+    #[test]
+    fn latency_covers_the_longest_delay_of_each_event() {
+        // No event is decided later after its onset than `latency_us`. Officer down dated to
+        // the impact of a fall 2 s before the (lagging) orientation first read lying: decided
+        // 22 s after that impact (it was 21 s, under that delay, before).
+        let cfg = FallConfig::default();
+        let lat = FallCore::new(&cfg).unwrap().latency_us();
+        let mut r = Rig::new(&cfg);
+        r.hold(3.0, UPRIGHT);
+        r.frame(UPRIGHT, 3.0, 1.0, false, 0.0);
+        r.tilt = Some(0.0);
+        r.hold(1.99, LYING);
+        r.tilt = None;
+        r.hold(21.0, LYING);
+        assert_eq!(
+            r.kinds(),
+            vec![
+                (EventKind::Fall, 3_000_000, 3_800_000),
+                (EventKind::OfficerDown, 3_000_000, 25_000_000),
+            ]
+        );
+        for e in &r.out {
+            assert!(e.decided.micros_since(e.onset) <= lat, "{e:?} {lat}");
+        }
+        // Long settle and posture windows: a fall decided 8 s after its impact, the longest
+        // delay here (officer down after 5 s, cancelled 1 s after getting up).
+        let cfg = FallConfig {
+            settle_s: 5.0,
+            still_window_s: 3.0,
+            officer_down_s: 5.0,
+            ..FallConfig::default()
+        };
+        let mut r = fall(&cfg, 3.0, 9.0);
+        r.hold(2.0, UPRIGHT);
+        let lat = r.core.latency_us();
+        assert_eq!(
+            delays(&r),
+            vec![
+                (EventKind::OfficerDown, 5_000_000),
+                (EventKind::Fall, 8_000_000),
+                (EventKind::OfficerDownCancelled, 1_000_000),
+            ]
+        );
+        assert!(delays(&r).iter().all(|d| d.1 <= lat), "{lat}");
+        // A long get-up: cancelled 30 s after getting up.
+        let cfg = FallConfig {
+            get_up_s: 30.0,
+            ..FallConfig::default()
+        };
+        let mut r = fall(&cfg, 3.0, 21.0);
+        r.hold(31.0, UPRIGHT);
+        let lat = r.core.latency_us();
+        assert_eq!(
+            delays(&r),
+            vec![
+                (EventKind::Fall, 800_000),
+                (EventKind::OfficerDown, 20_010_000),
+                (EventKind::OfficerDownCancelled, 30_000_000),
+            ]
+        );
+        assert!(delays(&r).iter().all(|d| d.1 <= lat), "{lat}");
+    }
+
+    /// Each event's kind and delay from onset to decision, microseconds.
+    fn delays(r: &Rig) -> Vec<(EventKind, i64)> {
+        r.out
+            .iter()
+            .map(|e| (e.kind, e.decided.micros_since(e.onset)))
+            .collect()
     }
 }
