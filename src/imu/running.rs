@@ -868,6 +868,29 @@ mod tests {
         assert!(RunningConfig::default().validate().is_ok());
     }
 
+    /// Each "clear" setting may equal the limit it is bounded by (the docs say "at most" and
+    /// "at least"): a clear ramp that starts at its threshold is valid.
+    #[test]
+    fn clear_settings_may_equal_their_limits() {
+        let equal = [
+            RunningConfig {
+                clear_step_min_g: 0.5,
+                ..RunningConfig::default()
+            },
+            RunningConfig {
+                clear_periodicity: 0.6,
+                ..RunningConfig::default()
+            },
+            RunningConfig {
+                clear_max_cadence_spm: 230.0,
+                ..RunningConfig::default()
+            },
+        ];
+        for e in equal {
+            assert_eq!(e.validate(), Ok(()), "{e:?}");
+        }
+    }
+
     /// A thigh-like gait whose two steps differ (one strong, one weak landing per stride)
     /// is read as a stride of two steps; a jump sequence (one landing per period, nothing
     /// half-way) at the same period stays one slow step; without the stride reading both
@@ -1039,6 +1062,38 @@ mod tests {
             / 250.0)
             .sqrt();
         assert!((f64::from(g.rms_g) - sd).abs() < 1e-4, "{g:?} vs {sd}");
+    }
+
+    /// Without the stride reading, `alternation` is r(2 step) - r(step) only while the lag of
+    /// two steps is under half the window (`2 * best < n / 2`; the module's definition: 0 when
+    /// the stride is out of the window's reach). A strong and a weak landing per 0.8 s stride
+    /// (step 40 frames, r(40) = 0.82, r(80) = 1): 160 frames put the stride at exactly half the
+    /// window (0); 162 frames, just inside (r(80) - r(40) against the f64 reference).
+    #[test]
+    fn the_alternation_needs_the_stride_inside_half_the_window() {
+        let landing = |ph: f32, w: f32| (-((ph / w).powi(2))).exp();
+        let pattern = |n: usize| -> Vec<f32> {
+            (0..n)
+                .map(|i| {
+                    let ph = (i as f32 / 100.0 / 0.8).fract();
+                    0.3 + 2.2 * landing(ph - 0.1, 0.04) + 1.1 * landing(ph - 0.6, 0.05)
+                })
+                .collect()
+        };
+        let mut d = vec![0.0; 162];
+        let x = pattern(160);
+        let g = gait_features(&x, &x, &x, &mut d[..160], 26, 120, 0);
+        assert!((g.cadence_spm - 150.0).abs() < 1e-3, "{g:?}");
+        assert_eq!(g.alternation, 0.0, "{g:?}");
+        let x = pattern(162);
+        let g = gait_features(&x, &x, &x, &mut d, 26, 120, 0);
+        assert!((g.cadence_spm - 150.0).abs() < 1e-3, "{g:?}");
+        let want = autocorr(&x, 80) - autocorr(&x, 40);
+        assert!(want > 0.1, "{want}");
+        assert!(
+            (f64::from(g.alternation) - want).abs() < 1e-4,
+            "{g:?} vs {want}"
+        );
     }
 
     /// The lag search needs at least three lags (`max_lag`, capped at half the window less
