@@ -176,3 +176,31 @@ fn a_trunk_drop_confirms_a_fall_the_posture_misses() {
     cfg.fall.baro_drop_m = 0.0;
     assert!(first(&run_cfg(&cfg, Some(&pressure(0.8))), EventKind::Fall).is_none());
 }
+
+/// `RunningDetector::last_baro` is the barometer's fit at the latest analysis: `None` without
+/// pressure, and while climbing at 0.3 m/s the vertical speed of that climb (a 4 s fit of
+/// 10 Hz samples with +-0.05 hPa jitter: within 0.05 m/s), the height change over the 4 s
+/// window (speed x window) and a residual of about the jitter (under 0.06 hPa).
+#[test]
+fn the_running_detectors_last_baro_is_the_latest_fit() {
+    use autotrigger::imu::{OrientationConfig, RunningConfig, RunningDetector};
+    let plan = [(Activity::Stand, 4.0), (Activity::Run, 8.0)];
+    let x = signals::imu_stream(Timestamp::ZERO, 100, &plan, 3);
+    let new = || RunningDetector::new(&RunningConfig::default(), &OrientationConfig::default());
+    let mut d = new().unwrap();
+    let mut ev = Vec::new();
+    d.process(&x, &mut ev).unwrap();
+    assert!(d.last_features().is_some());
+    assert_eq!(d.last_baro(), None);
+    let climb = pressure(12.0, |t| if t >= 4.0 { 0.3 } else { 0.0 }, 0.0);
+    let mut d = new().unwrap();
+    d.process_with_pressure(&x, &climb, &mut ev).unwrap();
+    let w = d.last_baro().expect("a fit with pressure");
+    assert!((w.vertical_speed_m_s - 0.3).abs() < 0.05, "{w:?}");
+    assert!(
+        (w.height_change_m - 4.0 * w.vertical_speed_m_s).abs() < 0.05,
+        "{w:?}"
+    );
+    assert!(w.residual_hpa > 0.0 && w.residual_hpa < 0.06, "{w:?}");
+    assert!(w.samples >= 35, "{w:?}");
+}

@@ -815,6 +815,10 @@ mod tests {
             assert_eq!(got, want, "n {n} step {step} {mins:?}");
         }
         assert_eq!(run_start_index(&[0.1; 10], 0, 0.5), 10);
+        // A step whose minimum is exactly the threshold has a flight phase ("at most").
+        assert_eq!(run_start_index(&[0.5; 10], 5, 0.5), 0);
+        assert_eq!(run_start_index(&[0.5; 10], 4, 0.5), 0);
+        assert_eq!(run_start_index(&[0.6; 10], 5, 0.5), 10);
     }
 
     #[test]
@@ -866,6 +870,29 @@ mod tests {
             assert!(b.validate().is_err(), "{b:?}");
         }
         assert!(RunningConfig::default().validate().is_ok());
+    }
+
+    /// Each "clear" setting may equal the limit it is bounded by (the docs say "at most" and
+    /// "at least"): a clear ramp that starts at its threshold is valid.
+    #[test]
+    fn clear_settings_may_equal_their_limits() {
+        let equal = [
+            RunningConfig {
+                clear_step_min_g: 0.5,
+                ..RunningConfig::default()
+            },
+            RunningConfig {
+                clear_periodicity: 0.6,
+                ..RunningConfig::default()
+            },
+            RunningConfig {
+                clear_max_cadence_spm: 230.0,
+                ..RunningConfig::default()
+            },
+        ];
+        for e in equal {
+            assert_eq!(e.validate(), Ok(()), "{e:?}");
+        }
     }
 
     /// A thigh-like gait whose two steps differ (one strong, one weak landing per stride)
@@ -983,6 +1010,18 @@ mod tests {
             ..g
         };
         assert_eq!(clarity(&cfg, &above), 1.0);
+        // Bounds exactly 1e-9 apart are not closer than 1e-9: still a ramp (half-way, 0.5).
+        let exact = RunningConfig {
+            min_periodicity: 0.0,
+            clear_periodicity: 1e-9,
+            ..RunningConfig::default()
+        };
+        let half = GaitFeatures {
+            periodicity: 5e-10,
+            ..g
+        };
+        let k = clarity(&exact, &half);
+        assert!((k - 0.5).abs() < 1e-3, "{k}");
     }
 
     /// Normalised autocorrelation of `x` at `lag` over the overlap, as `gait_features`
@@ -1041,6 +1080,38 @@ mod tests {
         assert!((f64::from(g.rms_g) - sd).abs() < 1e-4, "{g:?} vs {sd}");
     }
 
+    /// Without the stride reading, `alternation` is r(2 step) - r(step) only while the lag of
+    /// two steps is under half the window (`2 * best < n / 2`; the module's definition: 0 when
+    /// the stride is out of the window's reach). A strong and a weak landing per 0.8 s stride
+    /// (step 40 frames, r(40) = 0.82, r(80) = 1): 160 frames put the stride at exactly half the
+    /// window (0); 162 frames, just inside (r(80) - r(40) against the f64 reference).
+    #[test]
+    fn the_alternation_needs_the_stride_inside_half_the_window() {
+        let landing = |ph: f32, w: f32| (-((ph / w).powi(2))).exp();
+        let pattern = |n: usize| -> Vec<f32> {
+            (0..n)
+                .map(|i| {
+                    let ph = (i as f32 / 100.0 / 0.8).fract();
+                    0.3 + 2.2 * landing(ph - 0.1, 0.04) + 1.1 * landing(ph - 0.6, 0.05)
+                })
+                .collect()
+        };
+        let mut d = vec![0.0; 162];
+        let x = pattern(160);
+        let g = gait_features(&x, &x, &x, &mut d[..160], 26, 120, 0);
+        assert!((g.cadence_spm - 150.0).abs() < 1e-3, "{g:?}");
+        assert_eq!(g.alternation, 0.0, "{g:?}");
+        let x = pattern(162);
+        let g = gait_features(&x, &x, &x, &mut d, 26, 120, 0);
+        assert!((g.cadence_spm - 150.0).abs() < 1e-3, "{g:?}");
+        let want = autocorr(&x, 80) - autocorr(&x, 40);
+        assert!(want > 0.1, "{want}");
+        assert!(
+            (f64::from(g.alternation) - want).abs() < 1e-4,
+            "{g:?} vs {want}"
+        );
+    }
+
     /// The lag search needs at least three lags (`max_lag`, capped at half the window less
     /// one, above `min_lag + 1`): a window of 56 frames with `min_lag` 26 has two and gives
     /// no cadence; 58 frames, three, find the 26-frame period.
@@ -1075,6 +1146,50 @@ mod tests {
         assert!(autocorr(&x, 2) > 0.0);
         let g = gait_features(&x, &x, &x, &mut d, 3, 8, 3);
         assert!(g.stride && g.cadence_spm == 3000.0, "{g:?}");
+        // A period of exactly the slowest running step (`max_step_lag`) is a step.
+        let g = gait_features(&x, &x, &x, &mut d, 3, 8, 4);
+        assert!(!g.stride && g.cadence_spm == 1500.0, "{g:?}");
+    }
+
+    /// A slow sway (a 4 s sine over the 2.5 s window) correlates best at the shortest lag and
+    /// less at every longer one: no local maximum in the lag range, so no step and no cadence
+    /// (the search compares the first lag with the one before it, not only the one after).
+    #[test]
+    fn a_slow_sway_has_no_cadence() {
+        let x: Vec<f32> = (0..250)
+            .map(|i| 1.0 + 0.5 * (std::f32::consts::TAU * i as f32 / 400.0).sin())
+            .collect();
+        for lag in 25..121 {
+            assert!(autocorr(&x, lag) > autocorr(&x, lag + 1), "lag {lag}");
+        }
+        let mut d = vec![0.0; 250];
+        let g = gait_features(&x, &x, &x, &mut d, 26, 120, 46);
+        assert_eq!((g.cadence_spm, g.periodicity), (0.0, 0.0), "{g:?}");
+    }
+
+    /// `step_peak_g` and `step_min_g` are the means, over the window's whole steps (chunks of
+    /// one step period from its start; the partial step at the end is left out), of each
+    /// step's raw peak and raw minimum.
+    #[test]
+    fn step_peaks_and_minima_are_means_over_whole_steps() {
+        // A 40-frame step (150 steps/min) in |a|; raw peaks and minima that differ per step.
+        let x: Vec<f32> = (0..250)
+            .map(|i| if i % 40 < 4 { 3.0 } else { 0.8 })
+            .collect();
+        let peaks: Vec<f32> = (0..250)
+            .map(|i| 2.0 + (i / 40) as f32 * 0.25 + if i % 40 == 2 { 1.0 } else { 0.0 })
+            .collect();
+        let mins: Vec<f32> = (0..250)
+            .map(|i| 0.9 - (i / 40) as f32 * 0.1 - if i % 40 == 20 { 0.3 } else { 0.0 })
+            .collect();
+        let mut d = vec![0.0; 250];
+        let g = gait_features(&x, &peaks, &mins, &mut d, 26, 120, 0);
+        assert!((g.cadence_spm - 150.0).abs() < 1e-3, "{g:?}");
+        // Six whole steps (240 frames): peaks 3.0 + 0.25 k, minima 0.6 - 0.1 k, k = 0..5.
+        let peak = (0..6).map(|k| 3.0 + 0.25 * k as f32).sum::<f32>() / 6.0;
+        let min = (0..6).map(|k| 0.6 - 0.1 * k as f32).sum::<f32>() / 6.0;
+        assert!((g.step_peak_g - peak).abs() < 1e-5, "{g:?} vs {peak}");
+        assert!((g.step_min_g - min).abs() < 1e-5, "{g:?} vs {min}");
     }
 
     /// The onset of a run is its first step, found by walking back one step period at a time
