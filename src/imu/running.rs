@@ -1012,6 +1012,56 @@ mod tests {
         assert!(ended > 12.0 - 2.0 * w && ended <= 12.0 + w, "{ended}");
     }
 
+    /// A window qualifies only when it passes every test: the clear gait of the tests above
+    /// (165 steps/min, peaks 3.1 g, flight phases down to 0.4 g) runs with the defaults and
+    /// not when any one threshold is put out of its reach.
+    #[test]
+    fn a_window_must_pass_every_test() {
+        let x = gait(165.0, 2.5, 1200);
+        let d = RunningConfig::default();
+        let events = |cfg: &RunningConfig| {
+            let mut core = RunningCore::new(cfg).unwrap();
+            let mut out: Vec<Event> = Vec::new();
+            for (i, &m) in x.iter().enumerate() {
+                feed(&mut core, i, m, &mut out);
+            }
+            out.len()
+        };
+        assert!(events(&d) > 0);
+        let out_of_reach = [
+            RunningConfig {
+                min_cadence_spm: 200.0,
+                ..d.clone()
+            },
+            RunningConfig {
+                max_cadence_spm: 150.0,
+                clear_max_cadence_spm: 150.0,
+                ..d.clone()
+            },
+            RunningConfig {
+                min_periodicity: 1.0,
+                clear_periodicity: 1.0,
+                ..d.clone()
+            },
+            RunningConfig {
+                min_rms_g: 8.0,
+                ..d.clone()
+            },
+            RunningConfig {
+                min_step_peak_g: 16.0,
+                ..d.clone()
+            },
+            RunningConfig {
+                max_step_min_g: 0.0,
+                clear_step_min_g: 0.0,
+                ..d.clone()
+            },
+        ];
+        for cfg in &out_of_reach {
+            assert_eq!(events(cfg), 0, "{cfg:?}");
+        }
+    }
+
     /// The window is analysed once full, then every 0.25 s (`HOP_FRAMES`), not at every
     /// frame: on noise (each window's features differ) `last_features` changes at frames
     /// 249, 274, 299, ... only.
