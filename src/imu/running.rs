@@ -922,6 +922,27 @@ mod tests {
         let g = gait_features(&thigh, &thigh, &thigh, &mut d, 26, 120, max_step_lag);
         assert!(g.stride, "{g:?}");
         assert!((g.cadence_spm - 150.0).abs() < 5.0, "{g:?}");
+        // Read as a stride, the step is half the period: the per-step means are over the
+        // six whole 40-frame steps, and `alternation` is r(stride) - r(step).
+        let chunk_mean = |f: fn(f32, f32) -> f32, init: f32| {
+            thigh
+                .chunks_exact(40)
+                .map(|c| c.iter().copied().fold(init, f))
+                .sum::<f32>()
+                / 6.0
+        };
+        let (peak, min) = (
+            chunk_mean(f32::max, 0.0),
+            chunk_mean(f32::min, f32::INFINITY),
+        );
+        assert!((g.step_peak_g - peak).abs() < 1e-5, "{g:?} vs {peak}");
+        assert!((g.step_min_g - min).abs() < 1e-5, "{g:?} vs {min}");
+        let alternation = autocorr(&thigh, 80) - autocorr(&thigh, 40);
+        assert!(alternation > 0.1, "{alternation}");
+        assert!(
+            (f64::from(g.alternation) - alternation).abs() < 1e-4,
+            "{g:?} vs {alternation}"
+        );
         let g0 = gait_features(&thigh, &thigh, &thigh, &mut d, 26, 120, 0);
         assert!(!g0.stride && (g0.cadence_spm - 75.0).abs() < 3.0, "{g0:?}");
         let j = gait_features(&jumps, &jumps, &jumps, &mut d, 26, 120, max_step_lag);
@@ -958,9 +979,14 @@ mod tests {
         let mut out: Vec<Event> = Vec::new();
         for (i, &m) in x.iter().enumerate() {
             feed(&mut core, i, m, &mut out);
+            // Running between the `running` event and the `running_ended` one.
+            assert_eq!(core.is_running(), out.len() == 1, "frame {i}: {out:?}");
         }
         let kinds: Vec<_> = out.iter().map(|e| e.kind).collect();
         assert_eq!(kinds, vec![EventKind::Running, EventKind::RunningEnded]);
+        // The end comes `end_after_s` (2 s, on the 0.25 s analysis grid) after the last
+        // qualifying window, its onset.
+        assert_eq!(out[1].decided.micros_since(out[1].onset), 2_000_000);
         let v = |e: &Event, n: &str| e.evidence.get(n).unwrap().value;
         let run = &out[0];
         let (p, k) = (v(run, "periodicity"), v(run, "clarity"));
@@ -984,6 +1010,79 @@ mod tests {
         let ended = v(&out[1], "duration_s");
         let w = cfg.window_s as f32;
         assert!(ended > 12.0 - 2.0 * w && ended <= 12.0 + w, "{ended}");
+    }
+
+    /// A window qualifies only when it passes every test: the clear gait of the tests above
+    /// (165 steps/min, peaks 3.1 g, flight phases down to 0.4 g) runs with the defaults and
+    /// not when any one threshold is put out of its reach.
+    #[test]
+    fn a_window_must_pass_every_test() {
+        let x = gait(165.0, 2.5, 1200);
+        let d = RunningConfig::default();
+        let events = |cfg: &RunningConfig| {
+            let mut core = RunningCore::new(cfg).unwrap();
+            let mut out: Vec<Event> = Vec::new();
+            for (i, &m) in x.iter().enumerate() {
+                feed(&mut core, i, m, &mut out);
+            }
+            out.len()
+        };
+        assert!(events(&d) > 0);
+        let out_of_reach = [
+            RunningConfig {
+                min_cadence_spm: 200.0,
+                ..d.clone()
+            },
+            RunningConfig {
+                max_cadence_spm: 150.0,
+                clear_max_cadence_spm: 150.0,
+                ..d.clone()
+            },
+            RunningConfig {
+                min_periodicity: 1.0,
+                clear_periodicity: 1.0,
+                ..d.clone()
+            },
+            RunningConfig {
+                min_rms_g: 8.0,
+                ..d.clone()
+            },
+            RunningConfig {
+                min_step_peak_g: 16.0,
+                ..d.clone()
+            },
+            RunningConfig {
+                max_step_min_g: 0.0,
+                clear_step_min_g: 0.0,
+                ..d.clone()
+            },
+        ];
+        for cfg in &out_of_reach {
+            assert_eq!(events(cfg), 0, "{cfg:?}");
+        }
+    }
+
+    /// The window is analysed once full, then every 0.25 s (`HOP_FRAMES`), not at every
+    /// frame: on noise (each window's features differ) `last_features` changes at frames
+    /// 249, 274, 299, ... only.
+    #[test]
+    fn windows_are_analysed_every_hop() {
+        let mut core = RunningCore::new(&RunningConfig::default()).unwrap();
+        let mut seed = 3u32;
+        let mut out: Vec<Event> = Vec::new();
+        let mut changed = Vec::new();
+        for i in 0..400 {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            let m = 0.5 + ((seed >> 8) % 1000) as f32 / 1000.0;
+            let before = core.last_features();
+            feed(&mut core, i, m, &mut out);
+            if core.last_features() != before {
+                changed.push(i);
+            }
+        }
+        let want: Vec<usize> = (249..400).step_by(HOP_FRAMES).collect();
+        assert_eq!(HOP_FRAMES, 25);
+        assert_eq!(changed, want);
     }
 
     /// Two clarity bounds closer than 1e-9 make a step at the upper one, not a ramp.
@@ -1149,6 +1248,31 @@ mod tests {
         // A period of exactly the slowest running step (`max_step_lag`) is a step.
         let g = gait_features(&x, &x, &x, &mut d, 3, 8, 4);
         assert!(!g.stride && g.cadence_spm == 1500.0, "{g:?}");
+        // A stride needs two steps of at least two frames: a 2-frame period (an alternation
+        // on a slow sine, r(2) = 0.85 the best lag) whose half correlates (r(1) = 0.67)
+        // stays one step when `max_step_lag` is 1.
+        let x: Vec<f32> = (0..40)
+            .map(|i| {
+                let alt = if i % 2 == 0 { 0.3 } else { -0.3 };
+                1.0 + (std::f32::consts::TAU * i as f32 / 20.0).sin() + alt
+            })
+            .collect();
+        assert!(autocorr(&x, 1) > 0.5 && autocorr(&x, 2) > autocorr(&x, 1));
+        let g = gait_features(&x, &x, &x, &mut d, 2, 4, 1);
+        assert!(!g.stride && g.cadence_spm == 3000.0, "{g:?}");
+    }
+
+    /// A step needs a positive correlation: a 4-frame pattern whose autocorrelation is
+    /// negative at lags 1 and 3 and exactly 0 at lag 2 (a local maximum of the lag range,
+    /// but no repetition) has no cadence.
+    #[test]
+    fn a_zero_correlation_is_no_step() {
+        let x: Vec<f32> = [2.0, 0.0, 1.0, 1.0].repeat(10);
+        assert!(autocorr(&x, 1) < 0.0 && autocorr(&x, 3) < 0.0);
+        assert_eq!(autocorr(&x, 2), 0.0);
+        let mut d = vec![0.0; 40];
+        let g = gait_features(&x, &x, &x, &mut d, 1, 3, 0);
+        assert_eq!((g.cadence_spm, g.periodicity), (0.0, 0.0), "{g:?}");
     }
 
     /// A slow sway (a 4 s sine over the 2.5 s window) correlates best at the shortest lag and
