@@ -606,3 +606,75 @@ fn the_decay_is_measured_on_the_smoothed_level() {
         -10.0 - low
     );
 }
+
+/// On the `model` stage every candidate's evidence lists its model features (in
+/// `MODEL_FEATURES` order) as the decider computed them: levels relative to the candidate's
+/// own floor or peak and capped at +-60 dB, times as log10 of microseconds. Hand-made frames:
+/// three quiet hops (-60 dBFS), an attack hop at -8 dBFS (peak -5 dBFS) over a -30 dBFS floor
+/// with an 80 dB rise, then -40 dBFS hops; the high-frequency content lies 92 dB below the
+/// attack level throughout.
+#[test]
+fn the_model_features_are_the_candidates_relative_evidence() {
+    use autotrigger::audio::model::MODEL_FEATURES;
+    use autotrigger::audio::GunshotStage;
+    let cfg = GunshotConfig {
+        stage: GunshotStage::Model,
+        ..GunshotConfig::default()
+    };
+    let timing = OnsetFeatures::new(&cfg, 16_000).unwrap().timing();
+    let frames: Vec<FeatureFrame> = (0..100u64)
+        .map(|i| {
+            let f = match i {
+                0..=2 => hand_frame(&timing, i, -60.0, 0.0),
+                3 => FeatureFrame {
+                    floor_dbfs: -30.0,
+                    rise_time_us: 500.0,
+                    attack_time_us: 100.0,
+                    attack_ratio_db: 30.0,
+                    crest_db: 12.0,
+                    hf_ratio: 0.25,
+                    flatness: 0.5,
+                    ..hand_frame(&timing, 3, -8.0, 80.0)
+                },
+                _ => hand_frame(&timing, i, -40.0, 0.0),
+            };
+            FeatureFrame {
+                hfc_db: -100.0,
+                ..f
+            }
+        })
+        .collect();
+    let (cands, _) = hand_run(&cfg, &frames);
+    assert_eq!(cands.len(), 1, "{cands:?}");
+    let e = &cands[0].0;
+    let want: [(&str, f32); 15] = [
+        ("rise_db", 60.0),         // 80 dB, capped
+        ("jump_db", 52.0),         // -8 over -60 dBFS
+        ("flux_db", 20.0),         // hand_frame's
+        ("attack_ratio_db", 30.0), // the attack hop's
+        ("log_attack_us", 2.0),    // 100 us over the preceding level (30 >= 25 dB)
+        ("log_rise_us", 500f32.log10()),
+        ("decay_db", 32.0), // -8 down to the smoothed -40 dBFS
+        ("centroid_hz", 2000.0),
+        ("hf_ratio", 0.25),
+        ("flatness", 0.5),
+        ("crest_db", 12.0),
+        ("clipped_frac", 0.0),
+        ("hfc_rel_db", -60.0),        // -100 - (-8) = -92 dB, capped
+        ("peak_over_floor_db", 25.0), // -5 over -30 dBFS
+        ("fast_follow", 0.0),
+    ];
+    for (k, (name, v)) in want.iter().enumerate() {
+        assert_eq!(MODEL_FEATURES[k], *name);
+        let it = item(e, name);
+        assert!(it.contribution.is_some(), "{name}: {it:?}");
+        assert!((it.value - v).abs() < 1e-3, "{name}: {} vs {v}", it.value);
+    }
+    // Decided at the end of the decay window (the model stage has no extension).
+    let onset = 3 * timing.hop as i64 * 1_000_000 / 16_000;
+    let hop_us = timing.hop as i64 * 1_000_000 / 16_000;
+    assert_eq!(e.onset.as_micros(), onset);
+    let delay = e.decided.as_micros() - onset;
+    assert!((300_000..300_000 + hop_us).contains(&delay), "{delay}");
+    assert!(item(e, "score").threshold.is_some() && item(e, "probability").value > 0.0);
+}
