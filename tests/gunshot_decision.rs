@@ -678,3 +678,154 @@ fn the_model_features_are_the_candidates_relative_evidence() {
     assert!((300_000..300_000 + hop_us).contains(&delay), "{delay}");
     assert!(item(e, "score").threshold.is_some() && item(e, "probability").value > 0.0);
 }
+
+/// A hand-made stream of `n` hops at -60 dBFS with the frames `loud` in their places.
+fn hand_stream(timing: &FrameTiming, n: u64, loud: &[FeatureFrame]) -> Vec<FeatureFrame> {
+    (0..n)
+        .map(|i| {
+            loud.iter()
+                .find(|f| f.index == i)
+                .copied()
+                .unwrap_or_else(|| hand_frame(timing, i, -60.0, 0.0))
+        })
+        .collect()
+}
+
+/// The burst rule at its edges, on hand-made frames (16 kHz, 5 ms hops): a shot at hop 0
+/// (-3 dBFS, peak 0 dBFS, 0.5 ms from quiet), then a candidate whose attack is 1.8 ms from
+/// quiet but 0.5 ms over the preceding level at a 15 dB attack ratio (enough for the burst
+/// floor, 12 dB, not for the usual one, 25 dB). It is judged as a round (`burst_gap_s` in its
+/// evidence, accepted) only when its strict attack fails (1.7 ms passes without the rule) and
+/// the burst attack is shorter, it starts within `burst_window_s` (0.5 s) of the shot, peaks
+/// within `burst_peak_margin_db` (6 dB) of it, and no impulse within 3 dB of either's peak
+/// followed it within `min_interval_s` (machinery).
+#[test]
+fn the_burst_rule_holds_exactly_at_its_edges() {
+    let cfg = GunshotConfig::default();
+    let timing = OnsetFeatures::new(&cfg, 16_000).unwrap().timing();
+    let hop_us = timing.hop as i64 * 1_000_000 / 16_000;
+    let shot = FeatureFrame {
+        rise_time_us: 500.0,
+        ..hand_frame(&timing, 0, -3.0, 40.0)
+    };
+    let round = |i: u64, level: f32, rise_us: f32, attack_us: f32| FeatureFrame {
+        rise_time_us: rise_us,
+        attack_time_us: attack_us,
+        attack_ratio_db: 15.0,
+        ..hand_frame(&timing, i, level, 20.0)
+    };
+    // An impulse after the attack window (peak = level + 3 dB).
+    let follow = |i: u64, level: f32| hand_frame(&timing, i, level, 20.0);
+    // (what, the frames, the candidate's hop, judged as a round, accepted)
+    let cases: Vec<(&str, Vec<FeatureFrame>, u64, bool, bool)> = vec![
+        (
+            "a round",
+            vec![shot, round(15, -8.0, 1800.0, 500.0)],
+            15,
+            true,
+            true,
+        ),
+        (
+            "strict attack at the limit",
+            vec![shot, round(15, -8.0, 1700.0, 500.0)],
+            15,
+            false,
+            true,
+        ),
+        (
+            "no shorter burst attack",
+            vec![shot, round(15, -8.0, 1800.0, 1800.0)],
+            15,
+            false,
+            false,
+        ),
+        (
+            "peak 6 dB below the shot's",
+            vec![shot, round(15, -9.0, 1800.0, 500.0)],
+            15,
+            true,
+            true,
+        ),
+        (
+            "peak 7 dB below",
+            vec![shot, round(15, -10.0, 1800.0, 500.0)],
+            15,
+            false,
+            false,
+        ),
+        (
+            "gap = burst window",
+            vec![shot, round(100, -8.0, 1800.0, 500.0)],
+            100,
+            true,
+            true,
+        ),
+        (
+            "gap a hop longer",
+            vec![shot, round(101, -8.0, 1800.0, 500.0)],
+            101,
+            false,
+            false,
+        ),
+        (
+            "the shot followed within 3 dB",
+            vec![shot, follow(4, -6.0), round(15, -8.0, 1800.0, 500.0)],
+            15,
+            false,
+            false,
+        ),
+        (
+            "the shot followed 4 dB below",
+            vec![shot, follow(4, -7.0), round(15, -8.0, 1800.0, 500.0)],
+            15,
+            true,
+            true,
+        ),
+        (
+            "the candidate followed within 3 dB, at its attack's end",
+            vec![shot, round(15, -8.0, 1800.0, 500.0), follow(18, -11.0)],
+            15,
+            false,
+            false,
+        ),
+        (
+            "the candidate followed 4 dB below",
+            vec![shot, round(15, -8.0, 1800.0, 500.0), follow(18, -12.0)],
+            15,
+            true,
+            true,
+        ),
+    ];
+    for (what, loud, hop, as_round, accepted) in cases {
+        let (cands, _) = hand_run(&cfg, &hand_stream(&timing, 200, &loud));
+        let first = cands
+            .iter()
+            .find(|(e, _)| e.onset.as_micros() == 0)
+            .unwrap_or_else(|| panic!("{what}: {cands:?}"));
+        assert!(first.1.is_empty(), "{what}: the shot {first:?}");
+        let (e, failed) = cands
+            .iter()
+            .find(|(e, _)| e.onset.as_micros() == hop as i64 * hop_us)
+            .unwrap_or_else(|| panic!("{what}: {cands:?}"));
+        assert_eq!(
+            e.evidence.get("burst_gap_s").is_some(),
+            as_round,
+            "{what}: {e:?}"
+        );
+        if accepted {
+            assert!(failed.is_empty(), "{what}: {failed:?}");
+        } else {
+            assert_eq!(failed, &vec!["attack_time"], "{what}: {e:?}");
+        }
+        if as_round {
+            let gap = item(e, "burst_gap_s");
+            assert!((gap.value - (hop * timing.hop as u64) as f32 / 16_000.0).abs() < 1e-6);
+            assert_eq!(gap.threshold, Some(0.5));
+            assert_eq!(item(e, "attack_time_us").value, 500.0, "{what}");
+        } else {
+            // The strict attack: from quiet.
+            let rise_us = loud.iter().find(|f| f.index == hop).unwrap().rise_time_us;
+            assert_eq!(item(e, "attack_time_us").value, rise_us, "{what}");
+        }
+    }
+}
