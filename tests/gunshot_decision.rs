@@ -829,3 +829,41 @@ fn the_burst_rule_holds_exactly_at_its_edges() {
         }
     }
 }
+
+/// A candidate followed within `min_interval_s` (70 ms) by an onset at least `retrigger_db`
+/// (10 dB) louder was a precursor: the louder onset replaces it (one candidate, at the louder
+/// onset, keeping the precursor's attack extremes, here its 0.5 ms rise from quiet). 9 dB
+/// louder, the onset only marks it (still one candidate, at the precursor); past
+/// `min_interval_s` a louder onset is a candidate of its own.
+#[test]
+fn a_much_louder_onset_soon_after_replaces_the_candidate() {
+    let cfg = GunshotConfig::default();
+    let timing = OnsetFeatures::new(&cfg, 16_000).unwrap().timing();
+    let hop_us = timing.hop as i64 * 1_000_000 / 16_000;
+    let precursor = FeatureFrame {
+        rise_time_us: 500.0,
+        ..hand_frame(&timing, 0, -30.0, 20.0)
+    };
+    let onsets = |loud: FeatureFrame| -> Vec<(i64, f32)> {
+        let (cands, _) = hand_run(&cfg, &hand_stream(&timing, 200, &[precursor, loud]));
+        cands
+            .iter()
+            .map(|(e, _)| (e.onset.as_micros(), item(e, "rise_time_us").value))
+            .collect()
+    };
+    // 10 dB louder (-20 dBFS), 25 ms later: replaced, with the precursor's rise time.
+    assert_eq!(
+        onsets(hand_frame(&timing, 5, -20.0, 20.0)),
+        vec![(5 * hop_us, 500.0)]
+    );
+    // 9 dB louder: not replaced.
+    assert_eq!(
+        onsets(hand_frame(&timing, 5, -21.0, 20.0)),
+        vec![(0, 500.0)]
+    );
+    // 22 dB louder, but 75 ms later (past min_interval_s): two candidates.
+    assert_eq!(
+        onsets(hand_frame(&timing, 15, -8.0, 20.0)),
+        vec![(0, 500.0), (15 * hop_us, 10_000.0)]
+    );
+}
