@@ -844,11 +844,21 @@ fn a_much_louder_onset_soon_after_replaces_the_candidate() {
         rise_time_us: 500.0,
         ..hand_frame(&timing, 0, -30.0, 20.0)
     };
+    // Each candidate's onset and its rise and attack times.
     let onsets = |loud: FeatureFrame| -> Vec<(i64, f32)> {
         let (cands, _) = hand_run(&cfg, &hand_stream(&timing, 200, &[precursor, loud]));
         cands
             .iter()
-            .map(|(e, _)| (e.onset.as_micros(), item(e, "rise_time_us").value))
+            .map(|(e, _)| {
+                // The precursor's hop (peak -27 dBFS) is within `attack_peak_margin_db` (12
+                // dB) of the replacing hop's peak (-17 dBFS): its attack counts too.
+                assert_eq!(
+                    item(e, "attack_time_us").value,
+                    item(e, "rise_time_us").value,
+                    "{e:?}"
+                );
+                (e.onset.as_micros(), item(e, "rise_time_us").value)
+            })
             .collect()
     };
     // 10 dB louder (-20 dBFS), 25 ms later: replaced, with the precursor's rise time.
@@ -866,4 +876,31 @@ fn a_much_louder_onset_soon_after_replaces_the_candidate() {
         onsets(hand_frame(&timing, 15, -8.0, 20.0)),
         vec![(0, 500.0), (15 * hop_us, 10_000.0)]
     );
+}
+
+/// The stated latency is exactly the decay window, its extension and one hop on the `rules`
+/// stage (0.3 + 0.1 + 0.005 s by default), without the extension on the `model` stage, at any
+/// rate.
+#[test]
+fn the_latency_is_the_decay_window_its_extension_and_a_hop() {
+    use autotrigger::audio::GunshotStage;
+    for rate in [16_000, 48_000] {
+        let rules = GunshotDetector::new(&GunshotConfig::default(), rate).unwrap();
+        assert_eq!(rules.latency_us(), 405_000, "{rate} Hz");
+        assert_eq!(rules.decider().latency_us(), 405_000, "{rate} Hz");
+        let model_cfg = GunshotConfig {
+            stage: GunshotStage::Model,
+            ..GunshotConfig::default()
+        };
+        let model = GunshotDetector::new(&model_cfg, rate).unwrap();
+        assert_eq!(model.latency_us(), 305_000, "{rate} Hz");
+        let short = GunshotConfig {
+            decay_window_s: 0.1,
+            decay_extension_s: 0.05,
+            hop_s: 0.01,
+            ..GunshotConfig::default()
+        };
+        let d = GunshotDetector::new(&short, rate).unwrap();
+        assert_eq!(d.latency_us(), 160_000, "{rate} Hz");
+    }
 }
