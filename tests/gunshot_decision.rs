@@ -475,6 +475,25 @@ fn a_round_waits_for_the_round_before_it() {
             .any(|(_, failed)| failed.contains(&"attack_time")),
         "{cands:?}"
     );
+    // A round 2 that would also fail the flux gate as a round (5 dB over its attack, the
+    // threshold 0.8 x its 9 dB jump) does not wait: decided at the end of its decay window,
+    // rejected for its attack and its flux.
+    let weak: Vec<FeatureFrame> = frames
+        .iter()
+        .map(|f| match f.index {
+            15 | 16 => FeatureFrame { flux_db: 5.0, ..*f },
+            _ => *f,
+        })
+        .collect();
+    let (cands, ev) = hand_run(&cfg, &weak);
+    assert_eq!(ev.len(), 1, "{ev:?}");
+    let hop_us = timing.hop as i64 * 1_000_000 / 16_000;
+    let (e, failed) = cands
+        .iter()
+        .find(|(e, _)| e.onset.as_micros() == 15 * hop_us)
+        .unwrap();
+    assert_eq!(failed, &vec!["attack_time", "flux"], "{e:?}");
+    assert_eq!(e.decided.as_micros(), 375_000);
 }
 
 /// The confidence of a shot is the mean of how far each gated feature (decay, rise, attack
@@ -782,6 +801,20 @@ fn the_burst_rule_holds_exactly_at_its_edges() {
             true,
         ),
         (
+            "the shot's level held for 20 ms (no onset: no machinery)",
+            vec![
+                shot,
+                hand_frame(&timing, 1, -3.0, 0.0),
+                hand_frame(&timing, 2, -3.0, 0.0),
+                hand_frame(&timing, 3, -3.0, 0.0),
+                hand_frame(&timing, 4, -3.0, 0.0),
+                round(15, -8.0, 1800.0, 500.0),
+            ],
+            15,
+            true,
+            true,
+        ),
+        (
             "the candidate followed within 3 dB, at its attack's end",
             vec![shot, round(15, -8.0, 1800.0, 500.0), follow(18, -11.0)],
             15,
@@ -902,5 +935,68 @@ fn the_latency_is_the_decay_window_its_extension_and_a_hop() {
         };
         let d = GunshotDetector::new(&short, rate).unwrap();
         assert_eq!(d.latency_us(), 160_000, "{rate} Hz");
+    }
+}
+
+/// The quiet path (on: `quiet_min_peak_dbfs` -30) holds a candidate whose peak lies below
+/// `min_peak_dbfs` (-10) and at or above -30 dBFS: a peak of exactly -10 dBFS is judged by the
+/// usual thresholds (decay 8 dB), one of exactly -30 dBFS by the quiet ones (decay 12 dB), and
+/// one just below -30 dBFS fails the usual peak gate.
+#[test]
+fn the_quiet_path_holds_exactly_at_its_edges() {
+    let cfg = GunshotConfig {
+        quiet_min_peak_dbfs: -30.0,
+        ..GunshotConfig::default()
+    };
+    let timing = OnsetFeatures::new(&cfg, 16_000).unwrap().timing();
+    for (peak, quiet, accepted) in [
+        (-10.0, false, true),
+        (-30.0, true, true),
+        (-30.5, false, false),
+    ] {
+        let blast = FeatureFrame {
+            rise_time_us: 500.0,
+            attack_ratio_db: 35.0,
+            ..hand_frame(&timing, 0, peak - 3.0, 40.0)
+        };
+        let (cands, _) = hand_run(&cfg, &hand_stream(&timing, 100, &[blast]));
+        assert_eq!(cands.len(), 1, "{cands:?}");
+        let (e, failed) = &cands[0];
+        let th = |n: &str| item(e, n).threshold.unwrap();
+        assert_eq!(item(e, "peak_dbfs").value, peak);
+        assert_eq!(th("decay_db"), if quiet { 12.0 } else { 8.0 }, "{peak}");
+        assert_eq!(th("peak_dbfs"), if quiet { -30.0 } else { -10.0 }, "{peak}");
+        if accepted {
+            assert!(failed.is_empty(), "{peak}: {failed:?}");
+        } else {
+            assert_eq!(failed, &vec!["peak"], "{peak}");
+        }
+    }
+}
+
+/// The `model` stage's probability threshold is the model's own (its `medium` sensitivity)
+/// when `min_probability` is 0, else `min_probability`.
+#[test]
+fn the_model_threshold_is_the_models_own_unless_set() {
+    use autotrigger::audio::{GunshotModel, GunshotStage};
+    let own = GunshotModel::builtin().threshold;
+    assert!(own > 0.0 && own < 0.9);
+    for (min_probability, want) in [(0.0, own), (0.9, 0.9f32)] {
+        let cfg = GunshotConfig {
+            stage: GunshotStage::Model,
+            min_probability,
+            ..GunshotConfig::default()
+        };
+        let timing = OnsetFeatures::new(&cfg, 16_000).unwrap().timing();
+        let blast = FeatureFrame {
+            rise_time_us: 500.0,
+            ..hand_frame(&timing, 3, -8.0, 40.0)
+        };
+        let (cands, _) = hand_run(&cfg, &hand_stream(&timing, 100, &[blast]));
+        assert_eq!(cands.len(), 1, "{cands:?}");
+        let (e, failed) = &cands[0];
+        let p = item(e, "probability");
+        assert_eq!(p.threshold, Some(want), "{min_probability}");
+        assert_eq!(failed.is_empty(), p.value >= want, "{e:?}");
     }
 }
