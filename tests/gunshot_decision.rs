@@ -1000,3 +1000,26 @@ fn the_model_threshold_is_the_models_own_unless_set() {
         assert_eq!(failed.is_empty(), p.value >= want, "{e:?}");
     }
 }
+
+/// When no hop near the attack's peak has a finite attack time (`OnsetFeatures` always gives
+/// finite times; hand-made frames need not), the attack time is the candidate's rise time from
+/// quiet, here the 0.5 ms of a quieter hop of the attack.
+#[test]
+fn without_a_finite_attack_near_the_peak_the_rise_time_from_quiet_counts() {
+    let cfg = GunshotConfig::default();
+    let timing = OnsetFeatures::new(&cfg, 16_000).unwrap().timing();
+    let loud = FeatureFrame {
+        rise_time_us: f32::INFINITY,
+        attack_time_us: f32::INFINITY,
+        ..hand_frame(&timing, 0, -8.0, 40.0)
+    };
+    // In the attack window (it ends 15 ms after the onset), 32 dB below the peak.
+    let quiet = FeatureFrame {
+        rise_time_us: 500.0,
+        ..hand_frame(&timing, 1, -40.0, 0.0)
+    };
+    let (cands, ev) = hand_run(&cfg, &hand_stream(&timing, 100, &[loud, quiet]));
+    assert_eq!(cands.len(), 1, "{cands:?}");
+    assert_eq!(item(&cands[0].0, "attack_time_us").value, 500.0);
+    assert_eq!(ev.len(), 1, "{cands:?}");
+}
