@@ -629,9 +629,9 @@ fn the_decay_is_measured_on_the_smoothed_level() {
 /// On the `model` stage every candidate's evidence lists its model features (in
 /// `MODEL_FEATURES` order) as the decider computed them: levels relative to the candidate's
 /// own floor or peak and capped at +-60 dB, times as log10 of microseconds. Hand-made frames:
-/// three quiet hops (-60 dBFS), an attack hop at -8 dBFS (peak -5 dBFS) over a -30 dBFS floor
-/// with an 80 dB rise, then -40 dBFS hops; the high-frequency content lies 92 dB below the
-/// attack level throughout.
+/// three quiet hops (-80 dBFS), an attack hop at -8 dBFS (peak -5 dBFS) over a -30 dBFS floor,
+/// then -40 dBFS hops; the level rise over the floor is -80 dB and the high-frequency content
+/// lies at -40 dB throughout (the candidate starts on its 72 dB level jump).
 #[test]
 fn the_model_features_are_the_candidates_relative_evidence() {
     use autotrigger::audio::model::MODEL_FEATURES;
@@ -644,7 +644,7 @@ fn the_model_features_are_the_candidates_relative_evidence() {
     let frames: Vec<FeatureFrame> = (0..100u64)
         .map(|i| {
             let f = match i {
-                0..=2 => hand_frame(&timing, i, -60.0, 0.0),
+                0..=2 => hand_frame(&timing, i, -80.0, 0.0),
                 3 => FeatureFrame {
                     floor_dbfs: -30.0,
                     rise_time_us: 500.0,
@@ -653,12 +653,13 @@ fn the_model_features_are_the_candidates_relative_evidence() {
                     crest_db: 12.0,
                     hf_ratio: 0.25,
                     flatness: 0.5,
-                    ..hand_frame(&timing, 3, -8.0, 80.0)
+                    ..hand_frame(&timing, 3, -8.0, 0.0)
                 },
                 _ => hand_frame(&timing, i, -40.0, 0.0),
             };
             FeatureFrame {
-                hfc_db: -100.0,
+                rise_db: -80.0,
+                hfc_db: -40.0,
                 ..f
             }
         })
@@ -667,8 +668,8 @@ fn the_model_features_are_the_candidates_relative_evidence() {
     assert_eq!(cands.len(), 1, "{cands:?}");
     let e = &cands[0].0;
     let want: [(&str, f32); 15] = [
-        ("rise_db", 60.0),         // 80 dB, capped
-        ("jump_db", 52.0),         // -8 over -60 dBFS
+        ("rise_db", -60.0),        // -80 dB, capped
+        ("jump_db", 60.0),         // -8 over -80 dBFS: 72 dB, capped
         ("flux_db", 20.0),         // hand_frame's
         ("attack_ratio_db", 30.0), // the attack hop's
         ("log_attack_us", 2.0),    // 100 us over the preceding level (30 >= 25 dB)
@@ -679,7 +680,7 @@ fn the_model_features_are_the_candidates_relative_evidence() {
         ("flatness", 0.5),
         ("crest_db", 12.0),
         ("clipped_frac", 0.0),
-        ("hfc_rel_db", -60.0),        // -100 - (-8) = -92 dB, capped
+        ("hfc_rel_db", -32.0),        // -40 - (-8) dB
         ("peak_over_floor_db", 25.0), // -5 over -30 dBFS
         ("fast_follow", 0.0),
     ];
