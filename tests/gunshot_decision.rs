@@ -1024,3 +1024,54 @@ fn without_a_finite_attack_near_the_peak_the_rise_time_from_quiet_counts() {
     assert_eq!(item(&cands[0].0, "attack_time_us").value, 500.0);
     assert_eq!(ev.len(), 1, "{cands:?}");
 }
+
+/// The quiet path has no burst rule, so a quiet candidate never waits for the candidate before
+/// it: quiet path on (-30 dBFS); a quiet shot (-15 dBFS peak, 0.5 ms rise) whose -25 dBFS tail
+/// keeps it waiting in its decay extension, and 75 ms later a quiet candidate (-11 dBFS peak)
+/// whose attack would pass only over the tail (0.5 ms at a 15 dB ratio). The candidate is
+/// decided at the end of its decay window (375 ms), rejected for its attack and decay, while
+/// the shot still waits.
+#[test]
+fn a_quiet_candidate_does_not_wait_for_the_candidate_before_it() {
+    let cfg = GunshotConfig {
+        quiet_min_peak_dbfs: -30.0,
+        ..GunshotConfig::default()
+    };
+    let timing = OnsetFeatures::new(&cfg, 16_000).unwrap().timing();
+    let hop_us = timing.hop as i64 * 1_000_000 / 16_000;
+    let frames: Vec<FeatureFrame> = (0..150u64)
+        .map(|i| match i {
+            0 => FeatureFrame {
+                rise_time_us: 500.0,
+                attack_ratio_db: 35.0,
+                ..hand_frame(&timing, 0, -18.0, 40.0)
+            },
+            15 => FeatureFrame {
+                attack_time_us: 500.0,
+                attack_ratio_db: 15.0,
+                ..hand_frame(&timing, 15, -14.0, 20.0)
+            },
+            // Still in the candidate's attack window: its largest attack ratio (the quiet peak
+            // gate asks 30 dB), 19 dB below its peak (not near enough to count for its attack).
+            16 => FeatureFrame {
+                attack_ratio_db: 35.0,
+                ..hand_frame(&timing, 16, -33.0, 0.0)
+            },
+            _ if i < 74 => hand_frame(&timing, i, -25.0, 0.0),
+            _ => hand_frame(&timing, i, -60.0, 0.0),
+        })
+        .collect();
+    let (cands, ev) = hand_run(&cfg, &frames);
+    assert_eq!(cands.len(), 2, "{cands:?}");
+    let (e, failed) = cands
+        .iter()
+        .find(|(e, _)| e.onset.as_micros() == 15 * hop_us)
+        .unwrap();
+    assert_eq!(failed, &vec!["attack_time", "decay"], "{e:?}");
+    assert_eq!(e.decided.as_micros(), 375_000);
+    assert_eq!(item(e, "peak_dbfs").threshold, Some(-30.0), "quiet: {e:?}");
+    // The shot: accepted once its tail ends, after the candidate was decided.
+    assert_eq!(ev.len(), 1, "{ev:?}");
+    assert_eq!(ev[0].onset.as_micros(), 0);
+    assert!(ev[0].decided.as_micros() > 375_000, "{:?}", ev[0]);
+}
