@@ -475,6 +475,25 @@ fn a_round_waits_for_the_round_before_it() {
             .any(|(_, failed)| failed.contains(&"attack_time")),
         "{cands:?}"
     );
+    // A round 2 that would also fail the flux gate as a round (5 dB over its attack, the
+    // threshold 0.8 x its 9 dB jump) does not wait: decided at the end of its decay window,
+    // rejected for its attack and its flux.
+    let weak: Vec<FeatureFrame> = frames
+        .iter()
+        .map(|f| match f.index {
+            15 | 16 => FeatureFrame { flux_db: 5.0, ..*f },
+            _ => *f,
+        })
+        .collect();
+    let (cands, ev) = hand_run(&cfg, &weak);
+    assert_eq!(ev.len(), 1, "{ev:?}");
+    let hop_us = timing.hop as i64 * 1_000_000 / 16_000;
+    let (e, failed) = cands
+        .iter()
+        .find(|(e, _)| e.onset.as_micros() == 15 * hop_us)
+        .unwrap();
+    assert_eq!(failed, &vec!["attack_time", "flux"], "{e:?}");
+    assert_eq!(e.decided.as_micros(), 375_000);
 }
 
 /// The confidence of a shot is the mean of how far each gated feature (decay, rise, attack
@@ -605,4 +624,454 @@ fn the_decay_is_measured_on_the_smoothed_level() {
         "{smoothed} vs {}",
         -10.0 - low
     );
+}
+
+/// On the `model` stage every candidate's evidence lists its model features (in
+/// `MODEL_FEATURES` order) as the decider computed them: levels relative to the candidate's
+/// own floor or peak and capped at +-60 dB, times as log10 of microseconds. Hand-made frames:
+/// three quiet hops (-80 dBFS), an attack hop at -8 dBFS (peak -5 dBFS) over a -30 dBFS floor,
+/// then -40 dBFS hops; the level rise over the floor is -80 dB and the high-frequency content
+/// lies at -40 dB throughout (the candidate starts on its 72 dB level jump).
+#[test]
+fn the_model_features_are_the_candidates_relative_evidence() {
+    use autotrigger::audio::model::MODEL_FEATURES;
+    use autotrigger::audio::GunshotStage;
+    let cfg = GunshotConfig {
+        stage: GunshotStage::Model,
+        ..GunshotConfig::default()
+    };
+    let timing = OnsetFeatures::new(&cfg, 16_000).unwrap().timing();
+    let frames: Vec<FeatureFrame> = (0..100u64)
+        .map(|i| {
+            let f = match i {
+                0..=2 => hand_frame(&timing, i, -80.0, 0.0),
+                3 => FeatureFrame {
+                    floor_dbfs: -30.0,
+                    rise_time_us: 500.0,
+                    attack_time_us: 100.0,
+                    attack_ratio_db: 30.0,
+                    crest_db: 12.0,
+                    hf_ratio: 0.25,
+                    flatness: 0.5,
+                    ..hand_frame(&timing, 3, -8.0, 0.0)
+                },
+                _ => hand_frame(&timing, i, -40.0, 0.0),
+            };
+            FeatureFrame {
+                rise_db: -80.0,
+                hfc_db: -40.0,
+                ..f
+            }
+        })
+        .collect();
+    let (cands, _) = hand_run(&cfg, &frames);
+    assert_eq!(cands.len(), 1, "{cands:?}");
+    let e = &cands[0].0;
+    let want: [(&str, f32); 15] = [
+        ("rise_db", -60.0),        // -80 dB, capped
+        ("jump_db", 60.0),         // -8 over -80 dBFS: 72 dB, capped
+        ("flux_db", 20.0),         // hand_frame's
+        ("attack_ratio_db", 30.0), // the attack hop's
+        ("log_attack_us", 2.0),    // 100 us over the preceding level (30 >= 25 dB)
+        ("log_rise_us", 500f32.log10()),
+        ("decay_db", 32.0), // -8 down to the smoothed -40 dBFS
+        ("centroid_hz", 2000.0),
+        ("hf_ratio", 0.25),
+        ("flatness", 0.5),
+        ("crest_db", 12.0),
+        ("clipped_frac", 0.0),
+        ("hfc_rel_db", -32.0),        // -40 - (-8) dB
+        ("peak_over_floor_db", 25.0), // -5 over -30 dBFS
+        ("fast_follow", 0.0),
+    ];
+    for (k, (name, v)) in want.iter().enumerate() {
+        assert_eq!(MODEL_FEATURES[k], *name);
+        let it = item(e, name);
+        assert!(it.contribution.is_some(), "{name}: {it:?}");
+        assert!((it.value - v).abs() < 1e-3, "{name}: {} vs {v}", it.value);
+    }
+    // Decided at the end of the decay window (the model stage has no extension).
+    let onset = 3 * timing.hop as i64 * 1_000_000 / 16_000;
+    let hop_us = timing.hop as i64 * 1_000_000 / 16_000;
+    assert_eq!(e.onset.as_micros(), onset);
+    let delay = e.decided.as_micros() - onset;
+    assert!((300_000..300_000 + hop_us).contains(&delay), "{delay}");
+    assert!(item(e, "score").threshold.is_some() && item(e, "probability").value > 0.0);
+}
+
+/// A hand-made stream of `n` hops at -60 dBFS with the frames `loud` in their places.
+fn hand_stream(timing: &FrameTiming, n: u64, loud: &[FeatureFrame]) -> Vec<FeatureFrame> {
+    (0..n)
+        .map(|i| {
+            loud.iter()
+                .find(|f| f.index == i)
+                .copied()
+                .unwrap_or_else(|| hand_frame(timing, i, -60.0, 0.0))
+        })
+        .collect()
+}
+
+/// The burst rule at its edges, on hand-made frames (16 kHz, 5 ms hops): a shot at hop 0
+/// (-3 dBFS, peak 0 dBFS, 0.5 ms from quiet), then a candidate whose attack is 1.8 ms from
+/// quiet but 0.5 ms over the preceding level at a 15 dB attack ratio (enough for the burst
+/// floor, 12 dB, not for the usual one, 25 dB). It is judged as a round (`burst_gap_s` in its
+/// evidence, accepted) only when its strict attack fails (1.7 ms passes without the rule) and
+/// the burst attack is shorter, it starts within `burst_window_s` (0.5 s) of the shot, peaks
+/// within `burst_peak_margin_db` (6 dB) of it, and no impulse within 3 dB of either's peak
+/// followed it within `min_interval_s` (machinery).
+#[test]
+fn the_burst_rule_holds_exactly_at_its_edges() {
+    let cfg = GunshotConfig::default();
+    let timing = OnsetFeatures::new(&cfg, 16_000).unwrap().timing();
+    let hop_us = timing.hop as i64 * 1_000_000 / 16_000;
+    let shot = FeatureFrame {
+        rise_time_us: 500.0,
+        ..hand_frame(&timing, 0, -3.0, 40.0)
+    };
+    let round = |i: u64, level: f32, rise_us: f32, attack_us: f32| FeatureFrame {
+        rise_time_us: rise_us,
+        attack_time_us: attack_us,
+        attack_ratio_db: 15.0,
+        ..hand_frame(&timing, i, level, 20.0)
+    };
+    // An impulse after the attack window (peak = level + 3 dB).
+    let follow = |i: u64, level: f32| hand_frame(&timing, i, level, 20.0);
+    // (what, the frames, the candidate's hop, judged as a round, accepted)
+    let cases: Vec<(&str, Vec<FeatureFrame>, u64, bool, bool)> = vec![
+        (
+            "a round",
+            vec![shot, round(15, -8.0, 1800.0, 500.0)],
+            15,
+            true,
+            true,
+        ),
+        (
+            "strict attack at the limit",
+            vec![shot, round(15, -8.0, 1700.0, 500.0)],
+            15,
+            false,
+            true,
+        ),
+        (
+            "no shorter burst attack",
+            vec![shot, round(15, -8.0, 1800.0, 1800.0)],
+            15,
+            false,
+            false,
+        ),
+        (
+            "peak 6 dB below the shot's",
+            vec![shot, round(15, -9.0, 1800.0, 500.0)],
+            15,
+            true,
+            true,
+        ),
+        (
+            "peak 7 dB below",
+            vec![shot, round(15, -10.0, 1800.0, 500.0)],
+            15,
+            false,
+            false,
+        ),
+        (
+            "gap = burst window",
+            vec![shot, round(100, -8.0, 1800.0, 500.0)],
+            100,
+            true,
+            true,
+        ),
+        (
+            "gap a hop longer",
+            vec![shot, round(101, -8.0, 1800.0, 500.0)],
+            101,
+            false,
+            false,
+        ),
+        (
+            "the shot followed within 3 dB",
+            vec![shot, follow(4, -6.0), round(15, -8.0, 1800.0, 500.0)],
+            15,
+            false,
+            false,
+        ),
+        (
+            "the shot followed 4 dB below",
+            vec![shot, follow(4, -7.0), round(15, -8.0, 1800.0, 500.0)],
+            15,
+            true,
+            true,
+        ),
+        (
+            "the shot's level held for 20 ms (no onset: no machinery)",
+            vec![
+                shot,
+                hand_frame(&timing, 1, -3.0, 0.0),
+                hand_frame(&timing, 2, -3.0, 0.0),
+                hand_frame(&timing, 3, -3.0, 0.0),
+                hand_frame(&timing, 4, -3.0, 0.0),
+                round(15, -8.0, 1800.0, 500.0),
+            ],
+            15,
+            true,
+            true,
+        ),
+        (
+            "the candidate followed within 3 dB, at its attack's end",
+            vec![shot, round(15, -8.0, 1800.0, 500.0), follow(18, -11.0)],
+            15,
+            false,
+            false,
+        ),
+        (
+            "the candidate followed 4 dB below",
+            vec![shot, round(15, -8.0, 1800.0, 500.0), follow(18, -12.0)],
+            15,
+            true,
+            true,
+        ),
+    ];
+    for (what, loud, hop, as_round, accepted) in cases {
+        let (cands, _) = hand_run(&cfg, &hand_stream(&timing, 200, &loud));
+        let first = cands
+            .iter()
+            .find(|(e, _)| e.onset.as_micros() == 0)
+            .unwrap_or_else(|| panic!("{what}: {cands:?}"));
+        assert!(first.1.is_empty(), "{what}: the shot {first:?}");
+        let (e, failed) = cands
+            .iter()
+            .find(|(e, _)| e.onset.as_micros() == hop as i64 * hop_us)
+            .unwrap_or_else(|| panic!("{what}: {cands:?}"));
+        assert_eq!(
+            e.evidence.get("burst_gap_s").is_some(),
+            as_round,
+            "{what}: {e:?}"
+        );
+        if accepted {
+            assert!(failed.is_empty(), "{what}: {failed:?}");
+        } else {
+            assert_eq!(failed, &vec!["attack_time"], "{what}: {e:?}");
+        }
+        if as_round {
+            let gap = item(e, "burst_gap_s");
+            assert!((gap.value - (hop * timing.hop as u64) as f32 / 16_000.0).abs() < 1e-6);
+            assert_eq!(gap.threshold, Some(0.5));
+            assert_eq!(item(e, "attack_time_us").value, 500.0, "{what}");
+        } else {
+            // The strict attack: from quiet.
+            let rise_us = loud.iter().find(|f| f.index == hop).unwrap().rise_time_us;
+            assert_eq!(item(e, "attack_time_us").value, rise_us, "{what}");
+        }
+    }
+}
+
+/// A candidate followed within `min_interval_s` (70 ms) by an onset at least `retrigger_db`
+/// (10 dB) louder was a precursor: the louder onset replaces it (one candidate, at the louder
+/// onset, keeping the precursor's attack extremes, here its 0.5 ms rise from quiet). 9 dB
+/// louder, the onset only marks it (still one candidate, at the precursor); past
+/// `min_interval_s` a louder onset is a candidate of its own.
+#[test]
+fn a_much_louder_onset_soon_after_replaces_the_candidate() {
+    let cfg = GunshotConfig::default();
+    let timing = OnsetFeatures::new(&cfg, 16_000).unwrap().timing();
+    let hop_us = timing.hop as i64 * 1_000_000 / 16_000;
+    let precursor = FeatureFrame {
+        rise_time_us: 500.0,
+        ..hand_frame(&timing, 0, -30.0, 20.0)
+    };
+    // Each candidate's onset and its rise and attack times.
+    let onsets = |loud: FeatureFrame| -> Vec<(i64, f32)> {
+        let (cands, _) = hand_run(&cfg, &hand_stream(&timing, 200, &[precursor, loud]));
+        cands
+            .iter()
+            .map(|(e, _)| {
+                // The precursor's hop (peak -27 dBFS) is within `attack_peak_margin_db` (12
+                // dB) of the replacing hop's peak (-17 dBFS): its attack counts too.
+                assert_eq!(
+                    item(e, "attack_time_us").value,
+                    item(e, "rise_time_us").value,
+                    "{e:?}"
+                );
+                (e.onset.as_micros(), item(e, "rise_time_us").value)
+            })
+            .collect()
+    };
+    // 10 dB louder (-20 dBFS), 25 ms later: replaced, with the precursor's rise time.
+    assert_eq!(
+        onsets(hand_frame(&timing, 5, -20.0, 20.0)),
+        vec![(5 * hop_us, 500.0)]
+    );
+    // 9 dB louder: not replaced.
+    assert_eq!(
+        onsets(hand_frame(&timing, 5, -21.0, 20.0)),
+        vec![(0, 500.0)]
+    );
+    // 22 dB louder, but 75 ms later (past min_interval_s): two candidates.
+    assert_eq!(
+        onsets(hand_frame(&timing, 15, -8.0, 20.0)),
+        vec![(0, 500.0), (15 * hop_us, 10_000.0)]
+    );
+}
+
+/// The stated latency is exactly the decay window, its extension and one hop on the `rules`
+/// stage (0.3 + 0.1 + 0.005 s by default), without the extension on the `model` stage, at any
+/// rate.
+#[test]
+fn the_latency_is_the_decay_window_its_extension_and_a_hop() {
+    use autotrigger::audio::GunshotStage;
+    for rate in [16_000, 48_000] {
+        let rules = GunshotDetector::new(&GunshotConfig::default(), rate).unwrap();
+        assert_eq!(rules.latency_us(), 405_000, "{rate} Hz");
+        assert_eq!(rules.decider().latency_us(), 405_000, "{rate} Hz");
+        let model_cfg = GunshotConfig {
+            stage: GunshotStage::Model,
+            ..GunshotConfig::default()
+        };
+        let model = GunshotDetector::new(&model_cfg, rate).unwrap();
+        assert_eq!(model.latency_us(), 305_000, "{rate} Hz");
+        let short = GunshotConfig {
+            decay_window_s: 0.1,
+            decay_extension_s: 0.05,
+            hop_s: 0.01,
+            ..GunshotConfig::default()
+        };
+        let d = GunshotDetector::new(&short, rate).unwrap();
+        assert_eq!(d.latency_us(), 160_000, "{rate} Hz");
+    }
+}
+
+/// The quiet path (on: `quiet_min_peak_dbfs` -30) holds a candidate whose peak lies below
+/// `min_peak_dbfs` (-10) and at or above -30 dBFS: a peak of exactly -10 dBFS is judged by the
+/// usual thresholds (decay 8 dB), one of exactly -30 dBFS by the quiet ones (decay 12 dB), and
+/// one just below -30 dBFS fails the usual peak gate.
+#[test]
+fn the_quiet_path_holds_exactly_at_its_edges() {
+    let cfg = GunshotConfig {
+        quiet_min_peak_dbfs: -30.0,
+        ..GunshotConfig::default()
+    };
+    let timing = OnsetFeatures::new(&cfg, 16_000).unwrap().timing();
+    for (peak, quiet, accepted) in [
+        (-10.0, false, true),
+        (-30.0, true, true),
+        (-30.5, false, false),
+    ] {
+        let blast = FeatureFrame {
+            rise_time_us: 500.0,
+            attack_ratio_db: 35.0,
+            ..hand_frame(&timing, 0, peak - 3.0, 40.0)
+        };
+        let (cands, _) = hand_run(&cfg, &hand_stream(&timing, 100, &[blast]));
+        assert_eq!(cands.len(), 1, "{cands:?}");
+        let (e, failed) = &cands[0];
+        let th = |n: &str| item(e, n).threshold.unwrap();
+        assert_eq!(item(e, "peak_dbfs").value, peak);
+        assert_eq!(th("decay_db"), if quiet { 12.0 } else { 8.0 }, "{peak}");
+        assert_eq!(th("peak_dbfs"), if quiet { -30.0 } else { -10.0 }, "{peak}");
+        if accepted {
+            assert!(failed.is_empty(), "{peak}: {failed:?}");
+        } else {
+            assert_eq!(failed, &vec!["peak"], "{peak}");
+        }
+    }
+}
+
+/// The `model` stage's probability threshold is the model's own (its `medium` sensitivity)
+/// when `min_probability` is 0, else `min_probability`.
+#[test]
+fn the_model_threshold_is_the_models_own_unless_set() {
+    use autotrigger::audio::{GunshotModel, GunshotStage};
+    let own = GunshotModel::builtin().threshold;
+    assert!(own > 0.0 && own < 0.9);
+    for (min_probability, want) in [(0.0, own), (0.9, 0.9f32)] {
+        let cfg = GunshotConfig {
+            stage: GunshotStage::Model,
+            min_probability,
+            ..GunshotConfig::default()
+        };
+        let timing = OnsetFeatures::new(&cfg, 16_000).unwrap().timing();
+        let blast = FeatureFrame {
+            rise_time_us: 500.0,
+            ..hand_frame(&timing, 3, -8.0, 40.0)
+        };
+        let (cands, _) = hand_run(&cfg, &hand_stream(&timing, 100, &[blast]));
+        assert_eq!(cands.len(), 1, "{cands:?}");
+        let (e, failed) = &cands[0];
+        let p = item(e, "probability");
+        assert_eq!(p.threshold, Some(want), "{min_probability}");
+        assert_eq!(failed.is_empty(), p.value >= want, "{e:?}");
+    }
+}
+
+/// When no hop near the attack's peak has a finite attack time (`OnsetFeatures` always gives
+/// finite times; hand-made frames need not), the attack time is the candidate's rise time from
+/// quiet, here the 0.5 ms of a quieter hop of the attack.
+#[test]
+fn without_a_finite_attack_near_the_peak_the_rise_time_from_quiet_counts() {
+    let cfg = GunshotConfig::default();
+    let timing = OnsetFeatures::new(&cfg, 16_000).unwrap().timing();
+    let loud = FeatureFrame {
+        rise_time_us: f32::INFINITY,
+        attack_time_us: f32::INFINITY,
+        ..hand_frame(&timing, 0, -8.0, 40.0)
+    };
+    // In the attack window (it ends 15 ms after the onset), 32 dB below the peak.
+    let quiet = FeatureFrame {
+        rise_time_us: 500.0,
+        ..hand_frame(&timing, 1, -40.0, 0.0)
+    };
+    let (cands, ev) = hand_run(&cfg, &hand_stream(&timing, 100, &[loud, quiet]));
+    assert_eq!(cands.len(), 1, "{cands:?}");
+    assert_eq!(item(&cands[0].0, "attack_time_us").value, 500.0);
+    assert_eq!(ev.len(), 1, "{cands:?}");
+}
+
+/// The quiet path has no burst rule, so a quiet candidate never waits for the candidate before
+/// it: quiet path on (-30 dBFS); a quiet shot (-15 dBFS peak, 0.5 ms rise) whose -25 dBFS tail
+/// keeps it waiting in its decay extension, and 75 ms later a quiet candidate (-11 dBFS peak)
+/// whose attack would pass only over the tail (0.5 ms at a 15 dB ratio). The candidate is
+/// decided at the end of its decay window (375 ms), rejected for its attack and decay, while
+/// the shot still waits.
+#[test]
+fn a_quiet_candidate_does_not_wait_for_the_candidate_before_it() {
+    let cfg = GunshotConfig {
+        quiet_min_peak_dbfs: -30.0,
+        ..GunshotConfig::default()
+    };
+    let timing = OnsetFeatures::new(&cfg, 16_000).unwrap().timing();
+    let hop_us = timing.hop as i64 * 1_000_000 / 16_000;
+    let frames: Vec<FeatureFrame> = (0..150u64)
+        .map(|i| match i {
+            0 => FeatureFrame {
+                rise_time_us: 500.0,
+                attack_ratio_db: 35.0,
+                ..hand_frame(&timing, 0, -18.0, 40.0)
+            },
+            15 => FeatureFrame {
+                attack_time_us: 500.0,
+                attack_ratio_db: 15.0,
+                ..hand_frame(&timing, 15, -14.0, 20.0)
+            },
+            // Still in the candidate's attack window: its largest attack ratio (the quiet peak
+            // gate asks 30 dB), 19 dB below its peak (not near enough to count for its attack).
+            16 => FeatureFrame {
+                attack_ratio_db: 35.0,
+                ..hand_frame(&timing, 16, -33.0, 0.0)
+            },
+            _ if i < 74 => hand_frame(&timing, i, -25.0, 0.0),
+            _ => hand_frame(&timing, i, -60.0, 0.0),
+        })
+        .collect();
+    let (cands, ev) = hand_run(&cfg, &frames);
+    assert_eq!(cands.len(), 2, "{cands:?}");
+    let (e, failed) = cands
+        .iter()
+        .find(|(e, _)| e.onset.as_micros() == 15 * hop_us)
+        .unwrap();
+    assert_eq!(failed, &vec!["attack_time", "decay"], "{e:?}");
+    assert_eq!(e.decided.as_micros(), 375_000);
+    assert_eq!(item(e, "peak_dbfs").threshold, Some(-30.0), "quiet: {e:?}");
+    // The shot: accepted once its tail ends, after the candidate was decided.
+    assert_eq!(ev.len(), 1, "{ev:?}");
+    assert_eq!(ev[0].onset.as_micros(), 0);
+    assert!(ev[0].decided.as_micros() > 375_000, "{:?}", ev[0]);
 }
