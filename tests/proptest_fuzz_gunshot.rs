@@ -155,7 +155,12 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
     /// With the relative peak gate and a low absolute floor, the events do not depend on the
-    /// block partition nor on the recording's gain (-20..+20 dB): same count, same onsets.
+    /// block partition nor on the recording's gain (-20..+20 dB): same count, same onsets,
+    /// except for a candidate within 0.1 dB of the relative gate. The noise floor starts at
+    /// -120 dBFS and converges towards the signal's level, so early in a recording its
+    /// residual (about 0.03 dB at 0.4 s for these signals) depends on the level, hence on
+    /// the gain; a case whose events change when the gate moves by ±0.1 dB is such an edge
+    /// case (a seed found one: peak 29.99-30.03 dB over the floor at the five gains).
     #[test]
     fn relative_gate_any_partition_any_gain(
         rate_i in 0usize..RATES.len(),
@@ -189,6 +194,15 @@ proptest! {
         let onsets_of = |ev: &[Event]| -> Vec<i64> {
             ev.iter().map(|e| e.onset.as_micros()).filter(|&t| t > 300_000).collect()
         };
+        let at_gate = |db: f64| {
+            let cfg = autotrigger::audio::GunshotConfig {
+                min_peak_over_floor_db: db,
+                ..cfg.clone()
+            };
+            onsets_of(&feed(&mut GunshotDetector::new(&cfg, rate).unwrap(), &x, &[4096]))
+        };
+        let edge = at_gate(29.9) != at_gate(30.1);
+        prop_assume!(!edge, "a candidate within 0.1 dB of the relative gate");
         prop_assert_eq!(onsets_of(&a), onsets_of(&c), "events depend on the gain {}", gain);
     }
 }
