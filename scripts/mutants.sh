@@ -14,8 +14,8 @@
 #       first and then take every 5th of the rest, a different sample)
 #                                                # (round-robin), when the whole file takes too long
 #
-# Builds in the `mutants` profile: the `checked` one (overflow checks on; shared with .ci/run's
-# checked step) with this crate at opt-level 1 and 256 codegen units, because every mutant
+# Builds in the `mutants` profile: the `checked` one (overflow checks on; .ci/run's test
+# profile) with this crate at opt-level 1 and 256 codegen units, because every mutant
 # rebuilds the crate and relinks the test binaries: 24 s per mutant instead of 111 s at
 # release optimisation, the tests 7 s instead of 6 s (imu/fall.rs, 2 cores, load 3.5-4;
 # docs/testing.md). Its dependencies are built once in that profile (about 14 min). In place (`--in-place`: the working tree is mutated and restored;

@@ -2,10 +2,11 @@
 //! static library and the committed header, prints the same decisions on
 //! `fixtures/incident/` as `autotrigger run --format jsonl`.
 //!
-//! Needs the static library first:
+//! Needs the static library first, built in the same profile (`.ci/run` and the README's test
+//! command use `checked`; `--release` works the same way):
 //! ```text
-//! cargo rustc --release --lib --features capi --crate-type staticlib
-//! cargo test --release --features capi --test capi_incident
+//! cargo rustc --profile checked --lib --features capi --crate-type staticlib
+//! cargo test --profile checked --features capi --test capi_incident
 //! ```
 //! With a device key the C example signs its audit log (`at_engine_set_signing_key`, segments
 //! through `at_engine_report_segment`, `at_engine_audit_seal`), and `autotrigger audit verify
@@ -24,6 +25,18 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The command that builds the static library beside this test's binary: the same profile
+/// (the output directory's name; `debug` is the `dev` profile).
+fn build_command() -> String {
+    let dir = Path::new(env!("CARGO_BIN_EXE_autotrigger"))
+        .parent()
+        .and_then(Path::file_name)
+        .and_then(|d| d.to_str())
+        .unwrap_or("release");
+    let profile = if dir == "debug" { "dev" } else { dir };
+    format!("cargo rustc --profile {profile} --lib --features capi --crate-type staticlib")
+}
+
 fn staticlib() -> Option<PathBuf> {
     let lib = std::env::var_os("AUTOTRIGGER_STATICLIB")
         .map(PathBuf::from)
@@ -37,18 +50,18 @@ fn staticlib() -> Option<PathBuf> {
         if let (Some(built), Some((newest, path))) = (built, newest_source(&root().join("src"))) {
             assert!(
                 built >= newest,
-                "{} is older than {}: rebuild it with \
-                 `cargo rustc --release --lib --features capi --crate-type staticlib`",
+                "{} is older than {}: rebuild it with `{}`",
                 lib.display(),
-                path.display()
+                path.display(),
+                build_command()
             );
         }
         return Some(lib);
     }
     let msg = format!(
-        "capi_incident: {} is absent; build it with \
-         `cargo rustc --release --lib --features capi --crate-type staticlib`",
-        lib.display()
+        "capi_incident: {} is absent; build it with `{}`",
+        lib.display(),
+        build_command()
     );
     let ci = std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false" | "FALSE"));
     assert!(!ci, "{msg}");
