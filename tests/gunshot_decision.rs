@@ -1263,3 +1263,46 @@ fn a_round_is_timed_from_the_latest_shot_by_onset() {
         ev[2]
     );
 }
+
+/// The flux gate is relaxed for a candidate that starts on a small level jump: its threshold
+/// is the lower of `flux_threshold_db` (10 dB) and `flux_jump_share` (0.8) times the jump.
+/// Hand-made frames: a -10 dBFS onset at 100 ms, 6 dB over the hops before it (-16 dBFS):
+/// threshold 4.8 dB, so a flux of 5 dB passes and 4.5 dB fails; 20 dB over them: threshold
+/// 10 dB.
+#[test]
+fn the_flux_threshold_is_relaxed_on_a_small_level_jump() {
+    let cfg = GunshotConfig::default();
+    let timing = OnsetFeatures::new(&cfg, 16_000).unwrap().timing();
+    for (before, flux, threshold, accepted) in [
+        (-16.0, 5.0, 4.8, true),
+        (-16.0, 4.5, 4.8, false),
+        (-30.0, 9.5, 10.0, false),
+    ] {
+        let frames: Vec<FeatureFrame> = (0..100u64)
+            .map(|i| match i {
+                // From the stream start (a quiet candidate of its own at 0, rejected).
+                0..=19 => hand_frame(&timing, i, before, 0.0),
+                20 | 21 => FeatureFrame {
+                    rise_time_us: 500.0,
+                    flux_db: flux,
+                    ..hand_frame(&timing, i, if i == 20 { -10.0 } else { -40.0 }, 40.0)
+                },
+                _ => hand_frame(&timing, i, -60.0, 0.0),
+            })
+            .collect();
+        let (cands, _) = hand_run(&cfg, &frames);
+        assert_eq!(cands.len(), 2, "{cands:?}");
+        assert_eq!(cands[0].0.onset.as_micros(), 0);
+        assert!(cands[0].1.contains(&"peak"));
+        let (e, failed) = &cands[1];
+        assert_eq!(e.onset.as_micros(), 100_000);
+        assert_eq!(item(e, "jump_db").value, -10.0 - before);
+        let thr = item(e, "flux_db").threshold.unwrap();
+        assert!((thr - threshold).abs() < 1e-5, "{before} {flux}: {thr}");
+        if accepted {
+            assert!(failed.is_empty(), "{before} {flux}: {failed:?}");
+        } else {
+            assert_eq!(failed, &vec!["flux"], "{before} {flux}");
+        }
+    }
+}
