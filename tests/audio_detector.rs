@@ -272,6 +272,25 @@ fn bad_configuration_and_rates_are_typed_errors() {
             ..
         })
     ));
+    // The frame must be at least one hop long (as long is fine).
+    let bad = GunshotConfig {
+        hop_s: 0.005,
+        frame_s: 0.004,
+        ..c.clone()
+    };
+    assert!(matches!(
+        bad.validate(),
+        Err(ConfigError::Inconsistent {
+            param: "gunshot.frame_s",
+            ..
+        })
+    ));
+    let one_hop = GunshotConfig {
+        hop_s: 0.005,
+        frame_s: 0.005,
+        ..c.clone()
+    };
+    assert!(one_hop.validate().is_ok());
     let bad = GunshotConfig {
         band_min_hz: 5000.0,
         band_max_hz: 4000.0,

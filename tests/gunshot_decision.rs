@@ -1075,3 +1075,234 @@ fn a_quiet_candidate_does_not_wait_for_the_candidate_before_it() {
     assert_eq!(ev[0].onset.as_micros(), 0);
     assert!(ev[0].decided.as_micros() > 375_000, "{:?}", ev[0]);
 }
+
+/// With the relative peak gate off (`min_peak_over_floor_db` 0, the default) the peak gate is
+/// `min_peak_dbfs` alone, even over a noise floor louder than it: a candidate peaking at -9
+/// dBFS over a -9.5 dBFS floor is accepted (threshold -10 dBFS); with the gate at 1 dB its
+/// threshold is the floor's -8.5 dBFS and it fails the peak gate.
+#[test]
+fn the_relative_peak_gate_off_leaves_the_absolute_one() {
+    for (over_floor, threshold, accepted) in [(0.0, -10.0, true), (1.0, -8.5, false)] {
+        let cfg = GunshotConfig {
+            min_peak_over_floor_db: over_floor,
+            ..GunshotConfig::default()
+        };
+        let timing = OnsetFeatures::new(&cfg, 16_000).unwrap().timing();
+        let blast = FeatureFrame {
+            rise_time_us: 500.0,
+            floor_dbfs: -9.5,
+            ..hand_frame(&timing, 0, -12.0, 40.0)
+        };
+        let (cands, _) = hand_run(&cfg, &hand_stream(&timing, 100, &[blast]));
+        assert_eq!(cands.len(), 1, "{cands:?}");
+        let (e, failed) = &cands[0];
+        assert_eq!(item(e, "peak_dbfs").value, -9.0);
+        assert_eq!(
+            item(e, "peak_dbfs").threshold,
+            Some(threshold),
+            "{over_floor}"
+        );
+        if accepted {
+            assert!(failed.is_empty(), "{over_floor}: {failed:?}");
+        } else {
+            assert_eq!(failed, &vec!["peak"], "{over_floor}");
+        }
+    }
+}
+
+/// The spectral shape (centroid, flatness, high-frequency ratio) is the loudest attack hop's;
+/// of equally loud hops, the first one's. Hand-made frames: a -8 dBFS onset hop with a 2 kHz
+/// centroid, then a hop of its attack window, as loud or 1 dB louder, with a 100 Hz centroid
+/// (below `min_centroid_hz`, 250 Hz): the candidate keeps 2 kHz and is accepted when the
+/// second hop is as loud, takes 100 Hz and fails the centroid gate when it is louder.
+#[test]
+fn the_spectral_shape_is_the_first_loudest_attack_hops() {
+    let cfg = GunshotConfig::default();
+    let timing = OnsetFeatures::new(&cfg, 16_000).unwrap().timing();
+    let onset = FeatureFrame {
+        rise_time_us: 500.0,
+        flatness: 0.5,
+        hf_ratio: 0.25,
+        ..hand_frame(&timing, 0, -8.0, 40.0)
+    };
+    for (level, centroid, flatness, hf_ratio) in
+        [(-8.0, 2000.0, 0.5, 0.25), (-7.0, 100.0, 0.1, 0.75)]
+    {
+        // In the attack window (it ends 15 ms after the onset, with this hop's frame).
+        let second = FeatureFrame {
+            centroid_hz: 100.0,
+            flatness: 0.1,
+            hf_ratio: 0.75,
+            ..hand_frame(&timing, 1, level, 0.0)
+        };
+        let (cands, _) = hand_run(&cfg, &hand_stream(&timing, 100, &[onset, second]));
+        assert_eq!(cands.len(), 1, "{cands:?}");
+        let (e, failed) = &cands[0];
+        assert_eq!(item(e, "level_dbfs").value, level);
+        assert_eq!(item(e, "centroid_hz").value, centroid, "{level}");
+        assert_eq!(item(e, "flatness").value, flatness, "{level}");
+        assert_eq!(item(e, "hf_ratio").value, hf_ratio, "{level}");
+        if centroid > 250.0 {
+            assert!(failed.is_empty(), "{level}: {failed:?}");
+        } else {
+            assert_eq!(failed, &vec!["centroid"], "{level}");
+        }
+    }
+}
+
+/// The most candidates validated parameters can keep pending at once are followed, none
+/// dropped: `min_interval_s` at its minimum (20 ms), the decay window and its extension at
+/// their maxima (0.3 s each); an onset every 20 ms for 1.5 s over a level that never falls 8
+/// dB, so every candidate fails only the decay gate and waits its whole extension (the last
+/// ones until the end of the stream). 30 candidates are
+/// pending at once (of `MAX_PENDING`, 32), every one is traced, `dropped_candidates` stays 0.
+#[test]
+fn the_densest_candidates_validated_parameters_allow_are_all_followed() {
+    let cfg = GunshotConfig {
+        min_interval_s: 0.02,
+        decay_window_s: 0.3,
+        decay_extension_s: 0.3,
+        ..GunshotConfig::default()
+    };
+    let timing = OnsetFeatures::new(&cfg, 16_000).unwrap().timing();
+    let hop = timing.hop as u64;
+    assert_eq!(hop, 80);
+    // Onsets at every 4th hop (20 ms) for 1.5 s: -10 dBFS, 6 dB over the other hops.
+    let n_onsets = 75u64;
+    let frames: Vec<FeatureFrame> = (0..4 * n_onsets + 200)
+        .map(|i| match i {
+            _ if i % 4 == 0 && i < 4 * n_onsets => FeatureFrame {
+                rise_time_us: 500.0,
+                ..hand_frame(&timing, i, -10.0, 40.0)
+            },
+            _ => hand_frame(&timing, i, -16.0, 0.0),
+        })
+        .collect();
+    let mut dec = GunshotDecider::new(&cfg, timing).unwrap();
+    let (mut ev, mut cands) = (Vec::new(), Vec::new());
+    for f in &frames {
+        dec.push_traced(f, &mut ev, |e, failed| cands.push((*e, failed.to_vec())));
+    }
+    assert_eq!(dec.dropped_candidates(), 0);
+    dec.finish_traced(&mut ev, |e, failed| cands.push((*e, failed.to_vec())));
+    assert_eq!(cands.len() as u64, n_onsets);
+    let onsets: Vec<i64> = cands.iter().map(|(e, _)| e.onset.as_micros()).collect();
+    let want: Vec<i64> = (0..n_onsets as i64).map(|k| k * 20_000).collect();
+    let mut sorted = onsets.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, want);
+    assert!(cands.iter().all(|(_, failed)| failed == &vec!["decay"]));
+    // Pending at once: the most candidates whose onset lies before another's onset and whose
+    // decision lies after it.
+    let most = want
+        .iter()
+        .map(|&t| {
+            cands
+                .iter()
+                .filter(|(e, _)| e.onset.as_micros() <= t && e.decided.as_micros() > t)
+                .count()
+        })
+        .max()
+        .unwrap();
+    assert_eq!(most, 30);
+}
+
+/// The burst rule times a round from the latest shot by onset, whatever the order of the
+/// decisions. (1) A shot at 0 s, a round at 0.3 s, a round at 0.75 s (0.45 s after the second,
+/// 0.75 s after the first; `burst_window_s` 0.5 s): all three accepted, the third as a round
+/// 0.45 s after the second. (2) A shot A at 0 whose -16 dBFS tail keeps it waiting in its decay
+/// extension, a louder shot B at 75 ms accepted first (at the end of its decay window), A
+/// accepted after it; a round 0.45 s after B (0.525 s after A) is still a round of B's.
+#[test]
+fn a_round_is_timed_from_the_latest_shot_by_onset() {
+    let cfg = GunshotConfig::default();
+    let timing = OnsetFeatures::new(&cfg, 16_000).unwrap().timing();
+    let hop_us = timing.hop as i64 * 1_000_000 / 16_000;
+    let shot = |i: u64, level: f32| FeatureFrame {
+        rise_time_us: 500.0,
+        ..hand_frame(&timing, i, level, 40.0)
+    };
+    // Passes only as a round: 1.8 ms from quiet, 0.5 ms over the preceding level (15 dB).
+    let round = |i: u64| FeatureFrame {
+        rise_time_us: 1800.0,
+        attack_time_us: 500.0,
+        attack_ratio_db: 15.0,
+        ..hand_frame(&timing, i, -8.0, 20.0)
+    };
+    let (cands, ev) = hand_run(
+        &cfg,
+        &hand_stream(&timing, 250, &[shot(0, -3.0), round(60), round(150)]),
+    );
+    assert_eq!(cands.len(), 3, "{cands:?}");
+    assert!(cands.iter().all(|(_, f)| f.is_empty()), "{cands:?}");
+    assert_eq!(ev.len(), 3);
+    assert!(
+        (item(&ev[2], "burst_gap_s").value - 0.45).abs() < 1e-6,
+        "{:?}",
+        ev[2]
+    );
+
+    let frames: Vec<FeatureFrame> = (0..250u64)
+        .map(|i| match i {
+            0 => shot(0, -12.0),
+            15 => shot(15, -3.0),
+            105 => round(105),
+            _ if i < 74 => hand_frame(&timing, i, -16.0, 0.0),
+            _ => hand_frame(&timing, i, -60.0, 0.0),
+        })
+        .collect();
+    let (cands, ev) = hand_run(&cfg, &frames);
+    assert_eq!(cands.len(), 3, "{cands:?}");
+    assert!(cands.iter().all(|(_, f)| f.is_empty()), "{cands:?}");
+    // Decided in the order B, A, the round.
+    let order: Vec<i64> = ev.iter().map(|e| e.onset.as_micros() / hop_us).collect();
+    assert_eq!(order, vec![15, 0, 105], "{ev:?}");
+    assert!(
+        (item(&ev[2], "burst_gap_s").value - 0.45).abs() < 1e-6,
+        "{:?}",
+        ev[2]
+    );
+}
+
+/// The flux gate is relaxed for a candidate that starts on a small level jump: its threshold
+/// is the lower of `flux_threshold_db` (10 dB) and `flux_jump_share` (0.8) times the jump.
+/// Hand-made frames: a -10 dBFS onset at 100 ms, 6 dB over the hops before it (-16 dBFS):
+/// threshold 4.8 dB, so a flux of 5 dB passes and 4.5 dB fails; 20 dB over them: threshold
+/// 10 dB.
+#[test]
+fn the_flux_threshold_is_relaxed_on_a_small_level_jump() {
+    let cfg = GunshotConfig::default();
+    let timing = OnsetFeatures::new(&cfg, 16_000).unwrap().timing();
+    for (before, flux, threshold, accepted) in [
+        (-16.0, 5.0, 4.8, true),
+        (-16.0, 4.5, 4.8, false),
+        (-30.0, 9.5, 10.0, false),
+    ] {
+        let frames: Vec<FeatureFrame> = (0..100u64)
+            .map(|i| match i {
+                // From the stream start (a quiet candidate of its own at 0, rejected).
+                0..=19 => hand_frame(&timing, i, before, 0.0),
+                20 | 21 => FeatureFrame {
+                    rise_time_us: 500.0,
+                    flux_db: flux,
+                    ..hand_frame(&timing, i, if i == 20 { -10.0 } else { -40.0 }, 40.0)
+                },
+                _ => hand_frame(&timing, i, -60.0, 0.0),
+            })
+            .collect();
+        let (cands, _) = hand_run(&cfg, &frames);
+        assert_eq!(cands.len(), 2, "{cands:?}");
+        assert_eq!(cands[0].0.onset.as_micros(), 0);
+        assert!(cands[0].1.contains(&"peak"));
+        let (e, failed) = &cands[1];
+        assert_eq!(e.onset.as_micros(), 100_000);
+        assert_eq!(item(e, "jump_db").value, -10.0 - before);
+        let thr = item(e, "flux_db").threshold.unwrap();
+        assert!((thr - threshold).abs() < 1e-5, "{before} {flux}: {thr}");
+        if accepted {
+            assert!(failed.is_empty(), "{before} {flux}: {failed:?}");
+        } else {
+            assert_eq!(failed, &vec!["flux"], "{before} {flux}");
+        }
+    }
+}
