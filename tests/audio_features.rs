@@ -3,6 +3,7 @@
 
 use autotrigger::audio::frontend::{FrameTiming, Framer, HopStats};
 use autotrigger::audio::{FeatureFrame, GunshotConfig, OnsetFeatures};
+use autotrigger::time::Timestamp;
 
 struct Lcg(u32);
 impl Lcg {
@@ -305,6 +306,39 @@ fn reference(cfg: &GunshotConfig, x: &[f32], rate: u32) -> Vec<FeatureFrame> {
     out
 }
 
+/// The extractor's frames of `x` (one block), checked against [`reference`] hop by hop:
+/// positions exact, every feature within its tolerance (dB features to 0.05 dB where the
+/// power is well above the f32 rounding of the FFT, ratios to 1e-3, frequencies to 1 Hz).
+fn matches_the_reference(cfg: &GunshotConfig, x: &[f32], rate: u32) -> Vec<FeatureFrame> {
+    let want = reference(cfg, x, rate);
+    let mut got = Vec::new();
+    let mut fx = OnsetFeatures::new(cfg, rate).unwrap();
+    fx.push(x, |f| got.push(*f));
+    assert_eq!(got.len(), want.len());
+    let tol = [
+        0.1f32, 0.05, 0.01, 0.01, 0.01, 2e-3, 1.0, 1e-3, 0.01, 0.01, 0.5, 1e-6, 0.5, 0.01,
+    ];
+    for (g, w) in got.iter().zip(&want) {
+        assert_eq!(
+            (g.index, g.start_sample, g.end_sample, g.onset_sample),
+            (w.index, w.start_sample, w.end_sample, w.onset_sample),
+            "rate {rate}"
+        );
+        for ((name, (a, b)), t) in FeatureFrame::NAMES
+            .iter()
+            .zip(g.values().iter().zip(w.values()))
+            .zip(tol)
+        {
+            assert!(
+                (a - b).abs() <= t,
+                "rate {rate} hop {}: {name} = {a}, reference {b}",
+                g.index
+            );
+        }
+    }
+    got
+}
+
 #[test]
 fn onset_features_match_the_reference() {
     // Default (no DC blocker) and with the DC blocker: the reference filters first.
@@ -317,34 +351,7 @@ fn onset_features_match_the_reference() {
         .flat_map(|c| [8_000u32, 22_050, 44_100].map(move |r| (c.clone(), r)))
     {
         let x = signal(rate, 0.35);
-        let want = reference(&cfg, &x, rate);
-        let mut got = Vec::new();
-        let mut fx = OnsetFeatures::new(&cfg, rate).unwrap();
-        fx.push(&x, |f| got.push(*f));
-        assert_eq!(got.len(), want.len());
-        // Per-feature tolerances: dB features to 0.05 dB where the power is well above the
-        // f32 rounding of the FFT, ratios to 1e-3, frequencies to 1 Hz.
-        let tol = [
-            0.1f32, 0.05, 0.01, 0.01, 0.01, 2e-3, 1.0, 1e-3, 0.01, 0.01, 0.5, 1e-6, 0.5, 0.01,
-        ];
-        for (g, w) in got.iter().zip(&want) {
-            assert_eq!(
-                (g.index, g.start_sample, g.end_sample, g.onset_sample),
-                (w.index, w.start_sample, w.end_sample, w.onset_sample),
-                "rate {rate}"
-            );
-            for ((name, (a, b)), t) in FeatureFrame::NAMES
-                .iter()
-                .zip(g.values().iter().zip(w.values()))
-                .zip(tol)
-            {
-                assert!(
-                    (a - b).abs() <= t,
-                    "rate {rate} hop {}: {name} = {a}, reference {b}",
-                    g.index
-                );
-            }
-        }
+        let got = matches_the_reference(&cfg, &x, rate);
         // The signal exercises every feature: an onset with clipping, a tone, quiet noise.
         assert!(got.iter().any(|f| f.clipped_frac > 0.0));
         assert!(got.iter().any(|f| f.rise_time_us < 1000.0));
@@ -360,6 +367,68 @@ fn onset_features_match_the_reference() {
     }
 }
 
+/// The shortest frame the configuration allows (16 samples: 2 ms at 8 kHz, 1 ms hops): the
+/// envelope before the hop's peak then holds 8-15 values, fewer than one of `last_below`'s
+/// 16-value blocks, and every feature still matches the reference.
+#[test]
+fn onset_features_match_the_reference_at_the_shortest_frame() {
+    for dc_block_hz in [0.0, 5.0] {
+        let cfg = GunshotConfig {
+            hop_s: 0.001,
+            frame_s: 0.002,
+            dc_block_hz,
+            ..GunshotConfig::default()
+        };
+        let rate = 8_000;
+        let t = FrameTiming::new(rate, cfg.hop_s, cfg.frame_s);
+        assert_eq!((t.hop, t.frame_len), (8, 16));
+        let got = matches_the_reference(&cfg, &signal(rate, 0.35), rate);
+        // The searches ran: rises and attacks shorter than the frame (2000 us) were found.
+        assert!(
+            got.iter().any(|f| f.rise_time_us < 1000.0),
+            "{dc_block_hz} Hz"
+        );
+        assert!(
+            got.iter().any(|f| f.attack_time_us < 1000.0),
+            "{dc_block_hz} Hz"
+        );
+    }
+}
+
+/// Every value is finite (the documented contract) down to the smallest samples: at +-1e-25
+/// the hop has a peak but every square underflows to 0 in f32, so the frame's rms is 0 and
+/// the crest factor (peak over rms) must read 0, not infinity; at +-1e-20 the squares are
+/// subnormal. With and without the DC blocker, at 8 and 48 kHz.
+#[test]
+fn the_smallest_samples_give_finite_features() {
+    for amp in [1e-25f32, 1e-20, 1e-12] {
+        for dc_block_hz in [0.0, 5.0] {
+            for rate in [8_000u32, 48_000] {
+                let cfg = GunshotConfig {
+                    dc_block_hz,
+                    ..GunshotConfig::default()
+                };
+                let x: Vec<f32> = (0..rate as usize / 10)
+                    .map(|i| if i % 2 == 0 { amp } else { -amp })
+                    .collect();
+                let mut fx = OnsetFeatures::new(&cfg, rate).unwrap();
+                let mut n = 0;
+                fx.push(&x, |f| {
+                    n += 1;
+                    for (name, v) in FeatureFrame::NAMES.iter().zip(f.values()) {
+                        assert!(
+                            v.is_finite(),
+                            "{amp}, {dc_block_hz} Hz blocker, {rate} Hz, hop {}: {name} = {v}",
+                            f.index
+                        );
+                    }
+                });
+                assert!(n > 0);
+            }
+        }
+    }
+}
+
 #[test]
 fn feature_names_match_values() {
     let f = FeatureFrame {
@@ -371,6 +440,18 @@ fn feature_names_match_values() {
     assert_eq!(f.values()[0], 1.0);
     assert_eq!(f.values()[11], 12.0);
     assert_eq!(FeatureFrame::NAMES[11], "clipped_frac");
+}
+
+/// A frame's start in time is its first sample's time at the given rate.
+#[test]
+fn a_frame_starts_at_its_first_sample() {
+    let f = FeatureFrame {
+        start_sample: 24_000,
+        end_sample: 24_240,
+        ..FeatureFrame::default()
+    };
+    assert_eq!(f.start(48_000), Timestamp::from_millis(500));
+    assert_eq!(f.start(16_000), Timestamp::from_millis(1_500));
 }
 
 #[test]
