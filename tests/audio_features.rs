@@ -429,6 +429,32 @@ fn the_smallest_samples_give_finite_features() {
     }
 }
 
+/// Near the silence threshold (a band mean power within a decade or two of `POWER_FLOOR`,
+/// 1e-12, which the flatness adds to the arithmetic mean and the silent test compares with)
+/// the features still match the reference: the signal at -80 dB (its quiet noise at -97 dBFS,
+/// not silent) and at -94 dB (most hops below the threshold: silent).
+#[test]
+fn onset_features_match_the_reference_near_silence() {
+    for gain in [1e-4f32, 2e-5] {
+        for rate in [8_000u32, 44_100] {
+            let cfg = GunshotConfig::default();
+            let x: Vec<f32> = signal(rate, 0.35).iter().map(|&v| v * gain).collect();
+            let got = matches_the_reference(&cfg, &x, rate);
+            // Not vacuous: at -80 dB, hops below -90 dBFS that are not silent (flatness > 0);
+            // at -94 dB, silent hops.
+            let ctx = format!("gain {gain}, {rate} Hz");
+            if gain == 1e-4 {
+                assert!(
+                    got.iter().any(|f| f.level_dbfs < -90.0 && f.flatness > 0.0),
+                    "{ctx}"
+                );
+            } else {
+                assert!(got.iter().any(|f| f.flatness == 0.0), "{ctx}");
+            }
+        }
+    }
+}
+
 #[test]
 fn feature_names_match_values() {
     let f = FeatureFrame {
