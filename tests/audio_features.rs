@@ -455,6 +455,35 @@ fn onset_features_match_the_reference_near_silence() {
     }
 }
 
+/// Attacks out of a decaying tail: a 0.5 spike, then 200-215 samples later (at 16 kHz, 13 ms:
+/// the tail has decayed to a few %) a 4-sample ramp to 1.0. The envelope's minimum before the
+/// peak is then its last value before the ramp, at every position modulo 8 over the 16 peak
+/// positions (the level `lo` of the attack is searched in eight lanes plus a tail), and every
+/// feature matches the reference.
+#[test]
+fn attacks_out_of_a_decaying_tail_match_the_reference() {
+    let rate = 16_000;
+    let cfg = GunshotConfig {
+        dc_block_hz: 0.0,
+        ..GunshotConfig::default()
+    };
+    for peak_at in 1_200..1_216 {
+        let mut x = vec![0f32; 2_400];
+        x[1_000] = 0.5;
+        for (k, v) in x[peak_at - 3..=peak_at].iter_mut().enumerate() {
+            *v = (k + 1) as f32 / 4.0;
+        }
+        let got = matches_the_reference(&cfg, &x, rate);
+        // The peak's hop: an attack of 4 samples (250 us) over the tail, its ratio tens of dB.
+        let f = got
+            .iter()
+            .find(|f| f.start_sample <= peak_at as u64 && (peak_at as u64) < f.end_sample)
+            .unwrap();
+        assert_eq!(f.attack_time_us, 250.0, "peak at {peak_at}");
+        assert!(f.attack_ratio_db > 20.0, "peak at {peak_at}: {f:?}");
+    }
+}
+
 #[test]
 fn feature_names_match_values() {
     let f = FeatureFrame {
