@@ -484,6 +484,34 @@ fn attacks_out_of_a_decaying_tail_match_the_reference() {
     }
 }
 
+/// The shortest envelope release (0.1 ms): the envelope then falls below 10 % of the hop's
+/// peak within the hop, after the peak, so the quiet point must be searched before the peak's
+/// own position (not from the hop's end). Every feature matches the reference, and a click
+/// from silence in the middle of a hop rises from the sample before it.
+#[test]
+fn onset_features_match_the_reference_with_the_shortest_release() {
+    let cfg = GunshotConfig {
+        envelope_release_s: 1e-4,
+        ..GunshotConfig::default()
+    };
+    for rate in [8_000u32, 44_100] {
+        matches_the_reference(&cfg, &signal(rate, 0.35), rate);
+    }
+    // At 16 kHz (80-sample hops) a 3-sample ramp to 0.9 at samples 1_030-1_032 (hop 12), then
+    // silence: onset at 1_030, rise to 90 % of the peak 3 samples (187.5 us).
+    let rate = 16_000;
+    let cfg = GunshotConfig {
+        dc_block_hz: 0.0,
+        ..cfg
+    };
+    let mut x = vec![0f32; 3_200];
+    x[1_030..1_033].copy_from_slice(&[0.3, 0.6, 0.9]);
+    let got = matches_the_reference(&cfg, &x, rate);
+    let f = got[12];
+    assert_eq!((f.start_sample, f.onset_sample), (960, 1_030));
+    assert_eq!(f.rise_time_us, 187.5);
+}
+
 #[test]
 fn feature_names_match_values() {
     let f = FeatureFrame {
