@@ -512,6 +512,31 @@ fn onset_features_match_the_reference_with_the_shortest_release() {
     assert_eq!(f.rise_time_us, 187.5);
 }
 
+/// An attack over a loud steady level through a fast envelope (0.1 ms release at 16 kHz: the
+/// envelope loses half its value per sample): over a +-0.5 square wave, 0.8, 0.5, 0.76, 0.6,
+/// then the hop's peak 1.0. The quiet point is the 0.5 after the 0.8 (at most
+/// `lo + 0.1 (P - lo)` = 0.55), the first arrival the 0.76 (a local maximum over half the
+/// excursion, 0.75), and the attack ends there (90 % of it, 0.734): one sample, 62.5 us. The
+/// 0.8 before the quiet point, above that 90 %, is not part of the attack.
+#[test]
+fn an_attack_through_a_fast_envelope_starts_at_its_quiet_point() {
+    let rate = 16_000;
+    let cfg = GunshotConfig {
+        dc_block_hz: 0.0,
+        envelope_release_s: 1e-4,
+        ..GunshotConfig::default()
+    };
+    let mut x: Vec<f32> = (0..3_200)
+        .map(|i| if i % 2 == 0 { 0.5 } else { -0.5 })
+        .collect();
+    x[1_620..1_625].copy_from_slice(&[0.8, -0.5, 0.76, -0.6, 1.0]);
+    let got = matches_the_reference(&cfg, &x, rate);
+    let f = got[20];
+    assert_eq!(f.start_sample, 1_600);
+    assert_eq!(f.attack_time_us, 62.5, "{f:?}");
+    assert!((f.attack_ratio_db - 6.0206).abs() < 1e-3, "{f:?}");
+}
+
 #[test]
 fn feature_names_match_values() {
     let f = FeatureFrame {
