@@ -3,6 +3,7 @@
 
 use autotrigger::audio::frontend::{FrameTiming, Framer, HopStats};
 use autotrigger::audio::{FeatureFrame, GunshotConfig, OnsetFeatures};
+use autotrigger::time::Timestamp;
 
 struct Lcg(u32);
 impl Lcg {
@@ -305,6 +306,39 @@ fn reference(cfg: &GunshotConfig, x: &[f32], rate: u32) -> Vec<FeatureFrame> {
     out
 }
 
+/// The extractor's frames of `x` (one block), checked against [`reference`] hop by hop:
+/// positions exact, every feature within its tolerance (dB features to 0.05 dB where the
+/// power is well above the f32 rounding of the FFT, ratios to 1e-3, frequencies to 1 Hz).
+fn matches_the_reference(cfg: &GunshotConfig, x: &[f32], rate: u32) -> Vec<FeatureFrame> {
+    let want = reference(cfg, x, rate);
+    let mut got = Vec::new();
+    let mut fx = OnsetFeatures::new(cfg, rate).unwrap();
+    fx.push(x, |f| got.push(*f));
+    assert_eq!(got.len(), want.len());
+    let tol = [
+        0.1f32, 0.05, 0.01, 0.01, 0.01, 2e-3, 1.0, 1e-3, 0.01, 0.01, 0.5, 1e-6, 0.5, 0.01,
+    ];
+    for (g, w) in got.iter().zip(&want) {
+        assert_eq!(
+            (g.index, g.start_sample, g.end_sample, g.onset_sample),
+            (w.index, w.start_sample, w.end_sample, w.onset_sample),
+            "rate {rate}"
+        );
+        for ((name, (a, b)), t) in FeatureFrame::NAMES
+            .iter()
+            .zip(g.values().iter().zip(w.values()))
+            .zip(tol)
+        {
+            assert!(
+                (a - b).abs() <= t,
+                "rate {rate} hop {}: {name} = {a}, reference {b}",
+                g.index
+            );
+        }
+    }
+    got
+}
+
 #[test]
 fn onset_features_match_the_reference() {
     // Default (no DC blocker) and with the DC blocker: the reference filters first.
@@ -317,34 +351,7 @@ fn onset_features_match_the_reference() {
         .flat_map(|c| [8_000u32, 22_050, 44_100].map(move |r| (c.clone(), r)))
     {
         let x = signal(rate, 0.35);
-        let want = reference(&cfg, &x, rate);
-        let mut got = Vec::new();
-        let mut fx = OnsetFeatures::new(&cfg, rate).unwrap();
-        fx.push(&x, |f| got.push(*f));
-        assert_eq!(got.len(), want.len());
-        // Per-feature tolerances: dB features to 0.05 dB where the power is well above the
-        // f32 rounding of the FFT, ratios to 1e-3, frequencies to 1 Hz.
-        let tol = [
-            0.1f32, 0.05, 0.01, 0.01, 0.01, 2e-3, 1.0, 1e-3, 0.01, 0.01, 0.5, 1e-6, 0.5, 0.01,
-        ];
-        for (g, w) in got.iter().zip(&want) {
-            assert_eq!(
-                (g.index, g.start_sample, g.end_sample, g.onset_sample),
-                (w.index, w.start_sample, w.end_sample, w.onset_sample),
-                "rate {rate}"
-            );
-            for ((name, (a, b)), t) in FeatureFrame::NAMES
-                .iter()
-                .zip(g.values().iter().zip(w.values()))
-                .zip(tol)
-            {
-                assert!(
-                    (a - b).abs() <= t,
-                    "rate {rate} hop {}: {name} = {a}, reference {b}",
-                    g.index
-                );
-            }
-        }
+        let got = matches_the_reference(&cfg, &x, rate);
         // The signal exercises every feature: an onset with clipping, a tone, quiet noise.
         assert!(got.iter().any(|f| f.clipped_frac > 0.0));
         assert!(got.iter().any(|f| f.rise_time_us < 1000.0));
@@ -360,6 +367,176 @@ fn onset_features_match_the_reference() {
     }
 }
 
+/// The shortest frame the configuration allows (16 samples: 2 ms at 8 kHz, 1 ms hops): the
+/// envelope before the hop's peak then holds 8-15 values, fewer than one of `last_below`'s
+/// 16-value blocks, and every feature still matches the reference.
+#[test]
+fn onset_features_match_the_reference_at_the_shortest_frame() {
+    for dc_block_hz in [0.0, 5.0] {
+        let cfg = GunshotConfig {
+            hop_s: 0.001,
+            frame_s: 0.002,
+            dc_block_hz,
+            ..GunshotConfig::default()
+        };
+        let rate = 8_000;
+        let t = FrameTiming::new(rate, cfg.hop_s, cfg.frame_s);
+        assert_eq!((t.hop, t.frame_len), (8, 16));
+        let got = matches_the_reference(&cfg, &signal(rate, 0.35), rate);
+        // The searches ran: rises and attacks shorter than the frame (2000 us) were found.
+        assert!(
+            got.iter().any(|f| f.rise_time_us < 1000.0),
+            "{dc_block_hz} Hz"
+        );
+        assert!(
+            got.iter().any(|f| f.attack_time_us < 1000.0),
+            "{dc_block_hz} Hz"
+        );
+    }
+}
+
+/// Every value is finite (the documented contract) down to the smallest samples: at +-1e-25
+/// the hop has a peak but every square underflows to 0 in f32, so the frame's rms is 0 and
+/// the crest factor (peak over rms) must read 0, not infinity; at +-1e-20 the squares are
+/// subnormal. With and without the DC blocker, at 8 and 48 kHz.
+#[test]
+fn the_smallest_samples_give_finite_features() {
+    for amp in [1e-25f32, 1e-20, 1e-12] {
+        for dc_block_hz in [0.0, 5.0] {
+            for rate in [8_000u32, 48_000] {
+                let cfg = GunshotConfig {
+                    dc_block_hz,
+                    ..GunshotConfig::default()
+                };
+                let x: Vec<f32> = (0..rate as usize / 10)
+                    .map(|i| if i % 2 == 0 { amp } else { -amp })
+                    .collect();
+                let mut fx = OnsetFeatures::new(&cfg, rate).unwrap();
+                let mut n = 0;
+                fx.push(&x, |f| {
+                    n += 1;
+                    for (name, v) in FeatureFrame::NAMES.iter().zip(f.values()) {
+                        assert!(
+                            v.is_finite(),
+                            "{amp}, {dc_block_hz} Hz blocker, {rate} Hz, hop {}: {name} = {v}",
+                            f.index
+                        );
+                    }
+                });
+                assert!(n > 0);
+            }
+        }
+    }
+}
+
+/// Near the silence threshold (a band mean power within a decade or two of `POWER_FLOOR`,
+/// 1e-12, which the flatness adds to the arithmetic mean and the silent test compares with)
+/// the features still match the reference: the signal at -80 dB (its quiet noise at -97 dBFS,
+/// not silent) and at -94 dB (most hops below the threshold: silent).
+#[test]
+fn onset_features_match_the_reference_near_silence() {
+    for gain in [1e-4f32, 2e-5] {
+        for rate in [8_000u32, 44_100] {
+            let cfg = GunshotConfig::default();
+            let x: Vec<f32> = signal(rate, 0.35).iter().map(|&v| v * gain).collect();
+            let got = matches_the_reference(&cfg, &x, rate);
+            // Not vacuous: at -80 dB, hops below -90 dBFS that are not silent (flatness > 0);
+            // at -94 dB, silent hops.
+            let ctx = format!("gain {gain}, {rate} Hz");
+            if gain == 1e-4 {
+                assert!(
+                    got.iter().any(|f| f.level_dbfs < -90.0 && f.flatness > 0.0),
+                    "{ctx}"
+                );
+            } else {
+                assert!(got.iter().any(|f| f.flatness == 0.0), "{ctx}");
+            }
+        }
+    }
+}
+
+/// Attacks out of a decaying tail: a 0.5 spike, then 200-215 samples later (at 16 kHz, 13 ms:
+/// the tail has decayed to a few %) a 4-sample ramp to 1.0. The envelope's minimum before the
+/// peak is then its last value before the ramp, at every position modulo 8 over the 16 peak
+/// positions (the level `lo` of the attack is searched in eight lanes plus a tail), and every
+/// feature matches the reference.
+#[test]
+fn attacks_out_of_a_decaying_tail_match_the_reference() {
+    let rate = 16_000;
+    let cfg = GunshotConfig {
+        dc_block_hz: 0.0,
+        ..GunshotConfig::default()
+    };
+    for peak_at in 1_200..1_216 {
+        let mut x = vec![0f32; 2_400];
+        x[1_000] = 0.5;
+        for (k, v) in x[peak_at - 3..=peak_at].iter_mut().enumerate() {
+            *v = (k + 1) as f32 / 4.0;
+        }
+        let got = matches_the_reference(&cfg, &x, rate);
+        // The peak's hop: an attack of 4 samples (250 us) over the tail, its ratio tens of dB.
+        let f = got
+            .iter()
+            .find(|f| f.start_sample <= peak_at as u64 && (peak_at as u64) < f.end_sample)
+            .unwrap();
+        assert_eq!(f.attack_time_us, 250.0, "peak at {peak_at}");
+        assert!(f.attack_ratio_db > 20.0, "peak at {peak_at}: {f:?}");
+    }
+}
+
+/// The shortest envelope release (0.1 ms): the envelope then falls below 10 % of the hop's
+/// peak within the hop, after the peak, so the quiet point must be searched before the peak's
+/// own position (not from the hop's end). Every feature matches the reference, and a click
+/// from silence in the middle of a hop rises from the sample before it.
+#[test]
+fn onset_features_match_the_reference_with_the_shortest_release() {
+    let cfg = GunshotConfig {
+        envelope_release_s: 1e-4,
+        ..GunshotConfig::default()
+    };
+    for rate in [8_000u32, 44_100] {
+        matches_the_reference(&cfg, &signal(rate, 0.35), rate);
+    }
+    // At 16 kHz (80-sample hops) a 3-sample ramp to 0.9 at samples 1_030-1_032 (hop 12), then
+    // silence: onset at 1_030, rise to 90 % of the peak 3 samples (187.5 us).
+    let rate = 16_000;
+    let cfg = GunshotConfig {
+        dc_block_hz: 0.0,
+        ..cfg
+    };
+    let mut x = vec![0f32; 3_200];
+    x[1_030..1_033].copy_from_slice(&[0.3, 0.6, 0.9]);
+    let got = matches_the_reference(&cfg, &x, rate);
+    let f = got[12];
+    assert_eq!((f.start_sample, f.onset_sample), (960, 1_030));
+    assert_eq!(f.rise_time_us, 187.5);
+}
+
+/// An attack over a loud steady level through a fast envelope (0.1 ms release at 16 kHz: the
+/// envelope loses half its value per sample): over a +-0.5 square wave, 0.8, 0.5, 0.76, 0.6,
+/// then the hop's peak 1.0. The quiet point is the 0.5 after the 0.8 (at most
+/// `lo + 0.1 (P - lo)` = 0.55), the first arrival the 0.76 (a local maximum over half the
+/// excursion, 0.75), and the attack ends there (90 % of it, 0.734): one sample, 62.5 us. The
+/// 0.8 before the quiet point, above that 90 %, is not part of the attack.
+#[test]
+fn an_attack_through_a_fast_envelope_starts_at_its_quiet_point() {
+    let rate = 16_000;
+    let cfg = GunshotConfig {
+        dc_block_hz: 0.0,
+        envelope_release_s: 1e-4,
+        ..GunshotConfig::default()
+    };
+    let mut x: Vec<f32> = (0..3_200)
+        .map(|i| if i % 2 == 0 { 0.5 } else { -0.5 })
+        .collect();
+    x[1_620..1_625].copy_from_slice(&[0.8, -0.5, 0.76, -0.6, 1.0]);
+    let got = matches_the_reference(&cfg, &x, rate);
+    let f = got[20];
+    assert_eq!(f.start_sample, 1_600);
+    assert_eq!(f.attack_time_us, 62.5, "{f:?}");
+    assert!((f.attack_ratio_db - 6.0206).abs() < 1e-3, "{f:?}");
+}
+
 #[test]
 fn feature_names_match_values() {
     let f = FeatureFrame {
@@ -371,6 +548,18 @@ fn feature_names_match_values() {
     assert_eq!(f.values()[0], 1.0);
     assert_eq!(f.values()[11], 12.0);
     assert_eq!(FeatureFrame::NAMES[11], "clipped_frac");
+}
+
+/// A frame's start in time is its first sample's time at the given rate.
+#[test]
+fn a_frame_starts_at_its_first_sample() {
+    let f = FeatureFrame {
+        start_sample: 24_000,
+        end_sample: 24_240,
+        ..FeatureFrame::default()
+    };
+    assert_eq!(f.start(48_000), Timestamp::from_millis(500));
+    assert_eq!(f.start(16_000), Timestamp::from_millis(1_500));
 }
 
 #[test]
